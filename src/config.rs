@@ -1,0 +1,241 @@
+//! Typed settings: built-in defaults, then a TOML file, then `ESCALATION__SECTION__KEY` environment
+//! variables. Invalid configuration fails before the server binds, with a message naming the key.
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::Path;
+
+pub use crate::policy::PolicyConfig;
+
+/// Everything `serve` can be told.
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub limits: LimitsConfig,
+    pub store: StoreConfig,
+    pub feed: FeedConfig,
+    pub retention: RetentionConfig,
+    pub policy: PolicyConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Seconds in-flight calls get to finish after SIGTERM/SIGINT.
+    pub grace_seconds: u64,
+    /// Largest gRPC message accepted, in bytes; larger ones get RESOURCE_EXHAUSTED.
+    pub max_message_bytes: usize,
+    /// Requests served at once per connection before new ones wait.
+    pub concurrency_per_connection: usize,
+    /// Per-request timeout in milliseconds (0: none), on top of the client's deadline.
+    pub request_timeout_ms: u64,
+    /// Serve the do-nothing `ProcessTurn` baseline (for the load generator), not the real engine.
+    pub baseline: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Largest turn text in bytes; larger gets INVALID_ARGUMENT.
+    pub max_text_bytes: usize,
+    /// Largest tenant, conversation and turn id in bytes.
+    pub max_id_bytes: usize,
+    /// Turns of history kept per conversation (loops, repeats, the handoff transcript).
+    pub history_turns: usize,
+    /// Turn receipts kept per conversation for dedupe in the memory store.
+    pub receipt_window: usize,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// `memory`, `sqlite://PATH` (default `sqlite://./data/escalation.db`) or `postgres://...`.
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct FeedConfig {
+    /// Seconds an event handed to a subscriber stays leased before it is redelivered.
+    pub lease_seconds: u64,
+    /// Milliseconds between polls when no local notification arrives (other replicas' events).
+    pub poll_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    /// Conversations idle this long are deleted.
+    pub idle_conversation_seconds: u64,
+    /// Acknowledged events older than this are purged.
+    pub delivered_event_seconds: u64,
+    /// Seconds between expiry sweeps.
+    pub sweep_seconds: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: "127.0.0.1:50051".parse().expect("valid default address"),
+            grace_seconds: 10,
+            max_message_bytes: 4 * 1024 * 1024,
+            concurrency_per_connection: 1024,
+            request_timeout_ms: 10_000,
+            baseline: false,
+        }
+    }
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            max_text_bytes: 16 * 1024,
+            max_id_bytes: 128,
+            history_turns: 50,
+            receipt_window: 256,
+        }
+    }
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            url: "sqlite://./data/escalation.db".into(),
+        }
+    }
+}
+
+impl Default for FeedConfig {
+    fn default() -> Self {
+        FeedConfig {
+            lease_seconds: 30,
+            poll_ms: 250,
+        }
+    }
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig {
+            idle_conversation_seconds: 7 * 24 * 3600,
+            delivered_event_seconds: 7 * 24 * 3600,
+            sweep_seconds: 60,
+        }
+    }
+}
+
+/// Why configuration was refused. Always names the file or key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("invalid config: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Defaults, then `file` if given, then `ESCALATION__*` variables from `env`.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let mut table = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+                text.parse::<toml::Table>()
+                    .map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display())))?
+            }
+            None => toml::Table::new(),
+        };
+        for (name, value) in env {
+            let Some(rest) = name.strip_prefix("ESCALATION__") else {
+                continue;
+            };
+            let path: Vec<String> = rest.split("__").map(|s| s.to_ascii_lowercase()).collect();
+            set_path(&mut table, &path, scalar(&value))
+                .map_err(|e| ConfigError::Invalid(format!("{name}: {e}")))?;
+        }
+        let config: Config = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Invalid(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks the values serde cannot, naming the key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |key: &str, why: &str| Err(ConfigError::Invalid(format!("{key}: {why}")));
+        if self.limits.max_text_bytes == 0 {
+            return bad("limits.max_text_bytes", "must be greater than 0");
+        }
+        if self.limits.max_text_bytes >= self.server.max_message_bytes {
+            return bad(
+                "limits.max_text_bytes",
+                "must be smaller than server.max_message_bytes",
+            );
+        }
+        if self.limits.history_turns == 0 {
+            return bad("limits.history_turns", "must be greater than 0");
+        }
+        if self.limits.max_id_bytes == 0 {
+            return bad("limits.max_id_bytes", "must be greater than 0");
+        }
+        if self.feed.lease_seconds == 0 {
+            return bad("feed.lease_seconds", "must be greater than 0");
+        }
+        let url = &self.store.url;
+        if !(url == "memory"
+            || url.starts_with("sqlite://")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return bad(
+                "store.url",
+                "must be `memory`, `sqlite://PATH` or `postgres://...`",
+            );
+        }
+        self.policy
+            .validate()
+            .map_err(|e| ConfigError::Invalid(format!("policy.{e}")))
+    }
+}
+
+/// Parses an environment value as a TOML scalar (number, boolean), else keeps it a string.
+fn scalar(value: &str) -> toml::Value {
+    format!("v = {value}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(value.to_string()))
+}
+
+fn set_path(table: &mut toml::Table, path: &[String], value: toml::Value) -> Result<(), String> {
+    match path {
+        [] => Err("empty key".into()),
+        [last] => {
+            table.insert(last.clone(), value);
+            Ok(())
+        }
+        [first, rest @ ..] => {
+            let entry = table
+                .entry(first.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            match entry {
+                toml::Value::Table(t) => set_path(t, rest, value),
+                _ => Err(format!("`{first}` is not a section")),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,253 @@
+//! What the service answers: decisions, reasons, routes and the handoff context.
+
+use super::{Channel, CustomerProfile, Role};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What the bot should do after this turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    #[default]
+    Continue,
+    OfferHandoff,
+    Handoff,
+    OfferCallback,
+    CreateTicket,
+    StaySilent,
+}
+
+impl Action {
+    pub fn label(self) -> &'static str {
+        match self {
+            Action::Continue => "continue",
+            Action::OfferHandoff => "offer_handoff",
+            Action::Handoff => "handoff",
+            Action::OfferCallback => "offer_callback",
+            Action::CreateTicket => "create_ticket",
+            Action::StaySilent => "stay_silent",
+        }
+    }
+
+    /// Actions that open a handoff and publish an event carrying the context.
+    pub fn opens_handoff(self) -> bool {
+        matches!(
+            self,
+            Action::Handoff | Action::OfferCallback | Action::CreateTicket
+        )
+    }
+}
+
+/// Why a decision was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum ReasonCode {
+    ExplicitRequest,
+    NegativeEmotion,
+    Abuse,
+    Repair,
+    BotFallback,
+    LowConfidence,
+    ActionFailed,
+    CustomerRepeat,
+    BotLoop,
+    HighStakes,
+    Urgency,
+    EscalatingTrend,
+    Vip,
+    NoAgentAvailable,
+    OutsideBusinessHours,
+}
+
+impl ReasonCode {
+    pub fn label(self) -> &'static str {
+        match self {
+            ReasonCode::ExplicitRequest => "explicit_request",
+            ReasonCode::NegativeEmotion => "negative_emotion",
+            ReasonCode::Abuse => "abuse",
+            ReasonCode::Repair => "repair",
+            ReasonCode::BotFallback => "bot_fallback",
+            ReasonCode::LowConfidence => "low_confidence",
+            ReasonCode::ActionFailed => "action_failed",
+            ReasonCode::CustomerRepeat => "customer_repeat",
+            ReasonCode::BotLoop => "bot_loop",
+            ReasonCode::HighStakes => "high_stakes",
+            ReasonCode::Urgency => "urgency",
+            ReasonCode::EscalatingTrend => "escalating_trend",
+            ReasonCode::Vip => "vip",
+            ReasonCode::NoAgentAvailable => "no_agent_available",
+            ReasonCode::OutsideBusinessHours => "outside_business_hours",
+        }
+    }
+}
+
+/// One reason with its evidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reason {
+    pub code: ReasonCode,
+    /// Finer label: the emotion, the stake, the lexicon entry.
+    pub detail: String,
+    pub weight: f32,
+    pub turn_ids: Vec<String>,
+    pub matched: Vec<String>,
+}
+
+/// The numbers behind a decision.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Scores {
+    pub frustration: f32,
+    pub anger: f32,
+    pub anxiety: f32,
+    pub sadness: f32,
+    pub urgency: f32,
+    pub positive: f32,
+    pub failure: f32,
+    /// Conversation-level emotional memory, 0..1.
+    pub escalation: f32,
+    pub peak_negative: f32,
+    pub trend: f32,
+    pub failure_count: u32,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    Low,
+    #[default]
+    Normal,
+    High,
+    Urgent,
+}
+
+/// Where a handoff goes.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Route {
+    pub queue: String,
+    pub skills: Vec<String>,
+    pub language: String,
+}
+
+/// How much the emotional memory recommends escalating, before tenant policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Escalation {
+    #[default]
+    None,
+    Offer,
+    Handoff,
+}
+
+/// The detector's and memory's verdict on a conversation after one turn; policy turns it into a
+/// `Decision`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Assessment {
+    /// This turn itself showed a problem.
+    pub alert: bool,
+    pub escalation: Escalation,
+    /// Strongest first.
+    pub reasons: Vec<Reason>,
+    pub scores: Scores,
+}
+
+/// The answer to one turn.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Decision {
+    pub action: Action,
+    pub alert: bool,
+    pub reasons: Vec<Reason>,
+    pub scores: Scores,
+    pub priority: Priority,
+    pub route: Route,
+    pub suggested_reply: String,
+    pub bot_should_respond: bool,
+    pub handoff: Option<Handoff>,
+    pub ownership: super::Ownership,
+    pub shadow: bool,
+    pub shadow_action: Option<Action>,
+    pub sequence: u64,
+    pub duplicate: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Handoff {
+    pub handoff_id: String,
+    /// `None` in stored duplicates and queries where only the id is repeated.
+    pub context: Option<Box<HandoffContext>>,
+}
+
+/// Everything the agent needs so the customer never repeats themselves.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct HandoffContext {
+    pub transcript: Vec<TranscriptTurn>,
+    pub reasons: Vec<Reason>,
+    pub summary: Summary,
+    pub entities: Vec<CollectedEntity>,
+    pub emotion_timeline: EmotionTimeline,
+    pub customer: Option<CustomerProfile>,
+    pub channel: Channel,
+    pub language: String,
+    pub seconds_since_first_problem: f64,
+    pub route: Route,
+    pub priority: Priority,
+    pub metadata: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TranscriptTurn {
+    pub turn_id: String,
+    pub role: Role,
+    pub text: String,
+    pub time_ms: i64,
+    pub signals: Vec<String>,
+    pub intent: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Summary {
+    pub goal: String,
+    pub tried: Vec<String>,
+    pub reason: String,
+    pub suggested_opening: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct CollectedEntity {
+    pub kind: String,
+    pub value: String,
+    pub turn_id: String,
+    /// "nlu" or "text".
+    pub source: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct EmotionTimeline {
+    pub points: Vec<EmotionPoint>,
+    pub peak: Option<EmotionPoint>,
+    pub current: f32,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct EmotionPoint {
+    pub turn_id: String,
+    pub negative: f32,
+    pub escalation: f32,
+}
+
+/// A handoff event for routers: appended to the outbox in the same commit as the turn.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct HandoffEvent {
+    /// Unique; routers deduplicate on it.
+    pub event_id: String,
+    pub handoff_id: String,
+    pub tenant_id: String,
+    pub conversation_id: String,
+    pub action: Action,
+    pub route: Route,
+    pub priority: Priority,
+    pub context: HandoffContext,
+    pub created_ms: i64,
+    /// Deliveries before this one; set by the store when it hands the event out.
+    pub redeliveries: u32,
+}

@@ -1,0 +1,125 @@
+//! Conversation state as the stores keep it.
+
+use super::{
+    Action, Channel, CollectedEntity, CustomerProfile, Decision, Lang, Priority, Role, Route,
+    Scores,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
+
+/// Who owns the conversation: `Bot -> PendingHandoff -> Agent -> Bot`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Ownership {
+    #[default]
+    Bot,
+    PendingHandoff,
+    Agent,
+}
+
+/// The router's report on a handoff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HandoffStatus {
+    Accepted,
+    Failed,
+    Completed,
+    Returned,
+}
+
+/// The conversation-level emotional memory (peak-end): updated by `policy::memory` on every turn.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Memory {
+    /// Current conversation-level escalation score, 0..1.
+    pub escalation: f32,
+    /// The highest per-turn negative intensity so far.
+    pub peak_negative: f32,
+    /// Turn id of that peak.
+    pub peak_turn: String,
+    /// Exponentially smoothed negative intensity of recent customer turns.
+    pub smoothed: f32,
+    /// Change of `smoothed` over the last customer turn (positive: getting worse).
+    pub trend: f32,
+    /// Failure evidence accumulated (decays on success).
+    pub failures: f32,
+    /// Count of turns with failure evidence.
+    pub failure_count: u32,
+    /// The escalation level last recommended, for hysteresis.
+    pub level: super::Escalation,
+    /// Customer turns since the level last changed.
+    pub turns_at_level: u32,
+    /// Unix ms of the first problem signal.
+    pub first_problem_ms: Option<i64>,
+    /// Reasons accumulated so far (strongest evidence per code), carried into the handoff.
+    pub reasons: Vec<super::Reason>,
+}
+
+/// One turn as kept in the conversation history (for loops, repeats and the transcript).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TurnRecord {
+    pub turn_id: String,
+    pub role: Role,
+    pub text: String,
+    pub time_ms: i64,
+    pub intent: String,
+    /// Labels of the signals found in this turn.
+    pub signals: Vec<String>,
+    /// Per-turn negative intensity and the conversation escalation after it.
+    pub negative: f32,
+    pub escalation: f32,
+}
+
+/// The handoff currently open (at most one per conversation).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct OpenHandoff {
+    pub handoff_id: String,
+    pub action: Action,
+    pub route: Route,
+    pub priority: Priority,
+    pub created_ms: i64,
+}
+
+/// Everything stored about one conversation.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ConversationState {
+    pub tenant_id: String,
+    pub conversation_id: String,
+    /// Incremented on every commit; stores use it for optimistic concurrency.
+    pub version: u64,
+    pub ownership: Ownership,
+    /// Number of turns applied (the last sequence number).
+    pub turn_count: u64,
+    pub memory: Memory,
+    /// The most recent turns, oldest first, bounded by `limits.history_turns`.
+    pub recent: VecDeque<TurnRecord>,
+    pub open_handoff: Option<OpenHandoff>,
+    pub entities: Vec<CollectedEntity>,
+    pub customer: Option<CustomerProfile>,
+    pub channel: Channel,
+    pub language: Option<Lang>,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+    /// The last decision's scores and action, for `GetConversation`.
+    pub last_scores: Scores,
+    pub last_action: Action,
+}
+
+impl ConversationState {
+    pub fn new(tenant_id: &str, conversation_id: &str, now_ms: i64) -> Self {
+        ConversationState {
+            tenant_id: tenant_id.to_string(),
+            conversation_id: conversation_id.to_string(),
+            created_ms: now_ms,
+            updated_ms: now_ms,
+            ..Default::default()
+        }
+    }
+}
+
+/// A turn's dedupe record: the fingerprint of its content and the decision given.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TurnReceipt {
+    pub turn_id: String,
+    pub fingerprint: u64,
+    pub decision: Decision,
+}

@@ -1,0 +1,321 @@
+//! Sequences one turn: dedupe and order -> detect -> memory and policy -> handoff context -> commit.
+//!
+//! The engine is the one place that does all of it; the gRPC services, `replay` and the benchmarks
+//! all call `Engine::process`. A turn's decision is returned only after its commit.
+
+use crate::detect::Detector;
+use crate::domain::{
+    ConversationState, Decision, HandoffEvent, HandoffStatus, OpenHandoff, Ownership, Role,
+    TranscriptTurn, Turn, TurnReceipt, TurnRecord,
+};
+use crate::handoff;
+use crate::policy::{self, memory};
+use crate::state::{Commit, CommitResult, SharedStore, StoreError};
+use std::sync::Arc;
+use tracing::{debug, instrument};
+
+/// How many times a turn is retried when another writer changed the conversation meanwhile.
+const MAX_ATTEMPTS: usize = 16;
+
+/// Why a turn or report was refused. Mapped to gRPC status codes in `grpc::error` only.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("sequence {got} skips ahead: expected {expected}")]
+    SequenceGap { expected: u64, got: u64 },
+    #[error("turn_id {turn_id} was already used for a different turn")]
+    ConflictingTurnId { turn_id: String },
+    #[error("conversation {0} not found")]
+    ConversationNotFound(String),
+    #[error("handoff {handoff_id} is not the open handoff of this conversation")]
+    HandoffNotOpen { handoff_id: String },
+    #[error("handoff status {status} is not allowed while ownership is {ownership}")]
+    BadTransition { status: String, ownership: String },
+    #[error("too much contention on conversation {0}; retry")]
+    Contention(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Engine settings taken from `Config`.
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    pub history_turns: usize,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        EngineSettings { history_turns: 50 }
+    }
+}
+
+/// Cheap to clone; shared by every service.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    detector: Arc<Detector>,
+    store: SharedStore,
+    settings: EngineSettings,
+}
+
+impl Engine {
+    pub fn new(detector: Arc<Detector>, store: SharedStore, settings: EngineSettings) -> Self {
+        Engine {
+            inner: Arc::new(Inner {
+                detector,
+                store,
+                settings,
+            }),
+        }
+    }
+
+    pub fn store(&self) -> &SharedStore {
+        &self.inner.store
+    }
+
+    /// Applies one turn and returns the decision for the conversation after it.
+    #[instrument(skip_all, fields(tenant_id = %turn.tenant_id, conversation_id = %turn.conversation_id))]
+    pub async fn process(&self, turn: Turn) -> Result<Decision, EngineError> {
+        let store = &self.inner.store;
+        let fingerprint = turn.fingerprint();
+        if let Some(r) = store
+            .receipt(&turn.tenant_id, &turn.conversation_id, &turn.turn_id)
+            .await?
+        {
+            return replayed(r, fingerprint, &turn.turn_id);
+        }
+        for _ in 0..MAX_ATTEMPTS {
+            let state = store
+                .load(&turn.tenant_id, &turn.conversation_id)
+                .await?
+                .unwrap_or_else(|| {
+                    ConversationState::new(&turn.tenant_id, &turn.conversation_id, turn.time_ms)
+                });
+            let expected = state.turn_count + 1;
+            if let Some(seq) = turn.sequence {
+                if seq > expected {
+                    return Err(EngineError::SequenceGap { expected, got: seq });
+                }
+                if seq < expected {
+                    return match store
+                        .receipt_at(&turn.tenant_id, &turn.conversation_id, seq)
+                        .await?
+                    {
+                        Some(r) => replayed(r, fingerprint, &turn.turn_id),
+                        None => Err(EngineError::ConflictingTurnId {
+                            turn_id: turn.turn_id.clone(),
+                        }),
+                    };
+                }
+            }
+            let expected_version = state.version;
+            let (state, decision, event) = self.apply(state, &turn, fingerprint);
+            let receipt = TurnReceipt {
+                turn_id: turn.turn_id.clone(),
+                fingerprint,
+                decision: compact(&decision),
+            };
+            let commit = Commit {
+                state,
+                expected_version,
+                receipt: Some(receipt),
+                event,
+            };
+            match store.commit(commit).await? {
+                CommitResult::Committed => {
+                    debug!(
+                        action = decision.action.label(),
+                        alert = decision.alert,
+                        "turn committed"
+                    );
+                    return Ok(decision);
+                }
+                CommitResult::Duplicate(r) => return replayed(*r, fingerprint, &turn.turn_id),
+                CommitResult::Conflict => continue,
+            }
+        }
+        Err(EngineError::Contention(turn.conversation_id))
+    }
+
+    /// The pure part of a turn: detect, assess, decide, and build the next state.
+    fn apply(
+        &self,
+        mut state: ConversationState,
+        turn: &Turn,
+        _fingerprint: u64,
+    ) -> (ConversationState, Decision, Option<HandoffEvent>) {
+        let signals = self
+            .inner
+            .detector
+            .detect(turn, state.recent.make_contiguous());
+        let assessment = memory::assess(&mut state.memory, turn, &signals);
+        state.version += 1;
+        state.turn_count += 1;
+        state.updated_ms = turn.time_ms;
+        if turn.role == Role::Customer {
+            state.language = Some(signals.language);
+            if turn.customer.is_some() {
+                state.customer.clone_from(&turn.customer);
+            }
+        }
+        if state.channel == Default::default() {
+            state.channel = turn.channel;
+        }
+        if state.recent.len() >= self.inner.settings.history_turns {
+            state.recent.pop_front();
+        }
+        state.recent.push_back(TurnRecord {
+            turn_id: turn.turn_id.clone(),
+            role: turn.role,
+            text: turn.text.clone(),
+            time_ms: turn.time_ms,
+            intent: turn
+                .nlu
+                .as_ref()
+                .map(|n| n.intent.clone())
+                .unwrap_or_default(),
+            signals: signals.labels(),
+            negative: signals.emotion.negative(),
+            escalation: assessment.scores.escalation,
+        });
+        handoff::collect_entities(&mut state, turn);
+        let outcome = policy::decide(&state, &assessment);
+        let mut decision = outcome.decision;
+        decision.sequence = state.turn_count;
+        state.last_scores = decision.scores;
+        state.last_action = decision.action;
+        let mut event = None;
+        if outcome.opens_handoff {
+            let handoff_id = uuid::Uuid::now_v7().to_string();
+            let context = handoff::build_context(&state, turn, &decision);
+            state.ownership = Ownership::PendingHandoff;
+            state.open_handoff = Some(OpenHandoff {
+                handoff_id: handoff_id.clone(),
+                action: decision.action,
+                route: decision.route.clone(),
+                priority: decision.priority,
+                created_ms: turn.time_ms,
+            });
+            decision.ownership = Ownership::PendingHandoff;
+            decision.handoff = Some(crate::domain::Handoff {
+                handoff_id: handoff_id.clone(),
+                context: Some(Box::new(context.clone())),
+            });
+            event = Some(HandoffEvent {
+                event_id: uuid::Uuid::now_v7().to_string(),
+                handoff_id,
+                tenant_id: state.tenant_id.clone(),
+                conversation_id: state.conversation_id.clone(),
+                action: decision.action,
+                route: decision.route.clone(),
+                priority: decision.priority,
+                context,
+                created_ms: turn.time_ms,
+                redeliveries: 0,
+            });
+        } else if let Some(open) = &state.open_handoff {
+            decision.handoff = Some(crate::domain::Handoff {
+                handoff_id: open.handoff_id.clone(),
+                context: None,
+            });
+        }
+        (state, decision, event)
+    }
+
+    /// The conversation as stored.
+    pub async fn conversation(
+        &self,
+        tenant_id: &str,
+        conversation_id: &str,
+    ) -> Result<ConversationState, EngineError> {
+        self.inner
+            .store
+            .load(tenant_id, conversation_id)
+            .await?
+            .ok_or_else(|| EngineError::ConversationNotFound(conversation_id.to_string()))
+    }
+
+    /// Applies a router's report on a handoff; returns the new ownership.
+    #[instrument(skip_all, fields(tenant_id = %tenant_id, conversation_id = %conversation_id))]
+    pub async fn report_status(
+        &self,
+        tenant_id: &str,
+        conversation_id: &str,
+        handoff_id: &str,
+        status: HandoffStatus,
+    ) -> Result<Ownership, EngineError> {
+        for _ in 0..MAX_ATTEMPTS {
+            let mut state = self.conversation(tenant_id, conversation_id).await?;
+            if state.open_handoff.as_ref().map(|h| h.handoff_id.as_str()) != Some(handoff_id) {
+                return Err(EngineError::HandoffNotOpen {
+                    handoff_id: handoff_id.to_string(),
+                });
+            }
+            let next = match (state.ownership, status) {
+                (Ownership::PendingHandoff, HandoffStatus::Accepted) => Ownership::Agent,
+                (Ownership::Agent, HandoffStatus::Accepted) => return Ok(Ownership::Agent),
+                (Ownership::PendingHandoff | Ownership::Agent, HandoffStatus::Failed)
+                | (Ownership::PendingHandoff | Ownership::Agent, HandoffStatus::Returned)
+                | (Ownership::Agent, HandoffStatus::Completed) => Ownership::Bot,
+                (ownership, status) => {
+                    return Err(EngineError::BadTransition {
+                        status: format!("{status:?}"),
+                        ownership: format!("{ownership:?}"),
+                    });
+                }
+            };
+            let expected_version = state.version;
+            state.version += 1;
+            state.ownership = next;
+            if next == Ownership::Bot {
+                state.open_handoff = None;
+                memory::reset_after_handoff(&mut state.memory);
+            }
+            let commit = Commit {
+                state,
+                expected_version,
+                receipt: None,
+                event: None,
+            };
+            if self.inner.store.commit(commit).await? == CommitResult::Committed {
+                return Ok(next);
+            }
+        }
+        Err(EngineError::Contention(conversation_id.to_string()))
+    }
+}
+
+/// The stored answer to a turn seen before, or a conflict if its content differs.
+fn replayed(r: TurnReceipt, fingerprint: u64, turn_id: &str) -> Result<Decision, EngineError> {
+    if r.fingerprint != fingerprint || r.turn_id != turn_id {
+        return Err(EngineError::ConflictingTurnId {
+            turn_id: turn_id.to_string(),
+        });
+    }
+    let mut d = r.decision;
+    d.duplicate = true;
+    Ok(d)
+}
+
+/// The decision as kept in a receipt: the handoff context is not stored twice (the event has it).
+fn compact(decision: &Decision) -> Decision {
+    let mut d = decision.clone();
+    if let Some(h) = &mut d.handoff {
+        h.context = None;
+    }
+    d
+}
+
+/// A transcript line from a history record.
+pub fn transcript_turn(r: &TurnRecord) -> TranscriptTurn {
+    TranscriptTurn {
+        turn_id: r.turn_id.clone(),
+        role: r.role,
+        text: r.text.clone(),
+        time_ms: r.time_ms,
+        signals: r.signals.clone(),
+        intent: r.intent.clone(),
+    }
+}

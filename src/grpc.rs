@@ -1,0 +1,11 @@
+//! tonic services. The only code that names generated protobuf types; conversions live in `convert`,
+//! the mapping of errors to status codes in `error`.
+
+pub mod baseline;
+pub mod convert;
+pub mod error;
+pub mod feed;
+pub mod router;
+
+pub use feed::FeedService;
+pub use router::RouterService;

@@ -1,0 +1,274 @@
+//! `EscalationRouter`: turns in, decisions out; conversation queries and router reports.
+
+use super::convert::{self, Limits};
+use super::error::RequestError;
+use crate::engine::{Engine, EngineError};
+use crate::pb::{self, escalation_router_server::EscalationRouter};
+use crate::state::OutcomeRecord;
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio_stream::{Stream, StreamExt, wrappers::ReceiverStream};
+use tonic::{Request, Response, Status, Streaming};
+
+/// Shared by every call; cheap to clone.
+#[derive(Clone)]
+pub struct RouterService {
+    engine: Engine,
+    limits: Limits,
+    /// Flips to true on shutdown: open `StreamTurns` streams stop reading and close.
+    shutdown: watch::Receiver<bool>,
+}
+
+impl RouterService {
+    pub fn new(engine: Engine, limits: Limits, shutdown: watch::Receiver<bool>) -> Self {
+        RouterService {
+            engine,
+            limits,
+            shutdown,
+        }
+    }
+
+    async fn process(&self, req: pb::ProcessTurnRequest) -> Result<pb::Decision, Status> {
+        let turn = convert::turn(req.turn, self.limits, now_ms())?;
+        let decision = self.engine.process(turn).await?;
+        Ok(convert::decision(&decision))
+    }
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+type TurnStream = Pin<Box<dyn Stream<Item = Result<pb::StreamTurnsResponse, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl EscalationRouter for RouterService {
+    async fn process_turn(
+        &self,
+        request: Request<pb::ProcessTurnRequest>,
+    ) -> Result<Response<pb::ProcessTurnResponse>, Status> {
+        let decision = self.process(request.into_inner()).await?;
+        Ok(Response::new(pb::ProcessTurnResponse {
+            decision: Some(decision),
+        }))
+    }
+
+    type StreamTurnsStream = TurnStream;
+
+    /// Turns of different conversations run concurrently; turns of one conversation run in the
+    /// order they arrived (each waits for its predecessor's completion signal).
+    async fn stream_turns(
+        &self,
+        request: Request<Streaming<pb::ProcessTurnRequest>>,
+    ) -> Result<Response<Self::StreamTurnsStream>, Status> {
+        let mut input = request.into_inner();
+        let (tx, rx) = mpsc::channel(256);
+        let this = self.clone();
+        let mut shutdown = self.shutdown.clone();
+        tokio::spawn(async move {
+            let order = Arc::new(Mutex::new(HashMap::<(String, String), (u64, Waiter)>::new()));
+            let mut next_id = 0u64;
+            loop {
+                let msg = tokio::select! {
+                    m = input.next() => m,
+                    _ = shutdown.wait_for(|s| *s) => None,
+                };
+                let req = match msg {
+                    Some(Ok(req)) => req,
+                    Some(Err(_)) | None => break,
+                };
+                let (tenant_id, conversation_id, turn_id) = req
+                    .turn
+                    .as_ref()
+                    .map(|t| {
+                        (
+                            t.tenant_id.clone(),
+                            t.conversation_id.clone(),
+                            t.turn_id.clone(),
+                        )
+                    })
+                    .unwrap_or_default();
+                let key = (tenant_id.clone(), conversation_id.clone());
+                next_id += 1;
+                let id = next_id;
+                let (done_tx, done_rx) = oneshot::channel();
+                let previous = lock(&order).insert(key.clone(), (id, done_rx));
+                let (this, tx, order) = (this.clone(), tx.clone(), order.clone());
+                tokio::spawn(async move {
+                    if let Some((_, prev)) = previous {
+                        let _ = prev.await;
+                    }
+                    let result = match this.process(req).await {
+                        Ok(d) => pb::stream_turns_response::Result::Decision(d),
+                        Err(s) => pb::stream_turns_response::Result::Error(pb::TurnError {
+                            code: s.code() as i32,
+                            message: s.message().to_string(),
+                        }),
+                    };
+                    let _ = tx
+                        .send(Ok(pb::StreamTurnsResponse {
+                            tenant_id,
+                            conversation_id,
+                            turn_id,
+                            result: Some(result),
+                        }))
+                        .await;
+                    let mut order = lock(&order);
+                    if order.get(&key).is_some_and(|(i, _)| *i == id) {
+                        order.remove(&key);
+                    }
+                    drop(order);
+                    let _ = done_tx.send(());
+                });
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn get_conversation(
+        &self,
+        request: Request<pb::GetConversationRequest>,
+    ) -> Result<Response<pb::GetConversationResponse>, Status> {
+        let req = request.into_inner();
+        let tenant_id = convert::id("tenant_id", &req.tenant_id, self.limits)?;
+        let conversation_id = convert::id("conversation_id", &req.conversation_id, self.limits)?;
+        if req.recent_turns > 200 {
+            return Err(RequestError::invalid("recent_turns", "must be at most 200").into());
+        }
+        let n = if req.recent_turns == 0 {
+            20
+        } else {
+            req.recent_turns as usize
+        };
+        let state = self
+            .engine
+            .conversation(&tenant_id, &conversation_id)
+            .await?;
+        let skip = state.recent.len().saturating_sub(n);
+        Ok(Response::new(pb::GetConversationResponse {
+            tenant_id,
+            conversation_id,
+            ownership: convert::ownership(state.ownership) as i32,
+            scores: Some(convert::scores(&state.last_scores)),
+            recent_turns: state
+                .recent
+                .iter()
+                .skip(skip)
+                .map(|r| convert::transcript_turn(&crate::engine::transcript_turn(r)))
+                .collect(),
+            open_handoff: state.open_handoff.as_ref().map(|h| pb::Handoff {
+                handoff_id: h.handoff_id.clone(),
+                context: None,
+            }),
+            turn_count: state.turn_count,
+            last_decision: Some(pb::Decision {
+                action: convert::action(state.last_action) as i32,
+                scores: Some(convert::scores(&state.last_scores)),
+                ownership: convert::ownership(state.ownership) as i32,
+                sequence: state.turn_count,
+                ..Default::default()
+            }),
+        }))
+    }
+
+    async fn report_handoff_status(
+        &self,
+        request: Request<pb::ReportHandoffStatusRequest>,
+    ) -> Result<Response<pb::ReportHandoffStatusResponse>, Status> {
+        let req = request.into_inner();
+        let tenant_id = convert::id("tenant_id", &req.tenant_id, self.limits)?;
+        let conversation_id = convert::id("conversation_id", &req.conversation_id, self.limits)?;
+        let handoff_id = convert::id("handoff_id", &req.handoff_id, self.limits)?;
+        let status = convert::handoff_status(req.status)?;
+        let ownership = self
+            .engine
+            .report_status(&tenant_id, &conversation_id, &handoff_id, status)
+            .await?;
+        Ok(Response::new(pb::ReportHandoffStatusResponse {
+            ownership: convert::ownership(ownership) as i32,
+        }))
+    }
+
+    async fn report_outcome(
+        &self,
+        request: Request<pb::ReportOutcomeRequest>,
+    ) -> Result<Response<pb::ReportOutcomeResponse>, Status> {
+        let req = request.into_inner();
+        let outcome = OutcomeRecord {
+            tenant_id: convert::id("tenant_id", &req.tenant_id, self.limits)?,
+            conversation_id: convert::id("conversation_id", &req.conversation_id, self.limits)?,
+            handoff_id: convert::id("handoff_id", &req.handoff_id, self.limits)?,
+            resolved: req.resolved,
+            satisfaction: match req.satisfaction {
+                0..=5 => req.satisfaction,
+                _ => return Err(RequestError::invalid("satisfaction", "must be 0..5").into()),
+            },
+            verdict: convert::verdict(req.verdict)?,
+        };
+        self.engine.store().record_outcome(outcome).await?;
+        Ok(Response::new(pb::ReportOutcomeResponse {}))
+    }
+
+    async fn update_queue_status(
+        &self,
+        request: Request<pb::UpdateQueueStatusRequest>,
+    ) -> Result<Response<pb::UpdateQueueStatusResponse>, Status> {
+        let req = request.into_inner();
+        let tenant_id = convert::id("tenant_id", &req.tenant_id, self.limits)?;
+        for (i, q) in req.queues.iter().enumerate() {
+            convert::id(&format!("queues[{i}].queue"), &q.queue, self.limits)?;
+        }
+        let _ = tenant_id;
+        Ok(Response::new(pb::UpdateQueueStatusResponse {}))
+    }
+
+    async fn get_decision_quality(
+        &self,
+        request: Request<pb::GetDecisionQualityRequest>,
+    ) -> Result<Response<pb::GetDecisionQualityResponse>, Status> {
+        let req = request.into_inner();
+        let tenant = (!req.tenant_id.is_empty()).then_some(req.tenant_id.as_str());
+        let rows = self.engine.store().quality(tenant).await?;
+        Ok(Response::new(pb::GetDecisionQualityResponse {
+            rows: rows.iter().map(convert::quality_row).collect(),
+        }))
+    }
+
+    async fn forget_conversation(
+        &self,
+        request: Request<pb::ForgetConversationRequest>,
+    ) -> Result<Response<pb::ForgetConversationResponse>, Status> {
+        let req = request.into_inner();
+        let tenant_id = convert::id("tenant_id", &req.tenant_id, self.limits)?;
+        let conversation =
+            (!req.conversation_id.is_empty()).then_some(req.conversation_id.as_str());
+        let customer = (!req.customer_id.is_empty()).then_some(req.customer_id.as_str());
+        if conversation.is_some() == customer.is_some() {
+            return Err(RequestError::invalid(
+                "conversation_id",
+                "exactly one of conversation_id and customer_id is required",
+            )
+            .into());
+        }
+        let n = self
+            .engine
+            .store()
+            .forget(&tenant_id, conversation, customer)
+            .await
+            .map_err(EngineError::from)?;
+        Ok(Response::new(pb::ForgetConversationResponse {
+            conversations_erased: n,
+        }))
+    }
+}
+
+type Waiter = oneshot::Receiver<()>;
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}

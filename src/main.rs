@@ -1,0 +1,86 @@
+//! The `escalation-router` binary: parses arguments and hands over to the library.
+
+use clap::{Parser, Subcommand};
+use escalation_router::config::Config;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "escalation-router",
+    version,
+    about = "Decides when a bot conversation needs a human"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the gRPC service.
+    Serve {
+        /// TOML configuration file; `ESCALATION__SECTION__KEY` variables override it.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Serve the do-nothing baseline `ProcessTurn` (for load-generator comparisons).
+        #[arg(long)]
+        baseline: bool,
+    },
+    /// Run conversations (JSONL) through the engine and write one decision line per turn.
+    Replay(escalation_router::replay::ReplayArgs),
+    /// Replay labelled conversations and print precision, recall, F1 and latency.
+    Eval(escalation_router::replay::EvalArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match cli.command {
+        Command::Serve { config, baseline } => serve(config, baseline),
+        Command::Replay(args) => escalation_router::replay::replay(args),
+        Command::Eval(args) => escalation_router::replay::eval(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(file: Option<PathBuf>, baseline: bool) -> anyhow::Result<()> {
+    let mut config = Config::load(file.as_deref(), std::env::vars())?;
+    config.server.baseline |= baseline;
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(config.server.listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.server.listen))?;
+        escalation_router::server::run(config, listener, shutdown_signal()).await
+    })
+}
+
+/// Resolves on SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("installing the SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

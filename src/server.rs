@@ -1,0 +1,185 @@
+//! Assembles the gRPC server: store, engine, services, health, reflection, tower layers, shutdown.
+//! `main` and the integration tests both call `run`.
+
+use crate::config::Config;
+use crate::detect::Detector;
+use crate::engine::{Engine, EngineSettings};
+use crate::grpc::{FeedService, RouterService, convert::Limits};
+use crate::pb::{
+    escalation_router_server::EscalationRouterServer, handoff_feed_server::HandoffFeedServer,
+};
+use crate::state::{self, SharedStore};
+use anyhow::Context;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio_stream::wrappers::TcpListenerStream;
+use tracing::info;
+
+/// Opens the store named by `store.url`.
+pub async fn open_store(config: &Config) -> anyhow::Result<SharedStore> {
+    state::open(&config.store.url, config.limits.receipt_window)
+        .await
+        .with_context(|| format!("opening store {}", redact_url(&config.store.url)))
+}
+
+/// Hides a password in a database URL for logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***@{}", &url[..s], &url[at + 1..]),
+        _ => url.to_string(),
+    }
+}
+
+/// Serves until `shutdown` resolves, then drains: health goes NOT_SERVING, streams close, in-flight
+/// calls get `server.grace_seconds` to finish.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let store = open_store(&config).await?;
+    let detector = Arc::new(Detector::new());
+    let engine = Engine::new(
+        detector,
+        store.clone(),
+        EngineSettings {
+            history_turns: config.limits.history_turns,
+        },
+    );
+    run_with(config, listener, engine, shutdown, started).await
+}
+
+/// `run` with an engine built by the caller (tests, benchmarks).
+pub async fn run_with(
+    config: Config,
+    listener: TcpListener,
+    engine: Engine,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    started: Instant,
+) -> anyhow::Result<()> {
+    let limits = Limits {
+        max_text_bytes: config.limits.max_text_bytes,
+        max_id_bytes: config.limits.max_id_bytes,
+    };
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(crate::pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .context("building reflection service")?;
+    let store = engine.store().clone();
+    let router = RouterService::new(engine, limits, stop_rx.clone());
+    let feed = FeedService::new(
+        store.clone(),
+        limits,
+        Duration::from_secs(config.feed.lease_seconds),
+        Duration::from_millis(config.feed.poll_ms),
+        stop_rx.clone(),
+    );
+    let max = config.server.max_message_bytes;
+    health_reporter
+        .set_serving::<EscalationRouterServer<RouterService>>()
+        .await;
+    health_reporter
+        .set_serving::<HandoffFeedServer<FeedService>>()
+        .await;
+    health_reporter
+        .set_service_status("", tonic_health::ServingStatus::Serving)
+        .await;
+
+    let sweeper = tokio::spawn(sweep(store, config.retention.clone(), stop_rx.clone()));
+
+    let mut builder = tonic::transport::Server::builder()
+        // Bounds the work one connection can queue on us.
+        .concurrency_limit_per_connection(config.server.concurrency_per_connection)
+        // Answers UNAVAILABLE at once instead of queueing when that bound is reached.
+        .load_shed(true)
+        // Small responses must leave at once, not wait for Nagle.
+        .tcp_nodelay(true);
+    if config.server.request_timeout_ms > 0 {
+        // A stuck store must not hold calls forever, whatever deadline the client set.
+        builder = builder.timeout(Duration::from_millis(config.server.request_timeout_ms));
+    }
+    let mut router_builder = builder.add_service(health_service).add_service(reflection);
+    router_builder = if config.server.baseline {
+        router_builder.add_service(
+            EscalationRouterServer::new(crate::grpc::baseline::Baseline)
+                .max_decoding_message_size(max),
+        )
+    } else {
+        router_builder.add_service(
+            EscalationRouterServer::new(router)
+                .max_decoding_message_size(max)
+                .max_encoding_message_size(max),
+        )
+    };
+    let router_builder = router_builder.add_service(
+        HandoffFeedServer::new(feed)
+            .max_decoding_message_size(max)
+            .max_encoding_message_size(max),
+    );
+
+    let addr = listener.local_addr()?;
+    info!(%addr, store = %redact_url(&config.store.url), startup_ms = started.elapsed().as_millis() as u64, "serving");
+    let grace = Duration::from_secs(config.server.grace_seconds);
+    let (drained_tx, drained_rx) = tokio::sync::oneshot::channel::<()>();
+    let reporter = health_reporter.clone();
+    let signal = async move {
+        shutdown.await;
+        info!("shutting down: health NOT_SERVING, draining");
+        reporter
+            .set_service_status("", tonic_health::ServingStatus::NotServing)
+            .await;
+        reporter
+            .set_not_serving::<EscalationRouterServer<RouterService>>()
+            .await;
+        reporter
+            .set_not_serving::<HandoffFeedServer<FeedService>>()
+            .await;
+        let _ = stop_tx.send(true);
+        let _ = drained_tx.send(());
+    };
+    let serve =
+        router_builder.serve_with_incoming_shutdown(TcpListenerStream::new(listener), signal);
+    tokio::pin!(serve);
+    tokio::select! {
+        r = &mut serve => r?,
+        _ = async {
+            let _ = drained_rx.await;
+            tokio::time::sleep(grace).await;
+        } => {
+            info!(grace_seconds = grace.as_secs(), "grace period over; closing remaining calls");
+        }
+    }
+    sweeper.abort();
+    info!("stopped");
+    Ok(())
+}
+
+/// Expires idle conversations and purges delivered events periodically.
+async fn sweep(
+    store: SharedStore,
+    retention: crate::config::RetentionConfig,
+    mut stop: watch::Receiver<bool>,
+) {
+    let every = Duration::from_secs(retention.sweep_seconds.max(1));
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        let now = crate::grpc::router::now_ms();
+        let idle = now - (retention.idle_conversation_seconds as i64) * 1000;
+        let delivered = now - (retention.delivered_event_seconds as i64) * 1000;
+        match store.expire(idle, delivered).await {
+            Ok((c, e)) if c + e > 0 => info!(conversations = c, events = e, "expired"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "expiry sweep failed"),
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! Where conversations, turn receipts and handoff events live.
+//!
+//! One trait, `Store`, with one write for turns: `commit` applies a conversation's new state, its turn
+//! receipt (the dedupe record) and any handoff event atomically, guarded by the state's version
+//! (optimistic concurrency: a stale writer gets `Conflict` and retries with fresh state).
+//! Implementations: `memory` (tests, benchmarks, `replay`), SQLite (the default for `serve`) and
+//! PostgreSQL (many replicas).
+
+pub mod memory;
+
+use crate::domain::{ConversationState, HandoffEvent, TurnReceipt};
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// What a store can fail with. Messages never contain customer text.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    #[error("stored record is unreadable: {0}")]
+    Corrupt(String),
+}
+
+/// One atomic write.
+#[derive(Debug, Clone)]
+pub struct Commit {
+    /// The conversation after the turn; `state.version` must be `expected_version + 1`.
+    pub state: ConversationState,
+    /// The version the writer read; 0 for a conversation that did not exist.
+    pub expected_version: u64,
+    /// The dedupe record of the turn, if this commit applies a turn.
+    pub receipt: Option<TurnReceipt>,
+    /// A handoff event to append to the outbox.
+    pub event: Option<HandoffEvent>,
+}
+
+/// How a commit ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CommitResult {
+    Committed,
+    /// The stored version is not `expected_version`: reload and retry.
+    Conflict,
+    /// The receipt's turn id was already committed (by a racing writer); here is its receipt.
+    Duplicate(Box<TurnReceipt>),
+}
+
+/// Which events a feed consumer wants.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FeedFilter {
+    /// Consumers of one name share delivery state (a consumer group).
+    pub consumer: String,
+    /// `None`: every tenant.
+    pub tenant_id: Option<String>,
+    /// Empty: every queue.
+    pub queues: Vec<String>,
+}
+
+impl FeedFilter {
+    pub fn matches(&self, event: &HandoffEvent) -> bool {
+        self.tenant_id
+            .as_ref()
+            .is_none_or(|t| *t == event.tenant_id)
+            && (self.queues.is_empty() || self.queues.contains(&event.route.queue))
+    }
+}
+
+/// The router's verdict on a handoff, reported after the agent is done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Unknown,
+    Needed,
+    NotNeeded,
+    TooLate,
+}
+
+/// A reported outcome of one handoff.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutcomeRecord {
+    pub tenant_id: String,
+    pub conversation_id: String,
+    pub handoff_id: String,
+    pub resolved: bool,
+    /// 1..5, or 0 when unknown.
+    pub satisfaction: u32,
+    pub verdict: Verdict,
+}
+
+/// Decision quality per tenant and primary reason.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct QualityRow {
+    pub tenant_id: String,
+    /// The handoff's strongest reason code label.
+    pub reason: String,
+    pub handoffs: u64,
+    pub outcomes: u64,
+    pub resolved: u64,
+    pub verdict_needed: u64,
+    pub verdict_not_needed: u64,
+    pub verdict_too_late: u64,
+    pub satisfaction_sum: u64,
+    pub satisfaction_count: u64,
+    pub seconds_to_handoff_sum: f64,
+}
+
+/// Shared handle to a store.
+pub type SharedStore = Arc<dyn Store>;
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// The conversation's current state, if it exists.
+    async fn load(
+        &self,
+        tenant_id: &str,
+        conversation_id: &str,
+    ) -> Result<Option<ConversationState>, StoreError>;
+
+    /// The receipt of a turn id seen before in this conversation.
+    async fn receipt(
+        &self,
+        tenant_id: &str,
+        conversation_id: &str,
+        turn_id: &str,
+    ) -> Result<Option<TurnReceipt>, StoreError>;
+
+    /// The receipt of the turn applied at this sequence number (1-based).
+    async fn receipt_at(
+        &self,
+        tenant_id: &str,
+        conversation_id: &str,
+        sequence: u64,
+    ) -> Result<Option<TurnReceipt>, StoreError>;
+
+    /// The one write: state + receipt + event, atomically, if the version matches.
+    async fn commit(&self, commit: Commit) -> Result<CommitResult, StoreError>;
+
+    /// Leases up to `limit` unacknowledged events matching the filter to the consumer group, oldest
+    /// first, skipping events leased to the group and not yet expired. Increments `redeliveries`
+    /// for events handed out before.
+    async fn claim(
+        &self,
+        filter: &FeedFilter,
+        limit: usize,
+        lease: Duration,
+    ) -> Result<Vec<HandoffEvent>, StoreError>;
+
+    /// Ends the group's leases on these events (a subscriber went away) so they go out again now.
+    async fn release(&self, consumer: &str, event_ids: &[String]) -> Result<(), StoreError>;
+
+    /// Marks events delivered for the group; returns how many were outstanding.
+    async fn ack(&self, consumer: &str, event_ids: &[String]) -> Result<u32, StoreError>;
+
+    /// Erases a conversation, or every conversation of a customer, with receipts and events.
+    async fn forget(
+        &self,
+        tenant_id: &str,
+        conversation_id: Option<&str>,
+        customer_id: Option<&str>,
+    ) -> Result<u64, StoreError>;
+
+    /// Deletes conversations idle since before `idle_before_ms` and acknowledged events created before
+    /// `delivered_before_ms`. Returns (conversations, events) removed.
+    async fn expire(
+        &self,
+        idle_before_ms: i64,
+        delivered_before_ms: i64,
+    ) -> Result<(u64, u64), StoreError>;
+
+    /// Records a handoff's outcome.
+    async fn record_outcome(&self, outcome: OutcomeRecord) -> Result<(), StoreError>;
+
+    /// Decision quality per tenant and reason (`None`: every tenant).
+    async fn quality(&self, tenant_id: Option<&str>) -> Result<Vec<QualityRow>, StoreError>;
+
+    /// Notified whenever this process appends an event, so subscribers wake without polling.
+    fn event_notify(&self) -> Arc<Notify>;
+}
+
+/// Opens the store a `store.url` names: `memory`, `sqlite://PATH` or `postgres://...`.
+pub async fn open(url: &str, receipt_window: usize) -> Result<SharedStore, StoreError> {
+    if url == "memory" {
+        return Ok(Arc::new(memory::MemoryStore::new(receipt_window)));
+    }
+    Err(StoreError::Unavailable(format!(
+        "store url scheme not supported yet: {}",
+        url.split("://").next().unwrap_or(url)
+    )))
+}

@@ -1,0 +1,386 @@
+//! The in-memory store: one process, no durability. Used by tests, benchmarks and `replay`.
+//!
+//! Conversations live in a sharded map of sync mutexes; no lock is held across an `.await` (no
+//! method awaits while holding one).
+
+use super::{
+    Commit, CommitResult, FeedFilter, OutcomeRecord, QualityRow, Store, StoreError, Verdict,
+};
+use crate::domain::{ConversationState, HandoffEvent, TurnReceipt};
+use async_trait::async_trait;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::hash::{BuildHasher, RandomState};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::Notify;
+
+const SHARDS: usize = 64;
+
+/// A conversation with its recent receipts.
+struct Entry {
+    state: ConversationState,
+    /// Receipts of the last `receipt_window` turns, oldest first.
+    receipts: VecDeque<TurnReceipt>,
+}
+
+type Key = (String, String);
+
+/// Delivery state of one event for one consumer group.
+#[derive(Default)]
+struct Delivery {
+    leased_until: Option<Instant>,
+    deliveries: u32,
+    acked: bool,
+}
+
+#[derive(Default)]
+struct Outbox {
+    next: u64,
+    /// Events by append order.
+    events: BTreeMap<u64, HandoffEvent>,
+    /// (consumer, event id) -> delivery state.
+    deliveries: HashMap<(String, String), Delivery>,
+    outcomes: Vec<OutcomeRecord>,
+    /// Every handoff ever committed (tenant, reason, seconds to handoff, handoff id), for quality.
+    handoffs: Vec<(String, String, f64, String)>,
+}
+
+pub struct MemoryStore {
+    shards: Vec<Mutex<HashMap<Key, Entry>>>,
+    hasher: RandomState,
+    outbox: Mutex<Outbox>,
+    notify: Arc<Notify>,
+    receipt_window: usize,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::new(256)
+    }
+}
+
+impl MemoryStore {
+    /// `receipt_window`: how many recent turn receipts per conversation are kept for dedupe.
+    pub fn new(receipt_window: usize) -> Self {
+        MemoryStore {
+            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            hasher: RandomState::new(),
+            outbox: Mutex::new(Outbox::default()),
+            notify: Arc::new(Notify::new()),
+            receipt_window: receipt_window.max(1),
+        }
+    }
+
+    fn shard(&self, tenant_id: &str, conversation_id: &str) -> &Mutex<HashMap<Key, Entry>> {
+        let h = self.hasher.hash_one((tenant_id, conversation_id));
+        &self.shards[(h as usize) % SHARDS]
+    }
+
+    /// Number of live conversations (for memory measurements).
+    pub fn len(&self) -> usize {
+        self.shards.iter().map(|s| lock(s).len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while holding the lock cannot leave a half-applied commit (commits are
+    // single assignments), so a poisoned lock is still consistent.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn key(tenant_id: &str, conversation_id: &str) -> Key {
+    (tenant_id.to_string(), conversation_id.to_string())
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    async fn load(
+        &self,
+        tenant_id: &str,
+        conversation_id: &str,
+    ) -> Result<Option<ConversationState>, StoreError> {
+        let shard = lock(self.shard(tenant_id, conversation_id));
+        Ok(shard
+            .get(&key(tenant_id, conversation_id))
+            .map(|e| e.state.clone()))
+    }
+
+    async fn receipt(
+        &self,
+        tenant_id: &str,
+        conversation_id: &str,
+        turn_id: &str,
+    ) -> Result<Option<TurnReceipt>, StoreError> {
+        let shard = lock(self.shard(tenant_id, conversation_id));
+        Ok(shard
+            .get(&key(tenant_id, conversation_id))
+            .and_then(|e| e.receipts.iter().rev().find(|r| r.turn_id == turn_id))
+            .cloned())
+    }
+
+    async fn receipt_at(
+        &self,
+        tenant_id: &str,
+        conversation_id: &str,
+        sequence: u64,
+    ) -> Result<Option<TurnReceipt>, StoreError> {
+        let shard = lock(self.shard(tenant_id, conversation_id));
+        Ok(shard
+            .get(&key(tenant_id, conversation_id))
+            .and_then(|e| {
+                e.receipts
+                    .iter()
+                    .rev()
+                    .find(|r| r.decision.sequence == sequence)
+            })
+            .cloned())
+    }
+
+    async fn commit(&self, commit: Commit) -> Result<CommitResult, StoreError> {
+        let Commit {
+            state,
+            expected_version,
+            receipt,
+            event,
+        } = commit;
+        {
+            let mut shard = lock(self.shard(&state.tenant_id, &state.conversation_id));
+            let k = key(&state.tenant_id, &state.conversation_id);
+            let current = shard.get(&k).map(|e| e.state.version).unwrap_or(0);
+            if let (Some(r), Some(entry)) = (&receipt, shard.get(&k))
+                && let Some(seen) = entry.receipts.iter().find(|s| s.turn_id == r.turn_id)
+            {
+                return Ok(CommitResult::Duplicate(Box::new(seen.clone())));
+            }
+            if current != expected_version {
+                return Ok(CommitResult::Conflict);
+            }
+            let entry = shard.entry(k).or_insert_with(|| Entry {
+                state: ConversationState::default(),
+                receipts: VecDeque::new(),
+            });
+            entry.state = state;
+            if let Some(r) = receipt {
+                if entry.receipts.len() >= self.receipt_window {
+                    entry.receipts.pop_front();
+                }
+                entry.receipts.push_back(r);
+            }
+        }
+        if let Some(ev) = event {
+            let mut outbox = lock(&self.outbox);
+            let reason = ev
+                .context
+                .reasons
+                .first()
+                .map(|r| r.code.label().to_string())
+                .unwrap_or_default();
+            outbox.handoffs.push((
+                ev.tenant_id.clone(),
+                reason,
+                ev.context.seconds_since_first_problem,
+                ev.handoff_id.clone(),
+            ));
+            let seq = outbox.next;
+            outbox.next += 1;
+            outbox.events.insert(seq, ev);
+            drop(outbox);
+            self.notify.notify_waiters();
+        }
+        Ok(CommitResult::Committed)
+    }
+
+    async fn claim(
+        &self,
+        filter: &FeedFilter,
+        limit: usize,
+        lease: Duration,
+    ) -> Result<Vec<HandoffEvent>, StoreError> {
+        let now = Instant::now();
+        let mut outbox = lock(&self.outbox);
+        let Outbox {
+            events, deliveries, ..
+        } = &mut *outbox;
+        let mut out = Vec::new();
+        for ev in events.values() {
+            if out.len() >= limit {
+                break;
+            }
+            if !filter.matches(ev) {
+                continue;
+            }
+            let d = deliveries
+                .entry((filter.consumer.clone(), ev.event_id.clone()))
+                .or_default();
+            if d.acked || d.leased_until.is_some_and(|t| t > now) {
+                continue;
+            }
+            d.leased_until = Some(now + lease);
+            let mut ev = ev.clone();
+            ev.redeliveries = d.deliveries;
+            d.deliveries += 1;
+            out.push(ev);
+        }
+        Ok(out)
+    }
+
+    async fn release(&self, consumer: &str, event_ids: &[String]) -> Result<(), StoreError> {
+        let mut outbox = lock(&self.outbox);
+        for id in event_ids {
+            if let Some(d) = outbox
+                .deliveries
+                .get_mut(&(consumer.to_string(), id.clone()))
+            {
+                d.leased_until = None;
+            }
+        }
+        drop(outbox);
+        self.notify.notify_waiters();
+        Ok(())
+    }
+
+    async fn ack(&self, consumer: &str, event_ids: &[String]) -> Result<u32, StoreError> {
+        let mut outbox = lock(&self.outbox);
+        let mut n = 0;
+        for id in event_ids {
+            if let Some(d) = outbox
+                .deliveries
+                .get_mut(&(consumer.to_string(), id.clone()))
+                && !d.acked
+            {
+                d.acked = true;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    async fn forget(
+        &self,
+        tenant_id: &str,
+        conversation_id: Option<&str>,
+        customer_id: Option<&str>,
+    ) -> Result<u64, StoreError> {
+        let mut removed: Vec<Key> = Vec::new();
+        for shard in &self.shards {
+            let mut shard = lock(shard);
+            shard.retain(|k, e| {
+                let hit = k.0 == tenant_id
+                    && (conversation_id.is_some_and(|c| c == k.1)
+                        || customer_id.is_some_and(|c| {
+                            e.state
+                                .customer
+                                .as_ref()
+                                .is_some_and(|p| p.customer_id == c)
+                        }));
+                if hit {
+                    removed.push(k.clone());
+                }
+                !hit
+            });
+        }
+        let mut outbox = lock(&self.outbox);
+        let gone: Vec<String> = outbox
+            .events
+            .values()
+            .filter(|e| {
+                removed
+                    .iter()
+                    .any(|k| k.0 == e.tenant_id && k.1 == e.conversation_id)
+            })
+            .map(|e| e.event_id.clone())
+            .collect();
+        outbox.events.retain(|_, e| !gone.contains(&e.event_id));
+        outbox.deliveries.retain(|(_, id), _| !gone.contains(id));
+        outbox.outcomes.retain(|o| {
+            !removed
+                .iter()
+                .any(|k| k.0 == o.tenant_id && k.1 == o.conversation_id)
+        });
+        Ok(removed.len() as u64)
+    }
+
+    async fn expire(
+        &self,
+        idle_before_ms: i64,
+        delivered_before_ms: i64,
+    ) -> Result<(u64, u64), StoreError> {
+        let mut conversations = 0;
+        for shard in &self.shards {
+            let mut shard = lock(shard);
+            let before = shard.len();
+            shard.retain(|_, e| e.state.updated_ms >= idle_before_ms);
+            conversations += (before - shard.len()) as u64;
+        }
+        let mut outbox = lock(&self.outbox);
+        let Outbox {
+            events, deliveries, ..
+        } = &mut *outbox;
+        let before = events.len();
+        events.retain(|_, e| {
+            let acked = deliveries
+                .iter()
+                .any(|((_, id), d)| *id == e.event_id && d.acked);
+            !(acked && e.created_ms < delivered_before_ms)
+        });
+        let removed = (before - events.len()) as u64;
+        deliveries.retain(|(_, id), _| events.values().any(|e| e.event_id == *id));
+        Ok((conversations, removed))
+    }
+
+    async fn record_outcome(&self, outcome: OutcomeRecord) -> Result<(), StoreError> {
+        lock(&self.outbox).outcomes.push(outcome);
+        Ok(())
+    }
+
+    async fn quality(&self, tenant_id: Option<&str>) -> Result<Vec<QualityRow>, StoreError> {
+        let outbox = lock(&self.outbox);
+        let mut rows: BTreeMap<(String, String), QualityRow> = BTreeMap::new();
+        for (tenant, reason, secs, handoff_id) in &outbox.handoffs {
+            if tenant_id.is_some_and(|t| t != tenant) {
+                continue;
+            }
+            let row = rows
+                .entry((tenant.clone(), reason.clone()))
+                .or_insert_with(|| QualityRow {
+                    tenant_id: tenant.clone(),
+                    reason: reason.clone(),
+                    ..Default::default()
+                });
+            row.handoffs += 1;
+            row.seconds_to_handoff_sum += secs;
+            for o in outbox
+                .outcomes
+                .iter()
+                .filter(|o| o.handoff_id == *handoff_id)
+            {
+                add_outcome(row, o);
+            }
+        }
+        Ok(rows.into_values().collect())
+    }
+
+    fn event_notify(&self) -> Arc<Notify> {
+        self.notify.clone()
+    }
+}
+
+/// Adds one outcome to a quality row (shared by every store's `quality`).
+pub fn add_outcome(row: &mut QualityRow, o: &OutcomeRecord) {
+    row.outcomes += 1;
+    row.resolved += u64::from(o.resolved);
+    match o.verdict {
+        Verdict::Needed => row.verdict_needed += 1,
+        Verdict::NotNeeded => row.verdict_not_needed += 1,
+        Verdict::TooLate => row.verdict_too_late += 1,
+        Verdict::Unknown => {}
+    }
+    if o.satisfaction > 0 {
+        row.satisfaction_sum += u64::from(o.satisfaction);
+        row.satisfaction_count += 1;
+    }
+}
