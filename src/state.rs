@@ -141,8 +141,10 @@ pub trait Store: Send + Sync + 'static {
     async fn commit(&self, commit: Commit) -> Result<CommitResult, StoreError>;
 
     /// Leases up to `limit` unacknowledged events matching the filter to the consumer group, oldest
-    /// first, skipping events leased to the group and not yet expired. Increments `redeliveries`
-    /// for events handed out before.
+    /// first, skipping events leased to the group and not yet expired. A conversation's events go
+    /// to the group one at a time, in order: an event waits until the group acknowledged every
+    /// older matching event of its conversation. Sets `redeliveries` to the number of earlier
+    /// hand-outs of the event.
     async fn claim(
         &self,
         filter: &FeedFilter,

@@ -228,20 +228,25 @@ async fn only_the_last_receipts_are_kept(f: Fixture) {
 
 async fn events_are_leased_oldest_first_released_acked_and_redelivered(f: Fixture) {
     let s = &f.store;
-    for n in 1..=3u64 {
-        let ev = event("c1", n as u32, "billing", ReasonCode::ExplicitRequest);
-        turn(s, "c1", n, Some(ev)).await;
+    for c in ["c1", "c2", "c3"] {
+        turn(
+            s,
+            c,
+            1,
+            Some(event(c, 1, "billing", ReasonCode::ExplicitRequest)),
+        )
+        .await;
     }
     let g = group("router");
     let first = s.claim(&g, 2, LEASE).await.unwrap();
-    assert_eq!(ids(&first), ["ev-c1-1", "ev-c1-2"]);
+    assert_eq!(ids(&first), ["ev-c1-1", "ev-c2-1"]);
     assert!(first.iter().all(|e| e.redeliveries == 0));
     assert_eq!(
         first[0],
         event("c1", 1, "billing", ReasonCode::ExplicitRequest)
     );
     let second = s.claim(&g, 10, LEASE).await.unwrap();
-    assert_eq!(ids(&second), ["ev-c1-3"]);
+    assert_eq!(ids(&second), ["ev-c3-1"]);
     assert!(s.claim(&g, 10, LEASE).await.unwrap().is_empty());
 
     s.release("router", &["ev-c1-1".into()]).await.unwrap();
@@ -252,7 +257,7 @@ async fn events_are_leased_oldest_first_released_acked_and_redelivered(f: Fixtur
     let acked = s
         .ack(
             "router",
-            &["ev-c1-1".into(), "ev-c1-2".into(), "nope".into()],
+            &["ev-c1-1".into(), "ev-c2-1".into(), "nope".into()],
         )
         .await
         .unwrap();
@@ -263,14 +268,65 @@ async fn events_are_leased_oldest_first_released_acked_and_redelivered(f: Fixtur
 
     // Short leases expire on their own; only the unacknowledged event comes back.
     let short = Duration::from_millis(200);
-    s.release("router", &["ev-c1-3".into()]).await.unwrap();
+    s.release("router", &["ev-c3-1".into()]).await.unwrap();
     let leased = s.claim(&g, 10, short).await.unwrap();
-    assert_eq!(ids(&leased), ["ev-c1-3"]);
+    assert_eq!(ids(&leased), ["ev-c3-1"]);
     assert!(s.claim(&g, 10, short).await.unwrap().is_empty());
     tokio::time::sleep(Duration::from_millis(400)).await;
     let redelivered = s.claim(&g, 10, LEASE).await.unwrap();
-    assert_eq!(ids(&redelivered), ["ev-c1-3"]);
+    assert_eq!(ids(&redelivered), ["ev-c3-1"]);
     assert_eq!(redelivered[0].redeliveries, 2);
+}
+
+async fn a_conversations_events_go_out_one_at_a_time_in_order(f: Fixture) {
+    let s = &f.store;
+    for n in 1..=3u64 {
+        let ev = event("c1", n as u32, "billing", ReasonCode::ExplicitRequest);
+        turn(s, "c1", n, Some(ev)).await;
+    }
+    turn(
+        s,
+        "c2",
+        1,
+        Some(event("c2", 1, "billing", ReasonCode::Abuse)),
+    )
+    .await;
+    let g = group("router");
+    assert_eq!(
+        ids(&s.claim(&g, 10, LEASE).await.unwrap()),
+        ["ev-c1-1", "ev-c2-1"]
+    );
+    assert!(s.claim(&g, 10, LEASE).await.unwrap().is_empty());
+    // Released but unacknowledged: still first in line.
+    s.release("router", &["ev-c1-1".into()]).await.unwrap();
+    assert_eq!(ids(&s.claim(&g, 10, LEASE).await.unwrap()), ["ev-c1-1"]);
+    assert_eq!(s.ack("router", &["ev-c1-1".into()]).await.unwrap(), 1);
+    assert_eq!(ids(&s.claim(&g, 10, LEASE).await.unwrap()), ["ev-c1-2"]);
+    assert_eq!(s.ack("router", &["ev-c1-2".into()]).await.unwrap(), 1);
+    assert_eq!(ids(&s.claim(&g, 10, LEASE).await.unwrap()), ["ev-c1-3"]);
+    // Another group starts from the beginning of each conversation.
+    assert_eq!(
+        ids(&s.claim(&group("audit"), 10, LEASE).await.unwrap()),
+        ["ev-c1-1", "ev-c2-1"]
+    );
+    // An older event outside a group's queues does not hold its later ones back.
+    turn(s, "c3", 1, Some(event("c3", 1, "tech", ReasonCode::Abuse))).await;
+    turn(
+        s,
+        "c3",
+        2,
+        Some(event("c3", 2, "billing", ReasonCode::Abuse)),
+    )
+    .await;
+    let billing = FeedFilter {
+        consumer: "billing-only".into(),
+        tenant_id: None,
+        queues: vec!["billing".into()],
+    };
+    assert_eq!(
+        ids(&s.claim(&billing, 10, LEASE).await.unwrap()),
+        ["ev-c1-1", "ev-c2-1", "ev-c3-2"]
+    );
 }
 
 async fn consumer_groups_have_their_own_delivery_state(f: Fixture) {
@@ -449,15 +505,19 @@ async fn forget_erases_a_conversation_or_a_customer(f: Fixture) {
 
 async fn expire_drops_idle_conversations_and_old_delivered_events(f: Fixture) {
     let s = &f.store;
-    // c1 idle since 1_001, c2 updated at 1_003; events created at 1_001 (acked), 1_002 (not
-    // acked), 1_003 (acked but recent).
+    // c1 idle since 1_001, c2 and c3 updated at 1_003; events created at 1_001 (acked), 1_001 (not
+    // acked) and 1_003 (acked but recent).
     turn(s, "c1", 1, Some(event("c1", 1, "q", ReasonCode::Abuse))).await;
-    turn(s, "c2", 1, Some(event("c2", 2, "q", ReasonCode::Abuse))).await;
-    turn(s, "c2", 2, None).await;
-    turn(s, "c2", 3, Some(event("c2", 3, "q", ReasonCode::Abuse))).await;
+    turn(s, "c2", 1, Some(event("c2", 1, "q", ReasonCode::Abuse))).await;
+    turn(s, "c3", 1, None).await;
+    for n in 2..=3 {
+        turn(s, "c2", n, None).await;
+    }
+    turn(s, "c3", 2, None).await;
+    turn(s, "c3", 3, Some(event("c3", 3, "q", ReasonCode::Abuse))).await;
     assert_eq!(s.claim(&group("g"), 10, LEASE).await.unwrap().len(), 3);
     let acked = s
-        .ack("g", &["ev-c1-1".into(), "ev-c2-3".into()])
+        .ack("g", &["ev-c1-1".into(), "ev-c3-3".into()])
         .await
         .unwrap();
     assert_eq!(acked, 2);
@@ -465,11 +525,17 @@ async fn expire_drops_idle_conversations_and_old_delivered_events(f: Fixture) {
     assert_eq!(s.load("acme", "c1").await.unwrap(), None);
     assert_eq!(s.receipt("acme", "c1", "c1-t1").await.unwrap(), None);
     assert!(s.load("acme", "c2").await.unwrap().is_some());
+    assert!(s.receipt("acme", "c2", "c2-t1").await.unwrap().is_some());
     assert_eq!(s.expire(0, 0).await.unwrap(), (0, 0));
-    s.release("g", &["ev-c2-2".into()]).await.unwrap();
+    s.release("g", &["ev-c2-1".into()]).await.unwrap();
     assert_eq!(
         ids(&s.claim(&group("g"), 10, LEASE).await.unwrap()),
-        ["ev-c2-2"]
+        ["ev-c2-1"]
+    );
+    // A new group sees what is left: the purged event is gone.
+    assert_eq!(
+        ids(&s.claim(&group("new"), 10, LEASE).await.unwrap()),
+        ["ev-c2-1", "ev-c3-3"]
     );
     // The expired conversation starts afresh.
     assert_eq!(turn(s, "c1", 1, None).await, CommitResult::Committed);
@@ -550,8 +616,15 @@ async fn a_reopened_store_continues_and_redelivers_unacknowledged_events(f: Fixt
     turn(s, "c1", 1, Some(event("c1", 1, "q", ReasonCode::Abuse))).await;
     turn(s, "c1", 2, Some(event("c1", 2, "q", ReasonCode::Abuse))).await;
     let short = Duration::from_millis(200);
-    assert_eq!(s.claim(&group("g"), 10, short).await.unwrap().len(), 2);
+    assert_eq!(
+        ids(&s.claim(&group("g"), 10, short).await.unwrap()),
+        ["ev-c1-1"]
+    );
     assert_eq!(s.ack("g", &["ev-c1-1".into()]).await.unwrap(), 1);
+    assert_eq!(
+        ids(&s.claim(&group("g"), 10, short).await.unwrap()),
+        ["ev-c1-2"]
+    );
     s.record_outcome(outcome("c1", 1, Verdict::Needed, 3))
         .await
         .unwrap();
@@ -608,6 +681,7 @@ macro_rules! every_store {
             a_repeated_turn_id_is_a_duplicate_with_the_first_receipt,
             only_the_last_receipts_are_kept,
             events_are_leased_oldest_first_released_acked_and_redelivered,
+            a_conversations_events_go_out_one_at_a_time_in_order,
             consumer_groups_have_their_own_delivery_state,
             filters_select_tenant_and_queues,
             outcomes_add_up_to_quality_per_tenant_and_reason,

@@ -229,6 +229,10 @@ impl Store for PostgresStore {
             .execute(&st, &[&consumer, &event_ids])
             .await
             .map_err(pg)?;
+        if n > 0 {
+            // A conversation's next event may be waiting for this acknowledgement.
+            self.notify.notify_waiters();
+        }
         Ok(n as u32)
     }
 

@@ -243,8 +243,14 @@ impl Store for SqliteStore {
 
     async fn ack(&self, consumer: &str, event_ids: &[String]) -> Result<u32, StoreError> {
         let (consumer, ids) = (consumer.to_string(), event_ids.to_vec());
-        self.write(move |conn| writes::ack(conn, &consumer, &ids))
-            .await
+        let n = self
+            .write(move |conn| writes::ack(conn, &consumer, &ids))
+            .await?;
+        if n > 0 {
+            // A conversation's next event may be waiting for this acknowledgement.
+            self.notify.notify_waiters();
+        }
+        Ok(n)
     }
 
     async fn forget(

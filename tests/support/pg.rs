@@ -6,6 +6,8 @@
 //! (they refuse to run as root). The server is stopped and its directory removed when the test
 //! process exits, however it exits: a keeper shell waits on a pipe from this process.
 //!
+//! The server runs with `fsync=off` (faster tests) unless `ESCALATION_TEST_PG_FSYNC=on`.
+//!
 //! Nothing here skips: if no server can be had, the test fails and says why.
 //!
 //! Use from a test file: `#[path = "support/pg.rs"] mod pg;` then `pg::database("name").await`.
@@ -184,15 +186,22 @@ fn start() -> Result<String, String> {
         ));
     }
     let port = free_port()?;
+    // Tests do not need a durable disk unless they measure: ESCALATION_TEST_PG_FSYNC=on.
+    let durability = if std::env::var("ESCALATION_TEST_PG_FSYNC").as_deref() == Ok("on") {
+        ""
+    } else {
+        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    };
     // The keeper: runs postgres, waits for our stdin to close (this process exited), then stops
     // postgres and removes the directory.
     let script = format!(
         "\"{pg}\" -D \"{data}\" -p {port} -k \"{dir}\" -c listen_addresses=127.0.0.1 \
-           -c max_connections=200 -c shared_buffers=64MB >\"{dir}/log\" 2>&1 & \
+           -c max_connections=200 -c shared_buffers=64MB {durability} >\"{dir}/log\" 2>&1 & \
          pid=$!; cat >/dev/null; kill -INT $pid; wait $pid; rm -rf \"{dir}\"",
         pg = postgres.display(),
         data = data.display(),
         dir = dir.display(),
+        durability = durability,
     );
     let mut keeper: Child = command(root, Path::new("/bin/sh"))
         .arg("-c")

@@ -40,7 +40,7 @@ const MIGRATIONS: &[&str] = &[
         created_ms      bigint NOT NULL,
         event           bytea NOT NULL
     );
-    CREATE INDEX events_conversation ON events (tenant_id, conversation_id);
+    CREATE INDEX events_conversation ON events (tenant_id, conversation_id, seq);
 
     CREATE TABLE deliveries (
         consumer     text NOT NULL,

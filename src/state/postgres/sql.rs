@@ -40,6 +40,8 @@ const INSERT_HANDOFF: &str = "INSERT INTO handoffs (handoff_id, tenant_id, reaso
 
 const ANNOUNCE: &str = "SELECT pg_notify('escalation_events', '')";
 
+/// An event is a candidate when the group has not acknowledged it, holds no live lease on it, and
+/// has acknowledged every older matching event of its conversation (one at a time, in order).
 /// Candidates are locked with `SKIP LOCKED` so concurrent claimers take disjoint sets; the upsert's
 /// `WHERE` re-checks each delivery row as last committed, so a lease is never handed out twice
 /// even when a claimer's snapshot is older than another's commit. Returns the delivery count.
@@ -52,6 +54,14 @@ pub const CLAIM: &str = "
               SELECT 1 FROM deliveries d
               WHERE d.consumer = $1 AND d.event_id = e.event_id
                 AND (d.acked OR d.leased_until > now()))
+          AND NOT EXISTS (
+              SELECT 1 FROM events o
+              WHERE o.tenant_id = e.tenant_id AND o.conversation_id = e.conversation_id
+                AND o.seq < e.seq
+                AND (cardinality($3::text[]) = 0 OR o.queue = ANY($3))
+                AND NOT EXISTS (
+                    SELECT 1 FROM deliveries od
+                    WHERE od.consumer = $1 AND od.event_id = o.event_id AND od.acked))
         ORDER BY e.seq
         LIMIT $4
         FOR UPDATE OF e SKIP LOCKED

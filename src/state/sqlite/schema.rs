@@ -37,7 +37,7 @@ const MIGRATIONS: &[&str] = &[
         created_ms      INTEGER NOT NULL,
         event           BLOB NOT NULL
     );
-    CREATE INDEX events_conversation ON events (tenant_id, conversation_id);
+    CREATE INDEX events_conversation ON events (tenant_id, conversation_id, seq);
 
     CREATE TABLE deliveries (
         consumer        TEXT NOT NULL,

@@ -6,6 +6,7 @@ use crate::domain::{HandoffEvent, TurnReceipt};
 use crate::state::codec::{self, decode, encode};
 use crate::state::{Commit, CommitResult, FeedFilter, OutcomeRecord, StoreError};
 use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::HashSet;
 
 /// A commit with its records already encoded.
 pub struct CommitRow {
@@ -158,7 +159,8 @@ pub fn commit(conn: &Connection, row: &CommitRow) -> Result<CommitResult, StoreE
     Ok(CommitResult::Committed)
 }
 
-/// Leases up to `limit` matching events the group has neither acknowledged nor leased, oldest first.
+/// Leases up to `limit` matching events the group has neither acknowledged nor leased, oldest
+/// first; an event waits while an older one of its conversation is unacknowledged by the group.
 pub fn claim(
     conn: &Connection,
     filter: &FeedFilter,
@@ -170,10 +172,11 @@ pub fn claim(
     {
         let mut s = conn
             .prepare_cached(
-                "SELECT e.queue, e.event, coalesce(d.deliveries, 0) FROM events e
+                "SELECT e.tenant_id, e.conversation_id, e.queue, e.event,
+                        coalesce(d.deliveries, 0), coalesce(d.leased_until_ms > ?2, 0)
+                 FROM events e
                  LEFT JOIN deliveries d ON d.consumer = ?1 AND d.event_id = e.event_id
-                 WHERE (d.event_id IS NULL
-                        OR (d.acked = 0 AND (d.leased_until_ms IS NULL OR d.leased_until_ms <= ?2)))
+                 WHERE (d.event_id IS NULL OR d.acked = 0)
                    AND (?3 IS NULL OR e.tenant_id = ?3)
                  ORDER BY e.seq",
             )
@@ -181,16 +184,22 @@ pub fn claim(
         let mut rows = s
             .query(params![filter.consumer, now, filter.tenant_id])
             .map_err(sql)?;
+        let mut waiting: HashSet<(String, String)> = HashSet::new();
         while out.len() < limit {
             let Some(r) = rows.next().map_err(sql)? else {
                 break;
             };
-            let queue: String = r.get(0).map_err(sql)?;
+            let queue: String = r.get(2).map_err(sql)?;
             if !filter.queues.is_empty() && !filter.queues.contains(&queue) {
                 continue;
             }
-            let mut ev: HandoffEvent = decode(&r.get::<_, Vec<u8>>(1).map_err(sql)?, "events")?;
-            ev.redeliveries = r.get::<_, i64>(2).map_err(sql)? as u32;
+            let key: (String, String) = (r.get(0).map_err(sql)?, r.get(1).map_err(sql)?);
+            let leased: bool = r.get(5).map_err(sql)?;
+            if !waiting.insert(key) || leased {
+                continue;
+            }
+            let mut ev: HandoffEvent = decode(&r.get::<_, Vec<u8>>(3).map_err(sql)?, "events")?;
+            ev.redeliveries = r.get::<_, i64>(4).map_err(sql)? as u32;
             out.push(ev);
         }
     }
