@@ -84,6 +84,65 @@ impl MemoryStore {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// Runs `f` on one conversation's slot under its shard lock: one lookup per turn and no copy of
+    /// the state. `f` must not block; any event it commits is appended after the lock is released.
+    pub fn update<R>(
+        &self,
+        tenant_id: &str,
+        conversation_id: &str,
+        f: impl FnOnce(&mut Slot<'_>) -> R,
+    ) -> R {
+        let (result, event) = {
+            let mut shard = lock(self.shard(tenant_id, conversation_id));
+            let k = key(tenant_id, conversation_id);
+            let mut slot = if shard.contains_key(&k) {
+                Slot {
+                    entry: shard.get_mut(&k),
+                    vacant: None,
+                    receipt_window: self.receipt_window,
+                    event: None,
+                    kept: None,
+                }
+            } else {
+                Slot {
+                    entry: None,
+                    vacant: Some((&mut *shard, k)),
+                    receipt_window: self.receipt_window,
+                    event: None,
+                    kept: None,
+                }
+            };
+            let result = f(&mut slot);
+            (result, slot.event.take())
+        };
+        if let Some(ev) = event {
+            self.publish(ev);
+        }
+        result
+    }
+
+    /// Appends a committed handoff event to the outbox and wakes the feed.
+    fn publish(&self, ev: HandoffEvent) {
+        let mut outbox = lock(&self.outbox);
+        let reason = ev
+            .context
+            .reasons
+            .first()
+            .map(|r| r.code.label().to_string())
+            .unwrap_or_default();
+        outbox.handoffs.push((
+            ev.tenant_id.clone(),
+            reason,
+            ev.context.seconds_since_first_problem,
+            ev.handoff_id.clone(),
+        ));
+        let seq = outbox.next;
+        outbox.next += 1;
+        outbox.events.insert(seq, ev);
+        drop(outbox);
+        self.notify.notify_waiters();
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -94,6 +153,94 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 fn key(tenant_id: &str, conversation_id: &str) -> Key {
     (tenant_id.to_string(), conversation_id.to_string())
+}
+
+/// One conversation's slot, borrowed under its shard lock by `MemoryStore::update`: the engine reads
+/// and replaces the state in place instead of copying it out (`load`) and back (`commit`).
+pub struct Slot<'a> {
+    entry: Option<&'a mut Entry>,
+    vacant: Option<(&'a mut HashMap<Key, Entry>, Key)>,
+    receipt_window: usize,
+    /// A handoff event to append once the shard lock is released.
+    event: Option<HandoffEvent>,
+    /// What survives a panic between `take_state` and `commit`.
+    kept: Option<ConversationState>,
+}
+
+impl Slot<'_> {
+    /// The conversation's current state, if it exists.
+    pub fn state(&self) -> Option<&ConversationState> {
+        self.entry.as_ref().map(|e| &e.state)
+    }
+
+    /// The receipt of a turn id seen before in this conversation.
+    pub fn receipt(&self, turn_id: &str) -> Option<&TurnReceipt> {
+        let e = self.entry.as_ref()?;
+        e.receipts.iter().rev().find(|r| r.turn_id == turn_id)
+    }
+
+    /// The receipt of the turn applied at this sequence number.
+    pub fn receipt_at(&self, sequence: u64) -> Option<&TurnReceipt> {
+        let e = self.entry.as_ref()?;
+        e.receipts
+            .iter()
+            .rev()
+            .find(|r| r.decision.sequence == sequence)
+    }
+
+    /// Moves the state out to be changed (no copy); `commit` puts the new one back. Should the
+    /// caller panic in between, the conversation keeps its ids, version, turn count, ownership and
+    /// open handoff, and loses its history and emotional memory (see `Drop`).
+    pub fn take_state(&mut self) -> Option<ConversationState> {
+        let e = self.entry.as_mut()?;
+        let state = std::mem::take(&mut e.state);
+        self.kept = Some(ConversationState {
+            tenant_id: state.tenant_id.clone(),
+            conversation_id: state.conversation_id.clone(),
+            version: state.version,
+            ownership: state.ownership,
+            turn_count: state.turn_count,
+            open_handoff: state.open_handoff.clone(),
+            created_ms: state.created_ms,
+            updated_ms: state.updated_ms,
+            ..Default::default()
+        });
+        Some(state)
+    }
+
+    /// Stores the new state, its receipt and any event, as `Store::commit` does.
+    pub fn commit(
+        &mut self,
+        state: ConversationState,
+        receipt: TurnReceipt,
+        event: Option<HandoffEvent>,
+    ) {
+        let entry = match (self.entry.as_deref_mut(), self.vacant.take()) {
+            (Some(entry), _) => entry,
+            (None, Some((map, k))) => map.entry(k).or_insert_with(|| Entry {
+                state: ConversationState::default(),
+                receipts: VecDeque::new(),
+            }),
+            (None, None) => unreachable!("a slot is either occupied or vacant"),
+        };
+        entry.state = state;
+        if entry.receipts.len() >= self.receipt_window {
+            entry.receipts.pop_front();
+        }
+        entry.receipts.push_back(receipt);
+        self.event = event;
+        self.kept = None;
+    }
+}
+
+impl Drop for Slot<'_> {
+    /// Only after a panic between `take_state` and `commit`: the entry gets the kept skeleton
+    /// instead of the empty state `take_state` left behind.
+    fn drop(&mut self) {
+        if let (Some(kept), Some(e)) = (self.kept.take(), self.entry.as_deref_mut()) {
+            e.state = kept;
+        }
+    }
 }
 
 #[async_trait]
@@ -172,24 +319,7 @@ impl Store for MemoryStore {
             }
         }
         if let Some(ev) = event {
-            let mut outbox = lock(&self.outbox);
-            let reason = ev
-                .context
-                .reasons
-                .first()
-                .map(|r| r.code.label().to_string())
-                .unwrap_or_default();
-            outbox.handoffs.push((
-                ev.tenant_id.clone(),
-                reason,
-                ev.context.seconds_since_first_problem,
-                ev.handoff_id.clone(),
-            ));
-            let seq = outbox.next;
-            outbox.next += 1;
-            outbox.events.insert(seq, ev);
-            drop(outbox);
-            self.notify.notify_waiters();
+            self.publish(ev);
         }
         Ok(CommitResult::Committed)
     }
@@ -377,6 +507,10 @@ impl Store for MemoryStore {
 
     fn event_notify(&self) -> Arc<Notify> {
         self.notify.clone()
+    }
+
+    fn as_memory(&self) -> Option<&MemoryStore> {
+        Some(self)
     }
 }
 
