@@ -5,7 +5,7 @@
 //! Run: `cargo bench --bench engine` (add `-- --quick` for a fast pass).
 
 #[path = "../src/bin/loadgen/corpus.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 mod corpus;
 
 use corpus::{Cursor, TextShape};
