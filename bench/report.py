@@ -36,6 +36,19 @@ def best(out, prefix):
     return top, (min(cpus) if cpus else None)
 
 
+def busy(run):
+    """The share of one core the server used during a run."""
+    if not run or run.get("server_cpu_s") is None:
+        return None
+    return 100.0 * run["server_cpu_s"] / run["elapsed_s"]
+
+
+def client_busy(run):
+    if not run or run.get("client_cpu_s") is None:
+        return None
+    return 100.0 * run["client_cpu_s"] / run["elapsed_s"]
+
+
 def ratio(a, b):
     return a / b if a and b else None
 
@@ -61,13 +74,17 @@ def write(args):
 
     base_u, base_u_cpu = best(out, "sat_unary_baseline")
     base_s, base_s_cpu = best(out, "sat_stream_baseline")
-    sat = {"baseline": {"unary": base_u and base_u["throughput_per_s"], "unary_cpu_us": base_u_cpu,
-                        "stream": base_s and base_s["throughput_per_s"], "stream_cpu_us": base_s_cpu}}
+    def entry(u, u_cpu, s, s_cpu):
+        return {"unary": u and u["throughput_per_s"], "unary_cpu_us": u_cpu,
+                "unary_server_busy_pct": busy(u), "unary_client_busy_pct": client_busy(u),
+                "stream": s and s["throughput_per_s"], "stream_cpu_us": s_cpu,
+                "stream_server_busy_pct": busy(s), "stream_client_busy_pct": client_busy(s)}
+
+    sat = {"baseline": entry(base_u, base_u_cpu, base_s, base_s_cpu)}
     for store in stores:
         u, u_cpu = best(out, f"sat_unary_{store}")
         s, s_cpu = best(out, f"sat_stream_{store}")
-        sat[store] = {"unary": u and u["throughput_per_s"], "unary_cpu_us": u_cpu,
-                      "stream": s and s["throughput_per_s"], "stream_cpu_us": s_cpu}
+        sat[store] = entry(u, u_cpu, s, s_cpu)
     figures["saturation"] = sat
 
     mem = sat.get("memory", {})
@@ -149,11 +166,16 @@ def write(args):
           "| figure | value | target | |", "|---|---|---|---|"]
     md += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
     md += ["", "## Saturation (closed loop)", "",
-           "| target | ProcessTurn /s | server µs/turn | StreamTurns /s | server µs/turn |",
-           "|---|---|---|---|---|"]
+           "Busy: the share of its core the server / the load generator used during the best run "
+           "(a server below 100% was not the bottleneck).", "",
+           "| target | ProcessTurn /s | server µs/turn | busy server / client | StreamTurns /s | "
+           "server µs/turn | busy server / client |",
+           "|---|---|---|---|---|---|---|"]
     for t, v in sat.items():
-        md.append(f"| {t} | {fmt(v['unary'])} | {fmt(v['unary_cpu_us'], 1)} | {fmt(v['stream'])} | "
-                  f"{fmt(v['stream_cpu_us'], 1)} |")
+        md.append(f"| {t} | {fmt(v['unary'])} | {fmt(v['unary_cpu_us'], 1)} | "
+                  f"{fmt(v['unary_server_busy_pct'])}% / {fmt(v['unary_client_busy_pct'])}% | "
+                  f"{fmt(v['stream'])} | {fmt(v['stream_cpu_us'], 1)} | "
+                  f"{fmt(v['stream_server_busy_pct'])}% / {fmt(v['stream_client_busy_pct'])}% |")
     if lat:
         md += ["", "## Latency at half the baseline's saturation rate (open loop, from the intended "
                "send time)", "", "| target | rate /s | achieved /s | p50 | p90 | p99 | p99.9 | max | errors |",

@@ -63,14 +63,21 @@ start() {
     [ "$1" = baseline ] && flag="--baseline"
     ESCALATION__SERVER__LISTEN="127.0.0.1:${PORT}" ESCALATION__STORE__URL="$(store_url "$2")" \
         ESCALATION__SERVER__GRACE_SECONDS=1 RUST_LOG=warn \
-        boosted taskset -c "$SERVER_CPU" "$BIN" serve $flag >>"$OUT/server.log" 2>&1 &
+        boosted_exec taskset -c "$SERVER_CPU" "$BIN" serve $flag >>"$OUT/server.log" 2>&1 &
     PID=$!
     taskset -c "$CLIENT_CPU" "$LG" wait --addr "$ADDR" --timeout 30
+    # The pid must be the server itself: its CPU time and memory are read from /proc/$PID.
+    grep -q escalation "/proc/$PID/comm" || { echo "server pid $PID is not the server" >&2; exit 1; }
 }
 
 # boosted CMD...: runs CMD in a new session whose scheduling group gets niceness $NICE.
 boosted() {
     setsid sh -c 'echo "$0" >/proc/self/autogroup 2>/dev/null; exec nice -n "$0" "$@"' "$NICE" "$@"
+}
+
+# boosted_exec CMD... &: the same for a background server; every step execs, so $! is its pid.
+boosted_exec() {
+    exec setsid sh -c 'echo "$0" >/proc/self/autogroup 2>/dev/null; exec nice -n "$0" "$@"' "$NICE" "$@"
 }
 
 stop() {
@@ -89,6 +96,11 @@ lg() {
 }
 
 rss() { awk '/^VmRSS:/ { print $2 * 1024 }' "/proc/$PID/status"; }
+
+if "$LG" wait --addr "$ADDR" --timeout 0.1 >/dev/null 2>&1; then
+    echo "something already answers on $ADDR; stop it or set PORT" >&2
+    exit 1
+fi
 
 echo "== machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1); load: $(cut -d' ' -f1-3 /proc/loadavg)"
 
