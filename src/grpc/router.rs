@@ -220,10 +220,12 @@ impl EscalationRouter for RouterService {
     ) -> Result<Response<pb::UpdateQueueStatusResponse>, Status> {
         let req = request.into_inner();
         let tenant_id = convert::id("tenant_id", &req.tenant_id, self.limits)?;
+        let mut queues = Vec::with_capacity(req.queues.len());
         for (i, q) in req.queues.iter().enumerate() {
-            convert::id(&format!("queues[{i}].queue"), &q.queue, self.limits)?;
+            let name = convert::id(&format!("queues[{i}].queue"), &q.queue, self.limits)?;
+            queues.push((name, convert::queue_status(q, now_ms())));
         }
-        let _ = tenant_id;
+        self.engine.availability().update(&tenant_id, queues);
         Ok(Response::new(pb::UpdateQueueStatusResponse {}))
     }
 
