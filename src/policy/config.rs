@@ -30,10 +30,12 @@ impl PolicyConfig {
 
     /// Merges every tenant over the default and validates the result.
     pub fn compile(&self) -> Result<Policy, String> {
-        let default = tenant_policy(&self.default, "default")?;
+        let mut base: toml::Table = BUILTIN.parse().expect("built-in policy parses");
+        merge(&mut base, &self.default);
+        let default = tenant_policy(&base, "default")?;
         let mut tenants = HashMap::new();
         for (name, table) in &self.tenants {
-            let mut merged = self.default.clone();
+            let mut merged = base.clone();
             merge(&mut merged, table);
             tenants.insert(
                 name.clone(),
@@ -43,6 +45,17 @@ impl PolicyConfig {
         Ok(Policy { default, tenants })
     }
 }
+
+/// Built-in values of nested tables, merged under `[policy.default]` so that setting one key of a
+/// tier keeps the others (must agree with `Tiers::default`).
+const BUILTIN: &str = "
+[tiers.premium]
+promote_offer = true
+priority_boost = 1
+[tiers.vip]
+promote_offer = true
+priority_boost = 2
+";
 
 fn tenant_policy(table: &toml::Table, key: &str) -> Result<TenantPolicy, String> {
     let policy: TenantPolicy = toml::Value::Table(table.clone())
