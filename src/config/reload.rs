@@ -9,14 +9,25 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::watch;
 use tracing::{info, warn};
 
-/// Runs until `stop` turns true.
-pub async fn run(
+/// Starts watching; the SIGHUP handler is installed before this returns. Runs until `stop` turns
+/// true.
+pub fn spawn(
     path: PathBuf,
     handle: PolicyHandle,
     watch_seconds: u64,
+    stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    let hangup = hangup();
+    tokio::spawn(run(path, handle, watch_seconds, hangup, stop))
+}
+
+async fn run(
+    path: PathBuf,
+    handle: PolicyHandle,
+    watch_seconds: u64,
+    mut hangup: Hangup,
     mut stop: watch::Receiver<bool>,
 ) {
-    let mut hangup = hangup();
     let every = Duration::from_secs(watch_seconds.max(1));
     let mut seen = modified(&path);
     loop {

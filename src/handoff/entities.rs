@@ -164,19 +164,26 @@ fn phone(v: &str) -> Option<String> {
 /// Every entity in a text, in order of position.
 pub fn find(text: &str) -> Vec<Found> {
     let mut out: Vec<Found> = Vec::new();
+    // Spans shaped like an IBAN but failing its check: claimed anyway, so that their digits do not
+    // pass for a card or phone number by chance.
+    let mut claimed: Vec<Range<usize>> = Vec::new();
     for p in PATTERNS.iter() {
         for caps in p.re.captures_iter(text) {
             let Some(m) = caps.get(p.group) else { continue };
             let span = m.range();
-            if out.iter().any(|f| overlaps(&f.span, &span)) {
+            if out.iter().any(|f| overlaps(&f.span, &span))
+                || claimed.iter().any(|c| overlaps(c, &span))
+            {
                 continue;
             }
-            if let Some(value) = (p.check)(m.as_str()) {
-                out.push(Found {
+            match (p.check)(m.as_str()) {
+                Some(value) => out.push(Found {
                     kind: p.kind,
                     value,
                     span,
-                });
+                }),
+                None if p.kind == "iban" => claimed.push(span),
+                None => {}
             }
         }
     }
