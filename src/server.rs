@@ -58,12 +58,7 @@ pub async fn run(
     let (reload_stop, reload_stopped) = watch::channel(false);
     let reloader = config.file.clone().map(|path| {
         let every = config.policy.watch_seconds;
-        tokio::spawn(crate::config::reload::run(
-            path,
-            policy,
-            every,
-            reload_stopped,
-        ))
+        crate::config::reload::spawn(path, policy, every, reload_stopped)
     });
     let result = run_with(config, listener, engine, shutdown, started).await;
     let _ = reload_stop.send(true);
