@@ -92,7 +92,9 @@ pub fn decide(state: &ConversationState, assessment: &Assessment, at: &Moment) -
         level = Escalation::None;
     }
     decision.route = route::route(policy, assessment, stake, tier, lang.tag());
-    decision.priority = route::priority(policy, assessment, stake, tier);
+    if level != Escalation::None {
+        decision.priority = route::priority(policy, assessment, stake, tier);
+    }
     let mut action = match level {
         Escalation::None => Action::Continue,
         Escalation::Offer => Action::OfferHandoff,
@@ -108,8 +110,10 @@ pub fn decide(state: &ConversationState, assessment: &Assessment, at: &Moment) -
             (action, occasion) = fall_back(policy.unavailable, action);
         }
     }
-    let voice = reply::voice(lang, state.recent.iter());
-    decision.suggested_reply = reply::reply(&policy.replies, voice, occasion, wait);
+    if occasion != Occasion::Act(Action::Continue) {
+        let voice = reply::voice(lang, state.recent.iter());
+        decision.suggested_reply = reply::reply(&policy.replies, voice, occasion, wait);
+    }
     if policy.shadow {
         decision.shadow = true;
         decision.shadow_action = Some(action);

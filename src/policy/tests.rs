@@ -707,3 +707,41 @@ fn opening_hours_follow_weekdays_time_zones_and_midnight() {
     }
     assert!(hours::is_open(utc, &[], monday(3)), "no hours: always open");
 }
+
+#[test]
+fn policy_errors_name_the_full_key_at_start_up() {
+    let env = |k: &str, v: &str| vec![(k.to_string(), v.to_string())];
+    let err =
+        crate::config::Config::load(None, env("ESCALATION__POLICY__DEFAULT__SHADOWW", "true"))
+            .unwrap_err()
+            .to_string();
+    assert!(
+        err.contains("policy.default: unknown field `shadoww`"),
+        "{err}"
+    );
+    let err = crate::config::Config::load(
+        None,
+        env(
+            "ESCALATION__POLICY__TENANTS__ACME__MAX_WAIT_SECONDS",
+            "soon",
+        ),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("policy.tenants.acme"), "{err}");
+}
+
+#[test]
+fn a_vip_who_needs_nothing_gets_no_priority_bump() {
+    let vip = state(Lang::En, "thanks", "", Tier::Vip);
+    let o = run(
+        &vip,
+        &assessment(Escalation::None, vec![]),
+        &TenantPolicy::default(),
+    );
+    assert_eq!(
+        (action(&o), o.decision.priority),
+        (Action::Continue, Priority::Normal)
+    );
+    assert_eq!(o.decision.suggested_reply, "");
+}
