@@ -103,7 +103,11 @@ pub fn decide(state: &ConversationState, assessment: &Assessment, at: &Moment) -
     let mut occasion = Occasion::Act(action);
     let mut wait = None;
     if matches!(action, Action::Handoff | Action::OfferHandoff) {
-        let status = at.queues.get(&decision.route.queue);
+        let ttl_ms = i64::from(policy.status_ttl_seconds) * 1000;
+        let status = at
+            .queues
+            .get(&decision.route.queue)
+            .filter(|s| ttl_ms == 0 || at.now_ms - s.updated_ms <= ttl_ms);
         wait = status.map(|s| s.expected_wait_seconds);
         if let Some(why) = unavailable(policy, &decision.route.queue, status, at.now_ms) {
             decision.reasons.push(why);

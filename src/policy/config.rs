@@ -182,6 +182,8 @@ pub struct TenantPolicy {
     pub unavailable: Fallback,
     /// A pushed expected wait above this counts as unavailable (0: no limit).
     pub max_wait_seconds: u32,
+    /// A queue status older than this is ignored, as if never pushed (0: statuses never expire).
+    pub status_ttl_seconds: u32,
     /// Suggested bot replies overriding the built-in ones.
     pub replies: Replies,
 }
@@ -211,6 +213,7 @@ impl Default for TenantPolicy {
             queues: BTreeMap::new(),
             unavailable: Fallback::default(),
             max_wait_seconds: 0,
+            status_ttl_seconds: 0,
             replies: Replies::default(),
         }
     }

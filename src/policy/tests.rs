@@ -511,6 +511,19 @@ fn without_a_free_agent_the_outcome_follows_the_fallback() {
         o.decision.reasons.last().unwrap().code,
         ReasonCode::NoAgentAvailable
     );
+    // A status older than the configured time to live is ignored.
+    let mut stale = queues("default", 0, 0, true);
+    stale.get_mut("default").unwrap().updated_ms = monday(10) - 301_000;
+    let p = policy("unavailable = \"ticket\"\nstatus_ttl_seconds = 300");
+    assert_eq!(
+        action(&run_with(&en(), &handoff, &p, monday(10), &stale)),
+        Action::Handoff
+    );
+    stale.get_mut("default").unwrap().updated_ms = monday(10) - 299_000;
+    assert_eq!(
+        action(&run_with(&en(), &handoff, &p, monday(10), &stale)),
+        Action::CreateTicket
+    );
     // Another queue's status does not matter.
     let o = run_with(
         &en(),
