@@ -50,10 +50,8 @@ impl PolicyConfig {
 /// tier keeps the others (must agree with `Tiers::default`).
 const BUILTIN: &str = "
 [tiers.premium]
-promote_offer = true
 priority_boost = 1
 [tiers.vip]
-promote_offer = true
 priority_boost = 2
 ";
 
@@ -306,7 +304,8 @@ pub struct StakeRule {
     pub skills: Vec<String>,
 }
 
-/// Rules per customer tier.
+/// Rules per customer tier. By default premium and VIP customers only get a higher priority (a
+/// shorter wait in the queue); `promote_offer` and `offer_on_alert` bring them to a human earlier.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Tiers {
@@ -318,13 +317,13 @@ impl Default for Tiers {
     fn default() -> Self {
         Tiers {
             premium: TierRule {
-                promote_offer: true,
+                promote_offer: false,
                 offer_on_alert: false,
                 priority_boost: 1,
                 queue: None,
             },
             vip: TierRule {
-                promote_offer: true,
+                promote_offer: false,
                 offer_on_alert: false,
                 priority_boost: 2,
                 queue: None,

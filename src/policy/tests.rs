@@ -365,7 +365,7 @@ fn high_stakes_topics_go_early_to_their_queue_with_priority() {
 
 #[test]
 fn premium_and_vip_customers_reach_a_human_sooner_with_higher_priority() {
-    let p = TenantPolicy::default();
+    let p = policy("tiers.premium.promote_offer = true\ntiers.vip.promote_offer = true");
     let offer = assessment(
         Escalation::Offer,
         vec![reason(ReasonCode::NegativeEmotion, "frustration")],
@@ -385,7 +385,15 @@ fn premium_and_vip_customers_reach_a_human_sooner_with_higher_priority() {
         );
         assert_eq!(codes(&o).contains(&ReasonCode::Vip), tier != Tier::Standard);
     }
+    // By default only the priority rises: the offer stays an offer.
+    let s = state(Lang::En, "not again", "", Tier::Vip);
+    let o = run(&s, &offer, &TenantPolicy::default());
+    assert_eq!(
+        (action(&o), o.decision.priority),
+        (Action::OfferHandoff, Priority::Urgent)
+    );
     // No escalation, no tier effect by default; `offer_on_alert` offers on any problem turn.
+    let p = TenantPolicy::default();
     let vip = state(Lang::En, "hm", "", Tier::Vip);
     let mut alert = assessment(Escalation::None, vec![]);
     alert.alert = true;
@@ -629,7 +637,7 @@ fn tenants_inherit_the_default_and_override_what_differs() {
     assert_eq!(
         other.tiers.vip,
         TierRule {
-            promote_offer: true,
+            promote_offer: false,
             offer_on_alert: false,
             priority_boost: 2,
             queue: Some("vip".into()),
