@@ -5,15 +5,16 @@
 //!
 //! 1. thresholds per score and reactions per reason (`offer`, `handoff`, `ignore`);
 //! 2. high-stakes topics (from detection or from the bot's intent) react early and pick the queue;
-//! 3. premium/VIP customers reach a human sooner; routine intents stay with the bot unless it fails;
+//! 3. premium/VIP customers get a higher priority (and, if configured, a human earlier); routine
+//!    intents stay with the bot unless it fails at them or the customer asks for a human;
 //! 4. business hours and live queue status turn an unreachable handoff into a callback, a ticket or
 //!    an honest word from the bot;
 //! 5. shadow mode reports all of that as `shadow_action` and tells the bot to continue.
 //!
 //! With the built-in default policy, no queue status and no business hours, the memory's
 //! recommendation maps straight through: `Handoff` -> HANDOFF, `Offer` -> OFFER_HANDOFF,
-//! `None` -> CONTINUE (only tier and routine-intent rules move it, and only when the turn carries a
-//! tier or an intent).
+//! `None` -> CONTINUE; only the routine-intent rule moves it, and only when the bot's NLU names a
+//! routine intent. The replayed scenarios keep their figures with it.
 
 pub mod availability;
 mod config;
@@ -84,13 +85,14 @@ pub fn decide(state: &ConversationState, assessment: &Assessment, at: &Moment) -
     if let Some(mode) = stake.and_then(|s| policy.stake(s)).and_then(|r| r.action) {
         level = level.max(escalation(mode));
     }
-    level = by_tier(level, assessment.alert, tier, policy, &mut decision.reasons);
-    if intent.is_some_and(|i| policy.routine_intents.iter().any(|r| r == i))
+    let routine = intent.is_some_and(|i| policy.routine_intents.iter().any(|r| r == i))
         && stake.is_none()
-        && !failing_or_asked(assessment)
-    {
-        level = Escalation::None;
-    }
+        && !failing_or_asked(assessment);
+    level = if routine {
+        Escalation::None
+    } else {
+        by_tier(level, assessment.alert, tier, policy, &mut decision.reasons)
+    };
     decision.route = route::route(policy, assessment, stake, tier, lang.tag());
     if level != Escalation::None {
         decision.priority = route::priority(policy, assessment, stake, tier);
