@@ -51,6 +51,12 @@ fn entities_are_found_in_german_and_english_text() {
 }
 
 #[test]
+fn ordinary_numbers_are_not_entities() {
+    check("I waited 3 hours for 2 parcels in 2024, code 0815", &[]);
+    check("Das kostet 49.90 und dauert 10 Minuten", &[]);
+}
+
+#[test]
 fn check_digits_keep_lookalikes_out() {
     check("IBAN DE89 3704 0044 0532 0130 01", &[]);
     check("card 4111 1111 1111 1112", &[]);

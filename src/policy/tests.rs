@@ -289,6 +289,19 @@ fn routine_intents_stay_with_the_bot_unless_it_fails_or_the_customer_asks() {
         let o = run(s, &assessment(level, reasons.clone()), &p);
         assert_eq!(action(&o), expected, "{:?} {level:?}", reasons[0].code);
     }
+    let mut vip = routine.clone();
+    vip.customer.as_mut().unwrap().tier = Tier::Vip;
+    let eager = policy("tiers.vip = { offer_on_alert = true, promote_offer = true }");
+    let o = run(
+        &vip,
+        &assessment(Escalation::Offer, emotion.clone()),
+        &eager,
+    );
+    assert_eq!(
+        (action(&o), codes(&o)),
+        (Action::Continue, vec![ReasonCode::NegativeEmotion]),
+        "routine beats tier"
+    );
     let configured = policy("routine_intents = [\"billing_dispute\"]");
     let o = run(
         &other,
