@@ -54,17 +54,17 @@ pub async fn run(
         },
         policy.clone(),
     );
-    // Policy reloads (SIGHUP, file changes) need the file; they stop with the server.
+    // Policy reloads (SIGHUP, file changes); they stop with the server.
     let (reload_stop, reload_stopped) = watch::channel(false);
-    let reloader = config.file.clone().map(|path| {
-        let every = config.policy.watch_seconds;
-        crate::config::reload::spawn(path, policy, every, reload_stopped)
-    });
+    let reloader = crate::config::reload::spawn(
+        config.file.clone(),
+        policy,
+        config.policy.watch_seconds,
+        reload_stopped,
+    );
     let result = run_with(config, listener, engine, shutdown, started).await;
     let _ = reload_stop.send(true);
-    if let Some(r) = reloader {
-        let _ = r.await;
-    }
+    let _ = reloader.await;
     result
 }
 

@@ -9,10 +9,10 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::watch;
 use tracing::{info, warn};
 
-/// Starts watching; the SIGHUP handler is installed before this returns. Runs until `stop` turns
-/// true.
+/// Starts watching; the SIGHUP handler is installed before this returns, so a SIGHUP never ends
+/// the process (without a file it is logged and ignored). Runs until `stop` turns true.
 pub fn spawn(
-    path: PathBuf,
+    path: Option<PathBuf>,
     handle: PolicyHandle,
     watch_seconds: u64,
     stop: watch::Receiver<bool>,
@@ -22,34 +22,38 @@ pub fn spawn(
 }
 
 async fn run(
-    path: PathBuf,
+    path: Option<PathBuf>,
     handle: PolicyHandle,
     watch_seconds: u64,
     mut hangup: Hangup,
     mut stop: watch::Receiver<bool>,
 ) {
     let every = Duration::from_secs(watch_seconds.max(1));
-    let mut seen = modified(&path);
+    let mut seen = path.as_deref().and_then(modified);
     loop {
         let poll = async {
-            if watch_seconds == 0 {
+            if watch_seconds == 0 || path.is_none() {
                 std::future::pending::<()>().await
             }
             tokio::time::sleep(every).await
         };
         tokio::select! {
             _ = stop.wait_for(|s| *s) => return,
-            Some(()) = recv(&mut hangup) => {
-                info!(file = %path.display(), "SIGHUP: reloading policy");
-                seen = modified(&path);
-                reload(&path, &handle);
-            }
+            Some(()) = recv(&mut hangup) => match &path {
+                Some(path) => {
+                    info!(file = %path.display(), "SIGHUP: reloading policy");
+                    seen = modified(path);
+                    reload(path, &handle);
+                }
+                None => warn!("SIGHUP ignored: the server was started without a config file"),
+            },
             _ = poll => {
-                let now = modified(&path);
+                let Some(path) = &path else { continue };
+                let now = modified(path);
                 if now != seen {
                     seen = now;
                     info!(file = %path.display(), "config file changed: reloading policy");
-                    reload(&path, &handle);
+                    reload(path, &handle);
                 }
             }
         }
