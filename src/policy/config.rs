@@ -4,6 +4,7 @@
 //! (tables merge, values and lists replace), so a tenant only names what differs.
 
 use super::hours::{Window, Zone};
+pub use super::reply::{Replies, ReplySet};
 use crate::domain::{Priority, ReasonCode, Stake};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
@@ -354,76 +355,6 @@ pub struct QueueRule {
     pub time_zone: Zone,
     /// Opening windows like "mon-fri 08:00-18:00" or "sat 09:00-13:00"; empty: always open.
     pub hours: Vec<Window>,
-}
-
-/// Reply templates per language and register; unset ones use the built-in text.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Replies {
-    pub en: ReplySet,
-    /// German, formal (Sie).
-    pub de_sie: ReplySet,
-    /// German, informal (du).
-    pub de_du: ReplySet,
-}
-
-impl Replies {
-    fn validate(&self) -> Result<(), String> {
-        for (lang, set) in [
-            ("en", &self.en),
-            ("de_sie", &self.de_sie),
-            ("de_du", &self.de_du),
-        ] {
-            for (key, text) in set.entries() {
-                if let Some(t) = text {
-                    check_template(t).map_err(|e| format!("{lang}.{key}: {e}"))?;
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-/// One suggested reply per outcome. `{wait}` is replaced by a sentence on the expected wait (or
-/// nothing when unknown).
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ReplySet {
-    pub handoff: Option<String>,
-    pub offer_handoff: Option<String>,
-    pub offer_callback: Option<String>,
-    pub create_ticket: Option<String>,
-    /// Nobody is available and the bot stays: an honest word instead of silence.
-    pub stay: Option<String>,
-}
-
-impl ReplySet {
-    fn entries(&self) -> [(&'static str, &Option<String>); 5] {
-        [
-            ("handoff", &self.handoff),
-            ("offer_handoff", &self.offer_handoff),
-            ("offer_callback", &self.offer_callback),
-            ("create_ticket", &self.create_ticket),
-            ("stay", &self.stay),
-        ]
-    }
-}
-
-fn check_template(t: &str) -> Result<(), String> {
-    if t.trim().is_empty() {
-        return Err("must not be empty".into());
-    }
-    let mut rest = t;
-    while let Some(open) = rest.find('{') {
-        let after = &rest[open + 1..];
-        let close = after.find('}').ok_or("unclosed `{`")?;
-        let name = &after[..close];
-        if name != "wait" {
-            return Err(format!("unknown placeholder `{{{name}}}`; only `{{wait}}`"));
-        }
-        rest = &after[close + 1..];
-    }
-    Ok(())
 }
 
 /// Every reason code, for parsing configured names.

@@ -779,3 +779,49 @@ fn a_vip_who_needs_nothing_gets_no_priority_bump() {
     );
     assert_eq!(o.decision.suggested_reply, "");
 }
+
+/// The example in the README (keep them in step).
+const README_EXAMPLE: &str = r#"
+[policy]
+watch_seconds = 5                  # also reloads on SIGHUP; a bad file is rejected, the old policy stays
+
+[policy.default]
+queue = "support"
+redaction = "transcript"           # none | transcript | all
+unavailable = "callback"           # callback | ticket | stay
+max_wait_seconds = 900
+status_ttl_seconds = 300
+routine_intents = ["password_reset", "track_order", "opening_hours"]
+reasons = { explicit_request = "handoff", negative_emotion = "offer" }
+thresholds.frustration = { offer = 0.6, handoff = 0.85 }
+intent_stakes = { cancel_contract = "cancellation", report_fraud = "fraud" }
+stakes.cancellation = { action = "handoff", queue = "retention" }
+stakes.fraud = { action = "handoff", queue = "fraud", priority = "urgent" }
+tiers.vip = { promote_offer = true, queue = "vip" }
+
+[policy.default.queues.support]
+time_zone = "Europe/Berlin"
+hours = ["mon-fri 08:00-20:00", "sat 09:00-14:00"]
+
+[policy.tenants.acme]              # merged over [policy.default]
+shadow = true
+replies.de_du.handoff = "Ich hole dir jemanden aus dem Team dazu.{wait}"
+"#;
+
+#[test]
+fn the_readme_example_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.toml");
+    std::fs::write(&path, README_EXAMPLE).unwrap();
+    let config = crate::config::Config::load(Some(&path), Vec::new()).unwrap();
+    let policy = config.policy.compile().unwrap();
+    let acme = policy.tenant("acme");
+    assert!(acme.shadow);
+    assert_eq!(acme.queue, "support");
+    assert_eq!(
+        acme.stake(Stake::Fraud).unwrap().priority,
+        Some(Priority::Urgent)
+    );
+    assert!(!policy.tenant("other").shadow);
+    assert_eq!(config.policy.watch_seconds, 5);
+}
