@@ -494,7 +494,7 @@ pub fn queue_status(q: &pb::QueueStatus, now_ms: i64) -> crate::policy::QueueSta
     crate::policy::QueueStatus {
         agents_available: q.agents_available,
         expected_wait_seconds: q.expected_wait_seconds,
-        open: q.open,
+        open: !q.closed,
         updated_ms: now_ms,
     }
 }

@@ -65,7 +65,7 @@ async fn push_queue(app: &mut App, queue: &str, agents: u32, wait: u32, open: bo
                 queue: queue.into(),
                 agents_available: agents,
                 expected_wait_seconds: wait,
-                open,
+                closed: !open,
             }],
         })
         .await
