@@ -150,6 +150,9 @@ impl EscalationRouter for RouterService {
             .conversation(&tenant_id, &conversation_id)
             .await?;
         let skip = state.recent.len().saturating_sub(n);
+        // The tenant's redaction policy applies here as it does in the handoff context.
+        let masked = self.engine.policy().load().tenant(&tenant_id).redaction
+            != crate::policy::Redaction::None;
         Ok(Response::new(pb::GetConversationResponse {
             tenant_id,
             conversation_id,
@@ -159,7 +162,13 @@ impl EscalationRouter for RouterService {
                 .recent
                 .iter()
                 .skip(skip)
-                .map(|r| convert::transcript_turn(&crate::engine::transcript_turn(r)))
+                .map(|r| {
+                    let mut t = crate::engine::transcript_turn(r);
+                    if masked {
+                        t.text = crate::handoff::redact::text(&t.text);
+                    }
+                    convert::transcript_turn(&t)
+                })
                 .collect(),
             open_handoff: state.open_handoff.as_ref().map(|h| pb::Handoff {
                 handoff_id: h.handoff_id.clone(),
