@@ -130,6 +130,13 @@ for target in baseline $STORES; do
     stop
 done
 
+# Where the service's own capacity is below the baseline's rate, the figure above is queueing;
+# this one says what a turn costs in time when the service is at half its own capacity.
+OWN_HALF=$(python3 bench/report.py best-rate "$OUT" sat_unary_memory | awk '{ print int($1 / 2) + 1 }')
+start real memory
+lg "lat_unary_memory_own" --rpc unary --rate "$OWN_HALF" --duration "$LAT_DURATION" --warmup 1
+stop
+
 echo "== start-up to SERVING (memory store, 5 runs)"
 ESCALATION__SERVER__LISTEN="127.0.0.1:${PORT}" ESCALATION__STORE__URL=memory RUST_LOG=warn \
     boosted taskset -c "$CLIENT_CPU" "$LG" startup --addr "$ADDR" --repeat 5 \
