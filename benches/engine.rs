@@ -146,12 +146,32 @@ fn pure_steps(c: &mut Criterion) {
     let signals = detector.detect(&turn, &[]);
     let mut memory = state.memory.clone();
     let assessment = policy::memory::assess(&mut memory, &turn, &signals);
+    let tenant = policy::TenantPolicy::default();
+    let queues = std::collections::BTreeMap::new();
+    let moment = policy::Moment {
+        policy: &tenant,
+        now_ms: NOW_MS,
+        queues: &queues,
+    };
     c.bench_function("policy_decide", |b| {
-        b.iter(|| black_box(policy::decide(black_box(&state), black_box(&assessment))))
+        b.iter(|| {
+            black_box(policy::decide(
+                black_box(&state),
+                black_box(&assessment),
+                &moment,
+            ))
+        })
     });
-    let decision = policy::decide(&state, &assessment).decision;
+    let decision = policy::decide(&state, &assessment, &moment).decision;
     c.bench_function("handoff_build_context/10_turns", |b| {
-        b.iter(|| black_box(handoff::build_context(black_box(&state), &turn, &decision)))
+        b.iter(|| {
+            black_box(handoff::build_context(
+                black_box(&state),
+                &turn,
+                &decision,
+                tenant.redaction,
+            ))
+        })
     });
 }
 
