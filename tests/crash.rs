@@ -129,7 +129,7 @@ fn retryable(s: &Status) -> bool {
 fn customer_text(n: u64, conversation: usize) -> (i32, &'static str) {
     let customer = pb::Role::Customer as i32;
     let bot = pb::Role::Bot as i32;
-    let german = conversation % 2 == 0;
+    let german = conversation.is_multiple_of(2);
     match (n % 2, n % 5, german) {
         (1, 4, false) | (0, 4, false) => (customer, "I want to talk to a human agent"),
         (1, 4, true) | (0, 4, true) => (customer, "Ich möchte mit einem Mitarbeiter sprechen"),

@@ -54,7 +54,7 @@ fn turn(conversation: usize, n: u64) -> pb::ProcessTurnRequest {
     let customer = n % 2 == 1;
     let text = match (conversation % 3, n) {
         (_, 5) | (0, 9) => {
-            if conversation % 2 == 0 {
+            if conversation.is_multiple_of(2) {
                 "Ich möchte mit einem Mitarbeiter sprechen"
             } else {
                 "I want to talk to a human agent"
@@ -136,7 +136,7 @@ async fn two_replicas_on_one_database_decide_as_one_process() {
             let [mut ca, mut cb] = replicas;
             let mut got = Vec::new();
             for n in 1..=TURNS {
-                if n % 3 == 0 {
+                if n.is_multiple_of(3) {
                     let (x, y) =
                         tokio::join!(process(&mut ca, turn(c, n)), process(&mut cb, turn(c, n)));
                     assert_eq!(
@@ -146,7 +146,7 @@ async fn two_replicas_on_one_database_decide_as_one_process() {
                     );
                     assert_eq!(normalised(x.clone()), normalised(y), "conv-{c} turn {n}");
                     got.push((n, x));
-                } else if n % 2 == 0 {
+                } else if n.is_multiple_of(2) {
                     got.push((n, process(&mut ca, turn(c, n)).await));
                 } else {
                     got.push((n, process(&mut cb, turn(c, n)).await));
