@@ -100,7 +100,11 @@ pub async fn run_with(
         // Answers UNAVAILABLE at once instead of queueing when that bound is reached.
         .load_shed(true)
         // Small responses must leave at once, not wait for Nagle.
-        .tcp_nodelay(true);
+        .tcp_nodelay(true)
+        // Oversized messages are RESOURCE_EXHAUSTED, as gRPC specifies (tonic says OUT_OF_RANGE).
+        .layer(tower::util::MapResponseLayer::new(
+            crate::grpc::size_limit::map_oversize,
+        ));
     if config.server.request_timeout_ms > 0 {
         // A stuck store must not hold calls forever, whatever deadline the client set.
         builder = builder.timeout(Duration::from_millis(config.server.request_timeout_ms));
