@@ -227,3 +227,29 @@ async fn two_replicas_on_one_database_decide_as_one_process() {
         "one event per handoff"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_starting_together_migrate_the_schema_once() {
+    let url = pg::database("migrate").await;
+    let opens: Vec<_> = (0..4)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move { escalation_router::state::open(&url, 16).await })
+        })
+        .collect();
+    for o in opens {
+        o.await.unwrap().expect("every replica opens the store");
+    }
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let versions: Vec<i32> = client
+        .query("SELECT version FROM schema_version ORDER BY version", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(versions, [1]);
+}
