@@ -240,9 +240,16 @@ impl Store for SqliteStore {
         limit: usize,
         lease: Duration,
     ) -> Result<Vec<HandoffEvent>, StoreError> {
-        let filter = filter.clone();
+        let f = filter.clone();
+        let candidates = self
+            .read(move |conn| writes::claimable(conn, &f, limit))
+            .await?;
+        if candidates.is_empty() {
+            return Ok(candidates);
+        }
+        let consumer = filter.consumer.clone();
         let lease_ms = lease.as_millis() as i64;
-        self.write(move |conn| writes::claim(conn, &filter, limit, lease_ms))
+        self.write(move |conn| writes::lease(conn, &consumer, candidates, lease_ms))
             .await
     }
 
