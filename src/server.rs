@@ -8,6 +8,7 @@ use crate::grpc::{FeedService, RouterService, convert::Limits};
 use crate::pb::{
     escalation_router_server::EscalationRouterServer, handoff_feed_server::HandoffFeedServer,
 };
+use crate::policy::PolicyHandle;
 use crate::state::{self, SharedStore};
 use anyhow::Context;
 use std::future::Future;
@@ -43,14 +44,28 @@ pub async fn run(
     let started = Instant::now();
     let store = open_store(&config).await?;
     let detector = Arc::new(Detector::new());
-    let engine = Engine::new(
+    let policy = PolicyHandle::from_config(&config.policy)
+        .map_err(|e| anyhow::anyhow!("invalid config: policy.{e}"))?;
+    let engine = Engine::with_policy(
         detector,
         store.clone(),
         EngineSettings {
             history_turns: config.limits.history_turns,
         },
+        policy.clone(),
     );
-    run_with(config, listener, engine, shutdown, started).await
+    // Policy reloads (SIGHUP, file changes); they stop with the server.
+    let (reload_stop, reload_stopped) = watch::channel(false);
+    let reloader = crate::config::reload::spawn(
+        config.file.clone(),
+        policy,
+        config.policy.watch_seconds,
+        reload_stopped,
+    );
+    let result = run_with(config, listener, engine, shutdown, started).await;
+    let _ = reload_stop.send(true);
+    let _ = reloader.await;
+    result
 }
 
 /// `run` with an engine built by the caller (tests, benchmarks).

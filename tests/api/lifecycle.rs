@@ -173,3 +173,22 @@ async fn reflection_lists_the_services() {
     );
     assert!(names.contains(&"escalation.v1.HandoffFeed".to_string()));
 }
+
+#[tokio::test]
+async fn get_conversation_masks_personal_data_by_default() {
+    let mut app = spawn_app().await;
+    send(
+        &mut app,
+        customer(
+            "p",
+            "t1",
+            "my e-mail is jane.doe@example.com, please write to me",
+        ),
+    )
+    .await
+    .unwrap();
+    let state = conversation(&mut app, "p").await.unwrap();
+    let text = &state.recent_turns[0].text;
+    assert!(!text.contains("jane.doe@example.com"), "{text}");
+    assert!(text.contains("please write to me"), "{text}");
+}

@@ -4,4 +4,5 @@ mod bad_input;
 mod feed;
 mod helpers;
 mod lifecycle;
+mod policy;
 mod turns;
