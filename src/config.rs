@@ -50,7 +50,7 @@ pub struct LimitsConfig {
     pub max_id_bytes: usize,
     /// Turns of history kept per conversation (loops, repeats, the handoff transcript).
     pub history_turns: usize,
-    /// Turn receipts kept per conversation for dedupe in the memory store.
+    /// Turn receipts kept per conversation for dedupe (every store).
     pub receipt_window: usize,
 }
 

@@ -610,6 +610,47 @@ async fn racing_writers_each_commit_every_turn_once(f: Fixture) {
     }
 }
 
+async fn concurrent_claimers_of_a_group_never_share_a_lease(f: Fixture) {
+    for c in 0..30 {
+        let id = format!("c{c}");
+        turn(
+            &f.store,
+            &id,
+            1,
+            Some(event(&id, 1, "q", ReasonCode::Abuse)),
+        )
+        .await;
+    }
+    let stores = if f.durable {
+        vec![f.store.clone(), f.reopen().await]
+    } else {
+        vec![f.store.clone(), f.store.clone()]
+    };
+    let tasks: Vec<_> = (0..6)
+        .map(|i| {
+            let s = stores[i % 2].clone();
+            tokio::spawn(async move {
+                let mut got = Vec::new();
+                for _ in 0..10 {
+                    got.extend(ids(&s.claim(&group("g"), 2, LEASE).await.unwrap()));
+                }
+                got
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let distinct: std::collections::HashSet<_> = all.iter().collect();
+    assert_eq!(
+        distinct.len(),
+        all.len(),
+        "an event was leased twice: {all:?}"
+    );
+    assert_eq!(all.len(), 30);
+}
+
 async fn a_reopened_store_continues_and_redelivers_unacknowledged_events(f: Fixture) {
     let s = f.store.clone();
     let s = &s;
@@ -689,6 +730,7 @@ macro_rules! every_store {
             expire_drops_idle_conversations_and_old_delivered_events,
             appended_events_wake_subscribers,
             racing_writers_each_commit_every_turn_once,
+            concurrent_claimers_of_a_group_never_share_a_lease,
         );)*
     };
 }

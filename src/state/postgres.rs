@@ -30,7 +30,7 @@ use tokio_postgres::{AsyncMessage, NoTls};
 use tracing::{debug, warn};
 
 /// Connections per store (per replica).
-const POOL_SIZE: usize = 16;
+const POOL_SIZE: usize = 32;
 /// The `LISTEN`/`NOTIFY` channel on which commits announce new events.
 const CHANNEL: &str = "escalation_events";
 

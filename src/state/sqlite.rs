@@ -7,6 +7,8 @@
 //! lets them read while the writer writes). Nothing here blocks the tokio runtime.
 
 mod schema;
+#[cfg(test)]
+mod tests;
 mod writer;
 mod writes;
 
@@ -20,6 +22,7 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 use tokio::sync::{Notify, oneshot};
@@ -37,6 +40,8 @@ pub struct SqliteStore {
     notify: Arc<Notify>,
     /// Turn receipts kept per conversation (as the memory store keeps them).
     receipt_window: u64,
+    /// Counted by the writer thread: how many writes shared each transaction.
+    stats: Arc<writer::Stats>,
 }
 
 impl SqliteStore {
@@ -48,9 +53,11 @@ impl SqliteStore {
             .await
             .map_err(|e| StoreError::Unavailable(format!("sqlite open task: {e}")))??;
         let (tx, rx) = mpsc::channel();
+        let stats = Arc::new(writer::Stats::default());
+        let counted = stats.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || writer::run(conn, rx))
+            .spawn(move || writer::run(conn, rx, counted))
             .map_err(|e| StoreError::Unavailable(format!("starting the sqlite writer: {e}")))?;
         Ok(SqliteStore {
             jobs: tx,
@@ -58,7 +65,16 @@ impl SqliteStore {
             path,
             notify: Arc::new(Notify::new()),
             receipt_window: receipt_window.max(1) as u64,
+            stats,
         })
+    }
+
+    /// (transactions, writes) committed so far: writes per transaction is the group-commit factor.
+    pub fn group_commit(&self) -> (u64, u64) {
+        (
+            self.stats.transactions.load(Ordering::Relaxed),
+            self.stats.jobs.load(Ordering::Relaxed),
+        )
     }
 
     /// Runs `f` on the writer thread inside the current batch's transaction; resolves once that
@@ -224,9 +240,16 @@ impl Store for SqliteStore {
         limit: usize,
         lease: Duration,
     ) -> Result<Vec<HandoffEvent>, StoreError> {
-        let filter = filter.clone();
+        let f = filter.clone();
+        let candidates = self
+            .read(move |conn| writes::claimable(conn, &f, limit))
+            .await?;
+        if candidates.is_empty() {
+            return Ok(candidates);
+        }
+        let consumer = filter.consumer.clone();
         let lease_ms = lease.as_millis() as i64;
-        self.write(move |conn| writes::claim(conn, &filter, limit, lease_ms))
+        self.write(move |conn| writes::lease(conn, &consumer, candidates, lease_ms))
             .await
     }
 

@@ -4,6 +4,7 @@ use super::pg;
 use super::pool::Conn;
 use crate::state::codec::{self, decode, encode};
 use crate::state::{Commit, CommitResult, StoreError};
+use tokio_postgres::types::ToSql;
 
 pub const LOAD: &str =
     "SELECT state FROM conversations WHERE tenant_id = $1 AND conversation_id = $2";
@@ -163,6 +164,10 @@ impl CommitRow {
 
 /// The version check first (it takes the conversation's row lock, so racing writers queue behind
 /// it), then the receipt (unique per turn id), then the event; all or nothing.
+///
+/// The statements are pipelined (sent together, answered together): a lost version check or a
+/// receipt that already exists rolls the whole transaction back, so nothing needs to wait for the
+/// answer of the statement before it.
 pub async fn commit(
     conn: &mut Conn,
     row: &CommitRow,
@@ -171,68 +176,70 @@ pub async fn commit(
     let Conn { client, statements } = conn;
     let tx = client.transaction().await.map_err(pg)?;
     let (t, c) = (&row.tenant_id, &row.conversation_id);
-    let written = if row.expected_version == 0 {
-        let st = statements.get(&tx, INSERT_CONVERSATION).await?;
-        tx.execute(
-            &st,
-            &[
-                t,
-                c,
-                &row.version,
-                &row.customer_id,
-                &row.updated_ms,
-                &row.state,
-            ],
+    let insert = row.expected_version == 0;
+    let conversation = statements
+        .get(
+            &tx,
+            if insert {
+                INSERT_CONVERSATION
+            } else {
+                UPDATE_CONVERSATION
+            },
         )
-        .await
+        .await?;
+    let receipt = statements.get(&tx, INSERT_RECEIPT).await?;
+    let trim = statements.get(&tx, TRIM_RECEIPTS).await?;
+    let event = statements.get(&tx, INSERT_EVENT).await?;
+    let handoff = statements.get(&tx, INSERT_HANDOFF).await?;
+    let announce = statements.get(&tx, ANNOUNCE).await?;
+
+    let state_params: [&(dyn ToSql + Sync); 7] = [
+        t,
+        c,
+        &row.version,
+        &row.customer_id,
+        &row.updated_ms,
+        &row.state,
+        &row.expected_version,
+    ];
+    let state_params = if insert {
+        &state_params[..6]
     } else {
-        let st = statements.get(&tx, UPDATE_CONVERSATION).await?;
-        tx.execute(
-            &st,
-            &[
-                t,
-                c,
-                &row.version,
-                &row.customer_id,
-                &row.updated_ms,
-                &row.state,
-                &row.expected_version,
-            ],
-        )
-        .await
-    }
-    .map_err(pg)?;
-    if written == 0 {
+        &state_params[..]
+    };
+    let written = tx.execute(&conversation, state_params);
+    let receipt_written = async {
+        let Some((turn_id, sequence, body)) = &row.receipt else {
+            return Ok(1);
+        };
+        let oldest_dropped = sequence - receipt_window;
+        let insert_params: [&(dyn ToSql + Sync); 5] = [t, c, turn_id, sequence, body];
+        let trim_params: [&(dyn ToSql + Sync); 3] = [t, c, &oldest_dropped];
+        let (n, _) = tokio::try_join!(
+            tx.execute(&receipt, &insert_params),
+            tx.execute(&trim, &trim_params),
+        )?;
+        Ok(n)
+    };
+    let event_written = async {
+        let Some(e) = &row.event else {
+            return Ok(());
+        };
+        let event_params: [&(dyn ToSql + Sync); 6] =
+            [&e.event_id, t, c, &e.queue, &e.created_ms, &e.body];
+        let handoff_params: [&(dyn ToSql + Sync); 4] = [&e.handoff_id, t, &e.reason, &e.seconds];
+        tokio::try_join!(
+            tx.execute(&event, &event_params),
+            tx.execute(&handoff, &handoff_params),
+            tx.execute(&announce, &[]),
+        )?;
+        Ok(())
+    };
+    let (written, receipt_written, ()) =
+        tokio::try_join!(written, receipt_written, event_written).map_err(pg)?;
+    if written == 0 || receipt_written == 0 {
         tx.rollback().await.map_err(pg)?;
         return duplicate_or(client, statements, row, CommitResult::Conflict).await;
-    }
-    if let Some((turn_id, sequence, body)) = &row.receipt {
-        let st = statements.get(&tx, INSERT_RECEIPT).await?;
-        if tx
-            .execute(&st, &[t, c, turn_id, sequence, body])
-            .await
-            .map_err(pg)?
-            == 0
-        {
-            tx.rollback().await.map_err(pg)?;
-            return duplicate_or(client, statements, row, CommitResult::Conflict).await;
-        }
-        let st = statements.get(&tx, TRIM_RECEIPTS).await?;
-        tx.execute(&st, &[t, c, &(sequence - receipt_window)])
-            .await
-            .map_err(pg)?;
-    }
-    if let Some(e) = &row.event {
-        let st = statements.get(&tx, INSERT_EVENT).await?;
-        tx.execute(&st, &[&e.event_id, t, c, &e.queue, &e.created_ms, &e.body])
-            .await
-            .map_err(pg)?;
-        let st = statements.get(&tx, INSERT_HANDOFF).await?;
-        tx.execute(&st, &[&e.handoff_id, t, &e.reason, &e.seconds])
-            .await
-            .map_err(pg)?;
-        let st = statements.get(&tx, ANNOUNCE).await?;
-        tx.execute(&st, &[]).await.map_err(pg)?;
     }
     tx.commit().await.map_err(pg)?;
     Ok(CommitResult::Committed)

@@ -6,6 +6,8 @@
 
 use crate::state::StoreError;
 use rusqlite::{Connection, TransactionBehavior};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use tracing::warn;
 
@@ -18,8 +20,15 @@ pub type Job = Box<dyn FnOnce(&Connection) -> (bool, Answer) + Send>;
 /// Most jobs in one transaction; bounds the latency one batch adds to the next.
 const MAX_BATCH: usize = 512;
 
+/// How much group commit happened: transactions and the jobs they carried.
+#[derive(Default)]
+pub struct Stats {
+    pub transactions: AtomicU64,
+    pub jobs: AtomicU64,
+}
+
 /// Runs until every sender is gone (the store was dropped).
-pub fn run(mut conn: Connection, jobs: mpsc::Receiver<Job>) {
+pub fn run(mut conn: Connection, jobs: mpsc::Receiver<Job>, stats: Arc<Stats>) {
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -28,6 +37,8 @@ pub fn run(mut conn: Connection, jobs: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
+        stats.transactions.fetch_add(1, Ordering::Relaxed);
+        stats.jobs.fetch_add(batch.len() as u64, Ordering::Relaxed);
         commit_batch(&mut conn, batch);
     }
 }

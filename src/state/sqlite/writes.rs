@@ -159,61 +159,91 @@ pub fn commit(conn: &Connection, row: &CommitRow) -> Result<CommitResult, StoreE
     Ok(CommitResult::Committed)
 }
 
-/// Leases up to `limit` matching events the group has neither acknowledged nor leased, oldest
-/// first; an event waits while an older one of its conversation is unacknowledged by the group.
-pub fn claim(
+/// The events a claim may lease, oldest first: matching, neither acknowledged by the group nor
+/// leased to it, and not waiting behind an older unacknowledged event of their conversation.
+/// Runs on a read connection, so a long outbox never holds up the writer; `lease` re-checks.
+pub fn claimable(
     conn: &Connection,
     filter: &FeedFilter,
     limit: usize,
-    lease_ms: i64,
 ) -> Result<Vec<HandoffEvent>, StoreError> {
     let now = codec::now_ms();
     let mut out = Vec::new();
-    {
-        let mut s = conn
-            .prepare_cached(
-                "SELECT e.tenant_id, e.conversation_id, e.queue, e.event,
-                        coalesce(d.deliveries, 0), coalesce(d.leased_until_ms > ?2, 0)
-                 FROM events e
-                 LEFT JOIN deliveries d ON d.consumer = ?1 AND d.event_id = e.event_id
-                 WHERE (d.event_id IS NULL OR d.acked = 0)
-                   AND (?3 IS NULL OR e.tenant_id = ?3)
-                 ORDER BY e.seq",
-            )
-            .map_err(sql)?;
-        let mut rows = s
-            .query(params![filter.consumer, now, filter.tenant_id])
-            .map_err(sql)?;
-        let mut waiting: HashSet<(String, String)> = HashSet::new();
-        while out.len() < limit {
-            let Some(r) = rows.next().map_err(sql)? else {
-                break;
-            };
-            let queue: String = r.get(2).map_err(sql)?;
-            if !filter.queues.is_empty() && !filter.queues.contains(&queue) {
-                continue;
-            }
-            let key: (String, String) = (r.get(0).map_err(sql)?, r.get(1).map_err(sql)?);
-            let leased: bool = r.get(5).map_err(sql)?;
-            if !waiting.insert(key) || leased {
-                continue;
-            }
-            let mut ev: HandoffEvent = decode(&r.get::<_, Vec<u8>>(3).map_err(sql)?, "events")?;
-            ev.redeliveries = r.get::<_, i64>(4).map_err(sql)? as u32;
-            out.push(ev);
+    let mut s = conn
+        .prepare_cached(
+            "SELECT e.tenant_id, e.conversation_id, e.queue, e.event,
+                    coalesce(d.leased_until_ms > ?2, 0)
+             FROM events e
+             LEFT JOIN deliveries d ON d.consumer = ?1 AND d.event_id = e.event_id
+             WHERE (d.event_id IS NULL OR d.acked = 0)
+               AND (?3 IS NULL OR e.tenant_id = ?3)
+             ORDER BY e.seq",
+        )
+        .map_err(sql)?;
+    let mut rows = s
+        .query(params![filter.consumer, now, filter.tenant_id])
+        .map_err(sql)?;
+    let mut waiting: HashSet<(String, String)> = HashSet::new();
+    while out.len() < limit {
+        let Some(r) = rows.next().map_err(sql)? else {
+            break;
+        };
+        let queue: String = r.get(2).map_err(sql)?;
+        if !filter.queues.is_empty() && !filter.queues.contains(&queue) {
+            continue;
         }
+        let key: (String, String) = (r.get(0).map_err(sql)?, r.get(1).map_err(sql)?);
+        let leased: bool = r.get(4).map_err(sql)?;
+        if !waiting.insert(key) || leased {
+            continue;
+        }
+        out.push(decode(&r.get::<_, Vec<u8>>(3).map_err(sql)?, "events")?);
     }
+    Ok(out)
+}
+
+/// Leases the `claimable` events that are still free as last committed, in order; once one is
+/// not (another subscriber of the group took it meanwhile), the later events of its conversation
+/// are left too. Sets each event's `redeliveries`.
+pub fn lease(
+    conn: &Connection,
+    consumer: &str,
+    candidates: Vec<HandoffEvent>,
+    lease_ms: i64,
+) -> Result<Vec<HandoffEvent>, StoreError> {
+    let now = codec::now_ms();
     let mut s = conn
         .prepare_cached(
             "INSERT INTO deliveries (consumer, event_id, leased_until_ms, deliveries, acked)
-             VALUES (?1, ?2, ?3, 1, 0)
+             SELECT ?1, ?2, ?3, 1, 0 WHERE EXISTS (SELECT 1 FROM events WHERE event_id = ?2)
              ON CONFLICT (consumer, event_id) DO UPDATE SET
-                 leased_until_ms = excluded.leased_until_ms, deliveries = deliveries + 1",
+                 leased_until_ms = excluded.leased_until_ms, deliveries = deliveries + 1
+             WHERE acked = 0 AND (leased_until_ms IS NULL OR leased_until_ms <= ?4)
+             RETURNING deliveries",
         )
         .map_err(sql)?;
-    for ev in &out {
-        s.execute(params![filter.consumer, ev.event_id, now + lease_ms])
+    let mut blocked: HashSet<(String, String)> = HashSet::new();
+    let mut out = Vec::with_capacity(candidates.len());
+    for mut ev in candidates {
+        let key = (ev.tenant_id.clone(), ev.conversation_id.clone());
+        if blocked.contains(&key) {
+            continue;
+        }
+        let deliveries: Option<i64> = s
+            .query_row(params![consumer, ev.event_id, now + lease_ms, now], |r| {
+                r.get(0)
+            })
+            .optional()
             .map_err(sql)?;
+        match deliveries {
+            Some(n) => {
+                ev.redeliveries = (n - 1).max(0) as u32;
+                out.push(ev);
+            }
+            None => {
+                blocked.insert(key);
+            }
+        }
     }
     Ok(out)
 }
