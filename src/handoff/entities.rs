@@ -164,10 +164,20 @@ fn phone(v: &str) -> Option<String> {
 /// Every entity in a text, in order of position.
 pub fn find(text: &str) -> Vec<Found> {
     let mut out: Vec<Found> = Vec::new();
+    // Every pattern needs a digit, except e-mail addresses, which need an `@`: most turns have
+    // neither, and skip the regexes entirely.
+    let has_digit = text.bytes().any(|b| b.is_ascii_digit());
+    let has_at = text.contains('@');
+    if !has_digit && !has_at {
+        return out;
+    }
     // Spans shaped like an IBAN but failing its check: claimed anyway, so that their digits do not
     // pass for a card or phone number by chance.
     let mut claimed: Vec<Range<usize>> = Vec::new();
     for p in PATTERNS.iter() {
+        if (p.kind == "email" && !has_at) || (p.kind != "email" && !has_digit) {
+            continue;
+        }
         for caps in p.re.captures_iter(text) {
             let Some(m) = caps.get(p.group) else { continue };
             let span = m.range();
