@@ -146,7 +146,7 @@ impl Turn {
             h = h.wrapping_mul(0x0100_0000_01b3);
         };
         eat(self.turn_id.as_bytes());
-        eat(format!("{:?}", self.role).as_bytes());
+        eat(&[self.role as u8]);
         eat(self.text.as_bytes());
         eat(&self.sequence.unwrap_or(0).to_le_bytes());
         if let Some(nlu) = &self.nlu {
