@@ -781,38 +781,25 @@ fn a_vip_who_needs_nothing_gets_no_priority_bump() {
 }
 
 /// The example in the README (keep them in step).
-const README_EXAMPLE: &str = r#"
-[policy]
-watch_seconds = 5                  # also reloads on SIGHUP; a bad file is rejected, the old policy stays
-
-[policy.default]
-queue = "support"
-redaction = "transcript"           # none | transcript | all
-unavailable = "callback"           # callback | ticket | stay
-max_wait_seconds = 900
-status_ttl_seconds = 300
-routine_intents = ["password_reset", "track_order", "opening_hours"]
-reasons = { explicit_request = "handoff", negative_emotion = "offer" }
-thresholds.frustration = { offer = 0.6, handoff = 0.85 }
-intent_stakes = { cancel_contract = "cancellation", report_fraud = "fraud" }
-stakes.cancellation = { action = "handoff", queue = "retention" }
-stakes.fraud = { action = "handoff", queue = "fraud", priority = "urgent" }
-tiers.vip = { promote_offer = true, queue = "vip" }
-
-[policy.default.queues.support]
-time_zone = "Europe/Berlin"
-hours = ["mon-fri 08:00-20:00", "sat 09:00-14:00"]
-
-[policy.tenants.acme]              # merged over [policy.default]
-shadow = true
-replies.de_du.handoff = "Ich hole dir jemanden aus dem Team dazu.{wait}"
-"#;
+/// The policy example of the README's "Policy" section, so the README cannot drift from the code.
+fn readme_example() -> &'static str {
+    let readme = include_str!("../../README.md");
+    let section = &readme[readme
+        .find("## Policy")
+        .expect("README has a Policy section")..];
+    let start = section
+        .find("```toml\n")
+        .expect("Policy section has a TOML block")
+        + 8;
+    let len = section[start..].find("```").expect("the TOML block ends");
+    &section[start..start + len]
+}
 
 #[test]
 fn the_readme_example_loads() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("c.toml");
-    std::fs::write(&path, README_EXAMPLE).unwrap();
+    std::fs::write(&path, readme_example()).unwrap();
     let config = crate::config::Config::load(Some(&path), Vec::new()).unwrap();
     let policy = config.policy.compile().unwrap();
     let acme = policy.tenant("acme");
