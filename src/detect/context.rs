@@ -1,0 +1,95 @@
+//! Signals that need the conversation so far: the customer repeating a request, the bot repeating
+//! its reply (a loop), and a bot reply that ignores what the customer just said.
+
+use crate::domain::{Role, TurnRecord};
+
+/// Words too common to show that two turns are about the same thing.
+const STOP: &[&str] = &[
+    "the", "and", "you", "your", "for", "that", "this", "with", "have", "are", "was", "what",
+    "can", "not", "but", "all", "any", "how", "its", "it's", "i'm", "yes", "she", "him", "her",
+    "they", "them", "there", "then", "than", "from", "will", "would", "could", "about", "just",
+    "like", "know", "think", "really", "yeah", "okay", "well", "one", "get", "got", "did", "does",
+    "don't", "too", "also", "some", "out", "who", "why", "when", "where", "which", "been", "were",
+    "very", "much", "more", "good", "great", "sure", "thanks", "thank", "please", "want", "need",
+    "der", "die", "das", "und", "ich", "sie", "ist", "nicht", "mit", "ein", "eine", "einen", "den",
+    "dem", "des", "auf", "für", "von", "bitte", "danke", "auch", "noch", "mein", "meine", "wie",
+    "was", "hab", "habe", "kann", "ja", "nein", "aber", "oder", "wenn", "dass", "schon", "mal",
+];
+
+/// Hashes of a text's content words, sorted and deduplicated.
+pub fn content(text: &str) -> Vec<u64> {
+    let mut out: Vec<u64> = text
+        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .filter(|w| w.chars().count() >= 3)
+        .filter_map(|w| {
+            let lower = w.to_lowercase();
+            (!STOP.contains(&lower.as_str())).then(|| hash(&lower))
+        })
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+fn hash(word: &str) -> u64 {
+    // Light stemming: "tickets" and "ticket" are the same request.
+    let w = word.trim_end_matches('s');
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in w.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// Shared words of two sorted sets.
+pub fn shared(a: &[u64], b: &[u64]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                n += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    n
+}
+
+/// Jaccard similarity of two sorted sets.
+pub fn similarity(a: &[u64], b: &[u64]) -> f32 {
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    let s = shared(a, b);
+    s as f32 / (a.len() + b.len() - s) as f32
+}
+
+/// The earlier turn of `role` (among the last `window` of that role) most like `words`.
+pub fn most_similar<'a>(
+    words: &[u64],
+    history: &'a [TurnRecord],
+    role: Role,
+    window: usize,
+) -> Option<(f32, &'a TurnRecord)> {
+    history
+        .iter()
+        .rev()
+        .filter(|r| r.role == role)
+        .take(window)
+        .map(|r| (similarity(words, &content(&r.text)), r))
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+}
+
+/// The last turn before this one, if the customer said it.
+pub fn last_customer(history: &[TurnRecord]) -> Option<&TurnRecord> {
+    history.last().filter(|r| r.role == Role::Customer)
+}
+
+/// The bot turn the customer is answering, if the last turn was the bot's.
+pub fn last_bot(history: &[TurnRecord]) -> Option<&TurnRecord> {
+    history.last().filter(|r| r.role == Role::Bot)
+}

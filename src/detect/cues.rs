@@ -1,0 +1,63 @@
+//! Typographic cues: shouting in capitals (but not acronyms or product names), emphasis on one
+//! word, repeated punctuation.
+
+/// What the typography of a turn says.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct Typography {
+    /// Three or more capitalised words in a row, or a whole turn in capitals.
+    pub shouting: bool,
+    /// A single capitalised word stressed in an otherwise lower-case sentence ("Es WAR meine").
+    pub emphasis: bool,
+    /// "!!", "??", "?!".
+    pub repeated_punct: bool,
+    /// "?!" or "!?": exasperated question.
+    pub interrobang: bool,
+}
+
+/// Short all-caps words that are usually names, codes or acronyms, not shouting.
+const ACRONYMS: &[&str] = &[
+    "ICE", "IC", "EC", "DB", "RE", "RB", "PIN", "TAN", "IBAN", "BIC", "SEPA", "SIM", "PUK", "USA",
+    "EU", "UK", "GDL", "EVG", "ÖBB", "SBB", "DHL", "UPS", "DPD", "GLS", "PDF", "URL", "FAQ",
+    "OK", "OKAY", "ID", "API", "APP", "TV", "DVD", "USB", "WLAN", "WIFI", "LTE", "GPS", "AGB",
+    "MWST", "GMBH", "BVG", "HVV", "MVG", "VVS", "KVB", "NRW", "BAHN", "ASAP", "FYI", "CEO", "VIP",
+    "ATM", "SMS", "ETA", "APR", "DMV", "IBAN", "PS", "NBA", "NFL", "BBC", "CNN", "LOL", "OMG",
+];
+
+/// Short words people stress in capitals when insisting.
+const EMPHATIC: &[&str] = &["IST", "WAR", "NOT", "DID", "HAB", "BIN", "NIE", "WAS", "HAVE", "ALREADY"];
+
+pub fn read(text: &str) -> Typography {
+    let mut t = Typography::default();
+    let mut run = 0usize;
+    let mut best_run = 0usize;
+    let mut caps_words = 0usize;
+    let mut lower_words = 0usize;
+    let mut stressed = 0usize;
+    for raw in text.split_whitespace() {
+        let word = raw.trim_matches(|c: char| !c.is_alphanumeric());
+        if word.is_empty() {
+            continue;
+        }
+        let letters = word.chars().filter(|c| c.is_alphabetic()).count();
+        let has_digit = word.chars().any(|c| c.is_ascii_digit());
+        let all_caps = letters >= 2 && !has_digit && word.chars().all(|c| !c.is_lowercase());
+        if all_caps && !ACRONYMS.contains(&word) {
+            caps_words += 1;
+            run += 1;
+            best_run = best_run.max(run);
+            if letters >= 4 || EMPHATIC.contains(&word) {
+                stressed += 1;
+            }
+        } else {
+            if word.chars().any(|c| c.is_lowercase()) {
+                lower_words += 1;
+            }
+            run = 0;
+        }
+    }
+    t.shouting = best_run >= 3 || (caps_words >= 2 && lower_words == 0);
+    t.emphasis = !t.shouting && stressed >= 1 && lower_words >= 2;
+    t.repeated_punct = text.contains("!!") || text.contains("??");
+    t.interrobang = text.contains("?!") || text.contains("!?");
+    t
+}
