@@ -5,7 +5,7 @@
 //! the turn, then applies negation scope, intensifiers, sarcasm and typography (`customer`), bot
 //! failure cues (`bot`), and what the history says about repeats and loops (`context`).
 
-mod bot;
+pub mod bot;
 mod context;
 mod cues;
 mod customer;
@@ -60,7 +60,7 @@ impl Detector {
             continuing_language(history)
         });
         // Entries of the other language count only when the turn mixes both.
-        let mixed = de > 0 && en > 0;
+        let mixed = de.min(en) >= 2;
         found.retain(|m| mixed || m.lang == language);
         let mut hits: Vec<Hit> = Vec::new();
         match turn.role {

@@ -7,6 +7,9 @@ use super::lexicon::{Cat, Found};
 use super::normalize::Folded;
 use crate::domain::{Hit, Role, SignalKind, Turn, TurnRecord};
 
+/// Evidence label of a reply that shares nothing with the customer's last turn.
+pub const OFF_TOPIC: &str = "bot.off_topic";
+
 pub fn read(turn: &Turn, f: &Folded, found: &[Found], history: &[TurnRecord], hits: &mut Vec<Hit>) {
     if let Some(bot) = &turn.bot {
         if bot.fallback {
@@ -31,6 +34,13 @@ pub fn read(turn: &Turn, f: &Folded, found: &[Found], history: &[TurnRecord], hi
         ));
     }
     let words = context::content(&turn.text);
+    if let Some(last) = history.last().filter(|r| r.role == Role::Customer) {
+        // A reply sharing no content word with what the customer just said may ignore it.
+        let asked = context::content(&last.text);
+        if !asked.is_empty() && words.len() >= 2 && context::shared(&asked, &words) == 0 {
+            hits.push(hit(SignalKind::BotFallback, 0.35, OFF_TOPIC.into()));
+        }
+    }
     let same_text = history
         .iter()
         .rev()

@@ -24,7 +24,11 @@ const ACRONYMS: &[&str] = &[
 ];
 
 /// Short words people stress in capitals when insisting.
-const EMPHATIC: &[&str] = &["IST", "WAR", "NOT", "DID", "HAB", "BIN", "NIE", "WAS", "HAVE", "ALREADY"];
+const EMPHATIC: &[&str] = &[
+    "IST", "WAR", "NOT", "DID", "HAB", "HABE", "BIN", "NIE", "NICHT", "KEIN", "KEINE", "HAVE",
+    "ALREADY", "SCHON", "IMMER", "AGAIN", "WIEDER", "NEVER", "NEIN", "NOCH", "STILL", "DOES",
+    "SAID", "GESAGT", "NO", "NOW", "JETZT", "SOFORT", "DONE", "EXCHANGE", "WRONG", "FALSCH",
+];
 
 pub fn read(text: &str) -> Typography {
     let mut t = Typography::default();
@@ -45,7 +49,7 @@ pub fn read(text: &str) -> Typography {
             caps_words += 1;
             run += 1;
             best_run = best_run.max(run);
-            if letters >= 4 || EMPHATIC.contains(&word) {
+            if EMPHATIC.contains(&word) {
                 stressed += 1;
             }
         } else {

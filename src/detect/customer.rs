@@ -11,7 +11,9 @@ use crate::domain::{Hit, SignalKind};
 pub fn read(text: &str, f: &Folded, found: &[Found], typo: Typography, hits: &mut Vec<Hit>) {
     let t = f.text.as_str();
     let quote = |m: &Found| f.original(text, m.start, m.end).to_string();
-    let closing = found.iter().any(|m| m.cat == Cat::Closing);
+    let closing = found
+        .iter()
+        .any(|m| m.cat == Cat::Closing || matches!(m.cat, Cat::Positive(w) if w >= 0.5));
     let mut negative_seen = false;
     let mut ironic: Vec<(f32, String)> = Vec::new();
     for m in found {
@@ -41,7 +43,7 @@ pub fn read(text: &str, f: &Folded, found: &[Found], typo: Typography, hits: &mu
             }
             Cat::Repair(w) => hits.push(hit(SignalKind::Repair, w, quote(m))),
             Cat::No if opens_turn(t, m) && !closing => {
-                hits.push(hit(SignalKind::Repair, 0.45, quote(m)));
+                hits.push(hit(SignalKind::Repair, 0.75, quote(m)));
             }
             Cat::Again(w) => hits.push(hit(SignalKind::RepeatComplaint, w, quote(m))),
             Cat::Stake(s, w) => {

@@ -114,6 +114,22 @@ impl Lexicon {
             }
         }
         out.sort_by_key(|f| (f.start, std::cmp::Reverse(f.end)));
+        // A match inside a longer one of the same kind is the same evidence ("verspaet" inside
+        // "verspaetung"): keep the longer.
+        let mut kept = 0;
+        for i in 0..out.len() {
+            let m = out[i];
+            let nested = out[..kept].iter().rev().take(8).any(|k| {
+                k.start <= m.start
+                    && m.end <= k.end
+                    && std::mem::discriminant(&k.cat) == std::mem::discriminant(&m.cat)
+            });
+            if !nested {
+                out[kept] = m;
+                kept += 1;
+            }
+        }
+        out.truncate(kept);
     }
 }
 

@@ -58,6 +58,9 @@ pub struct Memory {
     /// Turn id of that bot turn.
     #[serde(default)]
     pub pending_turn: String,
+    /// Smoothed share of bot replies that ignore the customer's last turn (a bot losing the thread).
+    #[serde(default)]
+    pub incoherence: f32,
 }
 
 /// One turn as kept in the conversation history (for loops, repeats and the transcript).

@@ -6,6 +6,7 @@
 //! the evidence is strong, so a human takes over before the negative peak becomes the memory, and
 //! falls only after the score has cooled well below the threshold (hysteresis).
 
+use crate::detect::bot::OFF_TOPIC;
 use crate::domain::{
     Assessment, Escalation, Memory, Reason, ReasonCode, Role, Scores, SignalKind, Signals, Stake,
     Turn,
@@ -19,11 +20,15 @@ const HANDOFF_AT: f32 = 0.8;
 /// How far below a threshold the score must fall before the level drops (hysteresis).
 const COOL_BY: f32 = 0.2;
 /// Turn heat from which a customer turn is flagged as showing a problem.
-const ALERT_AT: f32 = 0.4;
+const ALERT_AT: f32 = 0.38;
 /// Hard bot failures (fallback, failed action, loop) after which a human takes over.
 const FAILURES_FOR_HANDOFF: f32 = 2.0;
 /// Bot failure strength that counts as a hard failure.
 const HARD_FAILURE: f32 = 0.8;
+/// Incoherence from which an off-topic bot reply is flagged.
+const INCOHERENT_AT: f32 = 0.3;
+/// Shortest off-topic reply flagged (one-word acknowledgements are rarely breakdowns).
+const OFF_TOPIC_MIN_WORDS: usize = 5;
 
 /// Updates the memory with one turn's signals and recommends an escalation level.
 pub fn assess(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessment {
@@ -40,6 +45,11 @@ pub fn assess(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessment
 /// A bot turn changes what the customer's next turn means; the decision waits for the customer.
 fn bot_turn(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessment {
     let failure = signals.failure;
+    let off_topic = signals.hits.iter().any(|h| h.matched == OFF_TOPIC);
+    memory.incoherence = 0.7 * memory.incoherence + if off_topic { 0.3 } else { 0.0 };
+    let lost_thread = off_topic
+        && memory.incoherence >= INCOHERENT_AT
+        && turn.text.split_whitespace().count() >= OFF_TOPIC_MIN_WORDS;
     memory.pending_failure = failure;
     memory.pending_turn.clone_from(&turn.turn_id);
     let mut reasons = Vec::new();
@@ -59,7 +69,7 @@ fn bot_turn(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessment {
         memory.failures = (memory.failures - 0.5).max(0.0);
     }
     Assessment {
-        alert: failure >= 0.5,
+        alert: failure >= 0.5 || lost_thread,
         escalation: Escalation::None,
         reasons,
         scores: scores(memory, signals),
@@ -299,6 +309,7 @@ pub fn reset_after_handoff(memory: &mut Memory) {
     memory.reasons.clear();
     memory.pending_failure = 0.0;
     memory.pending_turn.clear();
+    memory.incoherence = 0.0;
 }
 
 #[cfg(test)]
