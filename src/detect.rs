@@ -17,7 +17,7 @@ mod scope;
 #[cfg(test)]
 mod tests;
 
-use crate::domain::{Emotion, Hit, Lang, Role, SignalKind, Signals, Turn, TurnRecord};
+use crate::domain::{Emotion, Hit, Lang, Role, SignalKind, Signals, Stake, Turn, TurnRecord};
 use customer::hit;
 use lexicon::{Cat, Found, Lexicon};
 
@@ -61,12 +61,19 @@ impl Detector {
         });
         // Entries of the other language count only when the turn mixes both.
         let mixed = de.min(en) >= 2;
-        found.retain(|m| mixed || m.lang == language);
+        found.retain(|m| mixed || m.neutral || m.lang == language);
         let mut hits: Vec<Hit> = Vec::new();
         match turn.role {
             Role::Customer => {
                 let typo = cues::read(&turn.text);
                 customer::read(&turn.text, &folded, &found, typo, &mut hits);
+                if let Some(amount) = cues::large_amount(&turn.text) {
+                    hits.push(hit(
+                        SignalKind::HighStakes(Stake::LargePurchase),
+                        0.6,
+                        amount.to_string(),
+                    ));
+                }
                 customer_meta(turn, history, &mut hits);
             }
             Role::Bot => bot::read(turn, &folded, &found, history, &mut hits),
@@ -117,7 +124,7 @@ fn customer_meta(turn: &Turn, history: &[TurnRecord], hits: &mut Vec<Hit>) {
     {
         hits.push(hit(
             SignalKind::CustomerRepeat,
-            0.3 + 0.5 * sim,
+            0.3 * sim + 0.2,
             format!("repeats turn {}", earlier.turn_id),
         ));
     }

@@ -65,3 +65,57 @@ pub fn read(text: &str) -> Typography {
     t.interrobang = text.contains("?!") || text.contains("!?");
     t
 }
+
+/// Smallest sum of money that makes a purchase or a loss a high-stakes moment.
+const LARGE_AMOUNT: f64 = 3000.0;
+
+/// A large sum of money in the text ("485.000 €", "£22k", "30 grand", "18-20k"), as written.
+pub fn large_amount(text: &str) -> Option<&str> {
+    let tokens: Vec<&str> = text.split_whitespace().collect();
+    for (i, raw) in tokens.iter().enumerate() {
+        let next = tokens.get(i + 1).map(|t| t.to_lowercase()).unwrap_or_default();
+        let prev = if i > 0 { tokens[i - 1] } else { "" };
+        let core = raw.trim_matches(|c: char| !c.is_alphanumeric());
+        let currency = |t: &str| {
+            t.contains(['€', '$', '£']) || ["eur", "euro", "chf", "franken", "dollar", "pounds"]
+                .iter()
+                .any(|c| t.to_lowercase().trim_matches(|c: char| !c.is_alphanumeric()) == *c)
+        };
+        let money = currency(raw) || currency(&next) || currency(prev);
+        // "18-20k": take the upper end.
+        let core = core.rsplit('-').next().unwrap_or(core);
+        let lower = core.to_lowercase();
+        let (digits, factor) = if let Some(n) = lower.strip_suffix('k') {
+            (n, 1000.0)
+        } else if matches!(next.trim_matches(|c: char| !c.is_alphanumeric()), "grand" | "k" | "tsd" | "tausend") {
+            (lower.as_str(), 1000.0)
+        } else if money || thousands(&lower) {
+            (lower.as_str(), 1.0)
+        } else {
+            continue;
+        };
+        let clean: String = digits.chars().filter(|c| c.is_ascii_digit()).collect();
+        if clean.is_empty() || digits.chars().any(|c| c.is_alphabetic()) {
+            continue;
+        }
+        let decimals = digits
+            .rsplit_once([',', '.'])
+            .is_some_and(|(_, d)| d.len() == 2);
+        let value: f64 = clean.parse::<f64>().unwrap_or(0.0) / if decimals { 100.0 } else { 1.0 };
+        if value * factor >= LARGE_AMOUNT {
+            return Some(raw);
+        }
+    }
+    None
+}
+
+/// "485.000", "22,000": digit groups of three, the way sums of money are written.
+fn thousands(t: &str) -> bool {
+    let mut groups = t.split(['.', ',']);
+    let first = groups.next().unwrap_or("");
+    let rest: Vec<&str> = groups.collect();
+    !rest.is_empty()
+        && (1..=3).contains(&first.len())
+        && first.chars().all(|c| c.is_ascii_digit())
+        && rest.iter().all(|g| g.len() == 3 && g.chars().all(|c| c.is_ascii_digit()))
+}

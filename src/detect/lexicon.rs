@@ -54,6 +54,8 @@ pub struct Entry {
     pub cat: Cat,
     /// The lexicon it came from: entries of the other language apply only in mixed turns.
     pub lang: Lang,
+    /// Emoji and punctuation: the same in every language.
+    pub neutral: bool,
     /// The match may start inside a word.
     pub open_start: bool,
     /// The match may end inside a word.
@@ -79,6 +81,7 @@ impl Lexicon {
                 entries.push(Entry {
                     cat,
                     lang,
+                    neutral: !core.bytes().any(|b| b.is_ascii_alphabetic()),
                     open_start,
                     open_end,
                 });
@@ -108,6 +111,7 @@ impl Lexicon {
                 out.push(Found {
                     cat: entry.cat,
                     lang: entry.lang,
+                    neutral: entry.neutral,
                     start: s,
                     end: e,
                 });
@@ -138,6 +142,7 @@ impl Lexicon {
 pub struct Found {
     pub cat: Cat,
     pub lang: Lang,
+    pub neutral: bool,
     pub start: usize,
     pub end: usize,
 }

@@ -114,6 +114,23 @@ fn customer_turn(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessm
         if (grave && h.weight >= 0.8) || h.weight >= 0.9 {
             must = Escalation::Handoff;
         }
+        // The stake persists (raised before and again now) or two stakes meet (a large sum and
+        // a request for advice): a human should take over.
+        let raised_before = memory.reasons.iter().any(|r| r.code == ReasonCode::HighStakes);
+        let kinds = signals
+            .hits
+            .iter()
+            .filter(|x| matches!(x.kind, SignalKind::HighStakes(_)) && x.weight >= 0.4)
+            .map(|x| x.kind)
+            .fold(Vec::new(), |mut v, k| {
+                if !v.contains(&k) {
+                    v.push(k);
+                }
+                v
+            });
+        if h.weight >= 0.5 && (raised_before || kinds.len() >= 2) {
+            must = Escalation::Handoff;
+        }
         if h.weight >= 0.5 {
             reasons.push(reason(ReasonCode::HighStakes, s.name(), h.weight, turn, &h.matched));
         }
@@ -126,8 +143,8 @@ fn customer_turn(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessm
             negative,
             0.55 * repair.map_or(0.0, |h| h.weight),
             0.8 * again.map_or(0.0, |h| h.weight),
-            0.5 * stake_w,
-            0.45 * pending,
+            0.4 * stake_w,
+            0.35 * pending,
         ]
         .iter()
         .fold(1.0, |acc, w| acc * (1.0 - w));
