@@ -102,12 +102,12 @@ fn typography(typo: Typography, f: &Folded, hits: &mut Vec<Hit>) {
         return;
     }
     if typo.shouting {
-        hits.push(hit(SignalKind::Frustration, 0.5, "CAPS".into()));
+        hits.push(hit(SignalKind::Frustration, 0.35, "CAPS".into()));
     } else if typo.emphasis {
         hits.push(hit(SignalKind::Frustration, 0.3, "stressed word".into()));
     }
     if typo.interrobang {
-        hits.push(hit(SignalKind::Frustration, 0.4, "?!".into()));
+        hits.push(hit(SignalKind::Frustration, 0.35, "?!".into()));
     } else if typo.repeated_punct && !positive {
         hits.push(hit(SignalKind::Frustration, 0.25, "repeated punctuation".into()));
     }
