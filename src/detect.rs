@@ -59,8 +59,8 @@ impl Detector {
         } else {
             continuing_language(history)
         });
-        // Entries of the other language count only when the turn mixes both.
-        let mixed = de.min(en) >= 2;
+        // Entries of the other language count only when the turn mixes both, or shows neither.
+        let mixed = de.min(en) >= 2 || de + en == 0 || (de.min(en) >= 1 && 3 * de.min(en) >= de.max(en));
         found.retain(|m| mixed || m.neutral || m.lang == language);
         let mut hits: Vec<Hit> = Vec::new();
         match turn.role {
