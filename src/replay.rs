@@ -8,6 +8,8 @@ pub mod gold;
 pub mod input;
 pub mod metrics;
 pub mod report;
+#[cfg(test)]
+mod tests;
 
 use crate::config::Config;
 use crate::detect::Detector;

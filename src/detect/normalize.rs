@@ -14,8 +14,18 @@ pub struct Folded {
 }
 
 impl Folded {
-    /// The original substring behind the normalized byte range `start..end`.
+    /// The original word(s) behind the normalized byte range `start..end`, widened to whole words
+    /// (a match of "frustrat*" quotes "frustrating").
     pub fn original<'a>(&self, source: &'a str, start: usize, end: usize) -> &'a str {
+        let bytes = self.text.as_bytes();
+        let mut start = start.min(bytes.len());
+        let mut end = end.min(bytes.len());
+        while start > 0 && bytes[start - 1].is_ascii_alphanumeric() {
+            start -= 1;
+        }
+        while end < bytes.len() && bytes[end].is_ascii_alphanumeric() {
+            end += 1;
+        }
         let from = self.origin.get(start).map_or(source.len(), |&o| o as usize);
         let to = if end >= self.origin.len() {
             source.len()

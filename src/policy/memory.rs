@@ -207,12 +207,12 @@ fn customer_turn(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessm
     }
 }
 
-/// Hysteresis: an offer stays until the score cools `COOL_BY` below the offer threshold.
+/// Hysteresis: an offer stands for at least one more customer turn, then until the score cools
+/// `COOL_BY` below the offer threshold.
 fn hold(memory: &Memory) -> Escalation {
+    let cooled = memory.escalation < OFFER_AT - COOL_BY && memory.turns_at_level >= 1;
     match memory.level {
-        Escalation::Offer | Escalation::Handoff if memory.escalation >= OFFER_AT - COOL_BY => {
-            Escalation::Offer
-        }
+        Escalation::Offer | Escalation::Handoff if !cooled => Escalation::Offer,
         _ => Escalation::None,
     }
 }
