@@ -2,6 +2,7 @@
 //! its reply (a loop), and a bot reply that ignores what the customer just said.
 
 use crate::domain::{Role, TurnRecord};
+use std::sync::OnceLock;
 
 /// Words too common to show that two turns are about the same thing.
 const STOP: &[&str] = &[
@@ -16,26 +17,63 @@ const STOP: &[&str] = &[
     "was", "hab", "habe", "kann", "ja", "nein", "aber", "oder", "wenn", "dass", "schon", "mal",
 ];
 
-/// Hashes of a text's content words, sorted and deduplicated.
+/// Hashes of the stop words, sorted, computed once.
+fn stop_hashes() -> &'static [u64] {
+    static STOP_HASHES: OnceLock<Vec<u64>> = OnceLock::new();
+    STOP_HASHES.get_or_init(|| {
+        let mut v: Vec<u64> = STOP.iter().map(|w| hash(w.as_bytes())).collect();
+        v.sort_unstable();
+        v
+    })
+}
+
+/// Hashes of a text's content words (three letters or more, not stop words), sorted and
+/// deduplicated. Lowercases ASCII on the fly; no allocation per word.
 pub fn content(text: &str) -> Vec<u64> {
-    let mut out: Vec<u64> = text
-        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
-        .filter(|w| w.chars().count() >= 3)
-        .filter_map(|w| {
-            let lower = w.to_lowercase();
-            (!STOP.contains(&lower.as_str())).then(|| hash(&lower))
-        })
-        .collect();
+    let stop = stop_hashes();
+    let mut out: Vec<u64> = Vec::with_capacity(16);
+    let mut word = [0u8; 48];
+    let mut len = 0usize;
+    let mut letters = 0usize;
+    let flush = |word: &[u8], letters: usize, out: &mut Vec<u64>| {
+        if letters >= 3 {
+            let h = hash(word);
+            if stop.binary_search(&h).is_err() {
+                // Light stemming: "tickets" and "ticket" are the same request.
+                let stem = word.strip_suffix(b"s").unwrap_or(word);
+                out.push(hash(stem));
+            }
+        }
+    };
+    for ch in text.chars() {
+        if ch.is_alphanumeric() || ch == '\'' {
+            let mut buf = [0u8; 4];
+            for l in ch.to_lowercase() {
+                for &b in l.encode_utf8(&mut buf).as_bytes() {
+                    if len < word.len() {
+                        word[len] = b;
+                        len += 1;
+                    }
+                }
+            }
+            letters += 1;
+        } else if len > 0 {
+            flush(&word[..len], letters, &mut out);
+            len = 0;
+            letters = 0;
+        }
+    }
+    if len > 0 {
+        flush(&word[..len], letters, &mut out);
+    }
     out.sort_unstable();
     out.dedup();
     out
 }
 
-fn hash(word: &str) -> u64 {
-    // Light stemming: "tickets" and "ticket" are the same request.
-    let w = word.trim_end_matches('s');
+fn hash(word: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in w.bytes() {
+    for &b in word {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
@@ -84,12 +122,3 @@ pub fn most_similar<'a>(
         .max_by(|a, b| a.0.total_cmp(&b.0))
 }
 
-/// The last turn before this one, if the customer said it.
-pub fn last_customer(history: &[TurnRecord]) -> Option<&TurnRecord> {
-    history.last().filter(|r| r.role == Role::Customer)
-}
-
-/// The bot turn the customer is answering, if the last turn was the bot's.
-pub fn last_bot(history: &[TurnRecord]) -> Option<&TurnRecord> {
-    history.last().filter(|r| r.role == Role::Bot)
-}

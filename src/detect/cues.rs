@@ -71,8 +71,14 @@ const LARGE_AMOUNT: f64 = 3000.0;
 
 /// A large sum of money in the text ("485.000 €", "£22k", "30 grand", "18-20k"), as written.
 pub fn large_amount(text: &str) -> Option<&str> {
+    if !text.bytes().any(|b| b.is_ascii_digit()) {
+        return None;
+    }
     let tokens: Vec<&str> = text.split_whitespace().collect();
     for (i, raw) in tokens.iter().enumerate() {
+        if !raw.bytes().any(|b| b.is_ascii_digit()) {
+            continue;
+        }
         let next = tokens.get(i + 1).map(|t| t.to_lowercase()).unwrap_or_default();
         let prev = if i > 0 { tokens[i - 1] } else { "" };
         let core = raw.trim_matches(|c: char| !c.is_alphanumeric());

@@ -27,7 +27,8 @@ pub fn read(text: &str, f: &Folded, found: &[Found], typo: Typography, hits: &mu
                 hits.push(hit(kind, w, quote(m)));
             }
             Cat::Positive(w) | Cat::Ironic(w) => {
-                if negated(t, found, m) {
+                // "no thanks", "nein danke" are polite; only a real negator turns praise around.
+                if governed(t, found, m, 3, |x| x.cat == Cat::Negator && !is_inability(t, x)) {
                     // "not happy", "nicht zufrieden", "not helpful": disappointment.
                     negative_seen = true;
                     hits.push(hit(SignalKind::Frustration, 0.6 * w.max(0.6), quote(m)));

@@ -25,10 +25,11 @@ const ALERT_AT: f32 = 0.38;
 const FAILURES_FOR_HANDOFF: f32 = 2.0;
 /// Bot failure strength that counts as a hard failure.
 const HARD_FAILURE: f32 = 0.8;
-/// Incoherence from which an off-topic bot reply is flagged.
-const INCOHERENT_AT: f32 = 0.3;
-/// Shortest off-topic reply flagged (one-word acknowledgements are rarely breakdowns).
-const OFF_TOPIC_MIN_WORDS: usize = 5;
+/// Recent incoherence from which the bot's replies are flagged: a bot that has just ignored the
+/// customer is likely to keep losing the thread.
+const INCOHERENT_AT: f32 = 0.2;
+/// Shortest reply flagged that way (one-word acknowledgements are rarely breakdowns).
+const LOST_THREAD_MIN_WORDS: usize = 3;
 
 /// Updates the memory with one turn's signals and recommends an escalation level.
 pub fn assess(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessment {
@@ -47,9 +48,8 @@ fn bot_turn(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessment {
     let failure = signals.failure;
     let off_topic = signals.hits.iter().any(|h| h.matched == OFF_TOPIC);
     memory.incoherence = 0.7 * memory.incoherence + if off_topic { 0.3 } else { 0.0 };
-    let lost_thread = off_topic
-        && memory.incoherence >= INCOHERENT_AT
-        && turn.text.split_whitespace().count() >= OFF_TOPIC_MIN_WORDS;
+    let lost_thread = memory.incoherence >= INCOHERENT_AT
+        && turn.text.split_whitespace().count() >= LOST_THREAD_MIN_WORDS;
     memory.pending_failure = failure;
     memory.pending_turn.clone_from(&turn.turn_id);
     let mut reasons = Vec::new();
