@@ -27,10 +27,22 @@ fn turn(text: &str) -> Turn {
 
 fn history() -> Vec<TurnRecord> {
     [
-        (Role::Customer, "I need to change the delivery address of my order"),
-        (Role::Bot, "Sure! What is your order number? It starts with SR-."),
-        (Role::Customer, "SR-4471902, and the new address is 22 Baker Street"),
-        (Role::Bot, "Thanks. I can't change the address of an order that has shipped."),
+        (
+            Role::Customer,
+            "I need to change the delivery address of my order",
+        ),
+        (
+            Role::Bot,
+            "Sure! What is your order number? It starts with SR-.",
+        ),
+        (
+            Role::Customer,
+            "SR-4471902, and the new address is 22 Baker Street",
+        ),
+        (
+            Role::Bot,
+            "Thanks. I can't change the address of an order that has shipped.",
+        ),
     ]
     .into_iter()
     .enumerate()
@@ -52,6 +64,20 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             i = (i + 1) % turns.len();
             black_box(detector.detect(black_box(&turns[i]), &[]))
+        })
+    });
+    let bot_turns: Vec<Turn> = turns
+        .iter()
+        .map(|t| Turn {
+            role: Role::Bot,
+            ..t.clone()
+        })
+        .collect();
+    c.bench_function("detect_200_chars_bot_turn", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i = (i + 1) % bot_turns.len();
+            black_box(detector.detect(black_box(&bot_turns[i]), &[]))
         })
     });
     let history = history();

@@ -60,7 +60,8 @@ impl Detector {
             continuing_language(history)
         });
         // Entries of the other language count only when the turn mixes both, or shows neither.
-        let mixed = de.min(en) >= 2 || de + en == 0 || (de.min(en) >= 1 && 3 * de.min(en) >= de.max(en));
+        let mixed =
+            de.min(en) >= 2 || de + en == 0 || (de.min(en) >= 1 && 3 * de.min(en) >= de.max(en));
         found.retain(|m| mixed || m.neutral || m.lang == language);
         let mut hits: Vec<Hit> = Vec::new();
         match turn.role {
@@ -82,7 +83,11 @@ impl Detector {
         Signals {
             language,
             emotion: emotion(&hits),
-            failure: noisy_or(hits.iter().filter(|h| h.kind.is_failure()).map(|h| h.weight)),
+            failure: noisy_or(
+                hits.iter()
+                    .filter(|h| h.kind.is_failure())
+                    .map(|h| h.weight),
+            ),
             hits,
         }
     }
@@ -90,20 +95,18 @@ impl Detector {
 
 /// The language of the conversation so far, when this turn does not say (a bare "ok", "agent").
 fn continuing_language(history: &[TurnRecord]) -> Lang {
-    let (de, en) = history
-        .iter()
-        .rev()
-        .take(6)
-        .fold((0, 0), |(de, en), r| {
-            let t = r.text.to_lowercase();
-            let de_words = [" ich ", " und ", " nicht ", " sie ", " bitte", " der ", " die "];
-            let en_words = [" the ", " and ", " you ", " i ", " to ", " is ", " please"];
-            let padded = format!(" {t} ");
-            (
-                de + de_words.iter().filter(|w| padded.contains(*w)).count(),
-                en + en_words.iter().filter(|w| padded.contains(*w)).count(),
-            )
-        });
+    let (de, en) = history.iter().rev().take(6).fold((0, 0), |(de, en), r| {
+        let t = r.text.to_lowercase();
+        let de_words = [
+            " ich ", " und ", " nicht ", " sie ", " bitte", " der ", " die ",
+        ];
+        let en_words = [" the ", " and ", " you ", " i ", " to ", " is ", " please"];
+        let padded = format!(" {t} ");
+        (
+            de + de_words.iter().filter(|w| padded.contains(*w)).count(),
+            en + en_words.iter().filter(|w| padded.contains(*w)).count(),
+        )
+    });
     if de > en { Lang::De } else { Lang::En }
 }
 
@@ -116,10 +119,12 @@ fn customer_meta(turn: &Turn, history: &[TurnRecord], hits: &mut Vec<Hit>) {
             hits.push(hit(SignalKind::LowConfidence, 0.3, "nlu.confidence".into()));
         }
     }
+    if !history.iter().any(|r| r.role == Role::Customer) {
+        return;
+    }
     let words = context::content(&turn.text);
     if words.len() >= 2
-        && let Some((sim, earlier)) =
-            context::most_similar(&words, history, Role::Customer, 3)
+        && let Some((sim, earlier)) = context::most_similar(&words, history, Role::Customer, 3)
         && sim >= 0.6
     {
         hits.push(hit(

@@ -162,7 +162,11 @@ pub fn evaluate_file(
     let engine = engine_for(config);
     let runtime = tokio::runtime::Builder::new_current_thread().build()?;
     let mut runs = Vec::new();
-    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
         let at = || format!("{}:{}", path.display(), n + 1);
         let conversation = input::parse(line).with_context(at)?;
         let gold = gold::parse(line).with_context(at)?;
@@ -209,8 +213,6 @@ pub fn read(path: &Path) -> anyhow::Result<Vec<Conversation>> {
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(n, l)| {
-            input::parse(l).with_context(|| format!("{}:{}", path.display(), n + 1))
-        })
+        .map(|(n, l)| input::parse(l).with_context(|| format!("{}:{}", path.display(), n + 1)))
         .collect()
 }

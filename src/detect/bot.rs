@@ -16,7 +16,11 @@ pub fn read(turn: &Turn, f: &Folded, found: &[Found], history: &[TurnRecord], hi
             hits.push(hit(SignalKind::BotFallback, 1.0, "bot.fallback".into()));
         }
         if bot.action_failed {
-            hits.push(hit(SignalKind::ActionFailed, 1.0, "bot.action_failed".into()));
+            hits.push(hit(
+                SignalKind::ActionFailed,
+                1.0,
+                "bot.action_failed".into(),
+            ));
         }
     }
     let admits = found

@@ -45,18 +45,18 @@ pub fn content(text: &str) -> Vec<u64> {
             }
         }
     };
-    for ch in text.chars() {
-        if ch.is_alphanumeric() || ch == '\'' {
-            let mut buf = [0u8; 4];
-            for l in ch.to_lowercase() {
-                for &b in l.encode_utf8(&mut buf).as_bytes() {
-                    if len < word.len() {
-                        word[len] = b;
-                        len += 1;
-                    }
-                }
+    for &b in text.as_bytes() {
+        // ASCII is lowercased here; other bytes (umlauts, accents) are kept as they are, which is
+        // enough to tell words apart.
+        if b.is_ascii_alphanumeric() || b == b'\'' || b >= 0x80 {
+            if len < word.len() {
+                word[len] = b.to_ascii_lowercase();
+                len += 1;
             }
-            letters += 1;
+            // Count characters, not UTF-8 continuation bytes.
+            if b & 0xC0 != 0x80 {
+                letters += 1;
+            }
         } else if len > 0 {
             flush(&word[..len], letters, &mut out);
             len = 0;
@@ -121,4 +121,3 @@ pub fn most_similar<'a>(
         .map(|r| (similarity(words, &content(&r.text)), r))
         .max_by(|a, b| a.0.total_cmp(&b.0))
 }
-

@@ -17,10 +17,10 @@ pub struct Typography {
 /// Short all-caps words that are usually names, codes or acronyms, not shouting.
 const ACRONYMS: &[&str] = &[
     "ICE", "IC", "EC", "DB", "RE", "RB", "PIN", "TAN", "IBAN", "BIC", "SEPA", "SIM", "PUK", "USA",
-    "EU", "UK", "GDL", "EVG", "ÖBB", "SBB", "DHL", "UPS", "DPD", "GLS", "PDF", "URL", "FAQ",
-    "OK", "OKAY", "ID", "API", "APP", "TV", "DVD", "USB", "WLAN", "WIFI", "LTE", "GPS", "AGB",
-    "MWST", "GMBH", "BVG", "HVV", "MVG", "VVS", "KVB", "NRW", "BAHN", "ASAP", "FYI", "CEO", "VIP",
-    "ATM", "SMS", "ETA", "APR", "DMV", "IBAN", "PS", "NBA", "NFL", "BBC", "CNN", "LOL", "OMG",
+    "EU", "UK", "GDL", "EVG", "ÖBB", "SBB", "DHL", "UPS", "DPD", "GLS", "PDF", "URL", "FAQ", "OK",
+    "OKAY", "ID", "API", "APP", "TV", "DVD", "USB", "WLAN", "WIFI", "LTE", "GPS", "AGB", "MWST",
+    "GMBH", "BVG", "HVV", "MVG", "VVS", "KVB", "NRW", "BAHN", "ASAP", "FYI", "CEO", "VIP", "ATM",
+    "SMS", "ETA", "APR", "DMV", "IBAN", "PS", "NBA", "NFL", "BBC", "CNN", "LOL", "OMG",
 ];
 
 /// Short words people stress in capitals when insisting.
@@ -79,13 +79,21 @@ pub fn large_amount(text: &str) -> Option<&str> {
         if !raw.bytes().any(|b| b.is_ascii_digit()) {
             continue;
         }
-        let next = tokens.get(i + 1).map(|t| t.to_lowercase()).unwrap_or_default();
+        let next = tokens
+            .get(i + 1)
+            .map(|t| t.to_lowercase())
+            .unwrap_or_default();
         let prev = if i > 0 { tokens[i - 1] } else { "" };
         let core = raw.trim_matches(|c: char| !c.is_alphanumeric());
         let currency = |t: &str| {
-            t.contains(['€', '$', '£']) || ["eur", "euro", "chf", "franken", "dollar", "pounds"]
-                .iter()
-                .any(|c| t.to_lowercase().trim_matches(|c: char| !c.is_alphanumeric()) == *c)
+            t.contains(['€', '$', '£'])
+                || ["eur", "euro", "chf", "franken", "dollar", "pounds"]
+                    .iter()
+                    .any(|c| {
+                        t.to_lowercase()
+                            .trim_matches(|c: char| !c.is_alphanumeric())
+                            == *c
+                    })
         };
         let money = currency(raw) || currency(&next) || currency(prev);
         // "18-20k": take the upper end.
@@ -93,7 +101,10 @@ pub fn large_amount(text: &str) -> Option<&str> {
         let lower = core.to_lowercase();
         let (digits, factor) = if let Some(n) = lower.strip_suffix('k') {
             (n, 1000.0)
-        } else if matches!(next.trim_matches(|c: char| !c.is_alphanumeric()), "grand" | "k" | "tsd" | "tausend") {
+        } else if matches!(
+            next.trim_matches(|c: char| !c.is_alphanumeric()),
+            "grand" | "k" | "tsd" | "tausend"
+        ) {
             (lower.as_str(), 1000.0)
         } else if money || thousands(&lower) {
             (lower.as_str(), 1.0)
@@ -123,5 +134,7 @@ fn thousands(t: &str) -> bool {
     !rest.is_empty()
         && (1..=3).contains(&first.len())
         && first.chars().all(|c| c.is_ascii_digit())
-        && rest.iter().all(|g| g.len() == 3 && g.chars().all(|c| c.is_ascii_digit()))
+        && rest
+            .iter()
+            .all(|g| g.len() == 3 && g.chars().all(|c| c.is_ascii_digit()))
 }

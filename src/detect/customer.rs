@@ -28,14 +28,20 @@ pub fn read(text: &str, f: &Folded, found: &[Found], typo: Typography, hits: &mu
             }
             Cat::Positive(w) | Cat::Ironic(w) => {
                 // "no thanks", "nein danke" are polite; only a real negator turns praise around.
-                if governed(t, found, m, 3, |x| x.cat == Cat::Negator && !is_inability(t, x)) {
+                if governed(t, found, m, 3, |x| {
+                    x.cat == Cat::Negator && !is_inability(t, x)
+                }) {
                     // "not happy", "nicht zufrieden", "not helpful": disappointment.
                     negative_seen = true;
                     hits.push(hit(SignalKind::Frustration, 0.6 * w.max(0.6), quote(m)));
                 } else if let Cat::Ironic(_) = m.cat {
                     ironic.push((w, quote(m)));
                 } else {
-                    hits.push(hit(SignalKind::Positive, w * modifiers(t, found, m), quote(m)));
+                    hits.push(hit(
+                        SignalKind::Positive,
+                        w * modifiers(t, found, m),
+                        quote(m),
+                    ));
                 }
             }
             Cat::Sarcasm(w) => {
@@ -110,7 +116,11 @@ fn typography(typo: Typography, f: &Folded, hits: &mut Vec<Hit>) {
     if typo.interrobang {
         hits.push(hit(SignalKind::Frustration, 0.35, "?!".into()));
     } else if typo.repeated_punct && !positive {
-        hits.push(hit(SignalKind::Frustration, 0.25, "repeated punctuation".into()));
+        hits.push(hit(
+            SignalKind::Frustration,
+            0.25,
+            "repeated punctuation".into(),
+        ));
     }
 }
 

@@ -105,8 +105,10 @@ impl Lexicon {
                 || s == 0
                 || !is_word_byte(bytes[s - 1])
                 || !is_word_byte(bytes[s]);
-            let ends_ok =
-                entry.open_end || e == bytes.len() || !is_word_byte(bytes[e]) || !is_word_byte(bytes[e - 1]);
+            let ends_ok = entry.open_end
+                || e == bytes.len()
+                || !is_word_byte(bytes[e])
+                || !is_word_byte(bytes[e - 1]);
             if starts_ok && ends_ok {
                 out.push(Found {
                     cat: entry.cat,

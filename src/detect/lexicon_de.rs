@@ -5,6 +5,7 @@ use super::lexicon::Cat::{self, *};
 use crate::domain::SignalKind::{Abuse, Anger, Anxiety, Frustration, Sadness, Urgency};
 use crate::domain::{Lang, Stake};
 
+#[rustfmt::skip]
 pub const DE: &[(&str, Cat)] = &[
     // --- ein Mensch ---
     ("mitarbeiter*", Human), ("*mitarbeiterin", Human), ("mensch", Human), ("menschen", Human),
@@ -58,7 +59,7 @@ pub const DE: &[(&str, Cat)] = &[
     ("mies", Emotion(Frustration, 0.6)), ("schrecklich", Emotion(Frustration, 0.7)),
     ("furchtbar", Emotion(Frustration, 0.7)), ("grauenhaft", Emotion(Frustration, 0.8)),
     ("peinlich", Emotion(Frustration, 0.6)), ("laecherlich", Emotion(Frustration, 0.7)),
-    ("ernsthaft", Emotion(Frustration, 0.4)), ("ernsthaft?", Emotion(Frustration, 0.7)),
+    ("ernsthaft", Emotion(Frustration, 0.5)), ("ernsthaft?", Emotion(Frustration, 0.7)),
     ("das kann doch nicht wahr sein", Emotion(Frustration, 0.9)),
     ("kann nicht wahr sein", Emotion(Frustration, 0.8)), ("schon wieder", Again(0.7)),
     ("ich geb auf", Emotion(Frustration, 0.8)), ("ich gebe auf", Emotion(Frustration, 0.8)),
@@ -135,6 +136,10 @@ pub const DE: &[(&str, Cat)] = &[
     ("ausgefallene", Emotion(Frustration, 0.6)), ("pendlerfrust", Emotion(Frustration, 0.8)), ("ausfaellt", Emotion(Frustration, 0.6)),
     ("verpass*", Emotion(Frustration, 0.4)), ("nervt*", Emotion(Frustration, 0.7)), ("nerven", Emotion(Frustration, 0.6)),
     ("warnstreik*", Emotion(Frustration, 0.3)), ("fuck*", Emotion(Abuse, 0.8)), ("uebel*", Emotion(Frustration, 0.5)),
+    ("spaet", Emotion(Frustration, 0.45)), ("teuer", Emotion(Frustration, 0.45)),
+    ("umgeleitet", Emotion(Frustration, 0.4)), ("bauarbeiten", Emotion(Frustration, 0.3)),
+    ("hitze", Emotion(Frustration, 0.35)), ("klimaanlage", Emotion(Frustration, 0.3)),
+    ("voruebergehend", Emotion(Frustration, 0.2)), ("funkloecher", Emotion(Frustration, 0.6)),
     // --- Beleidigung, Vulgäres ---
     ("bloed*", Emotion(Abuse, 0.5)), ("doof", Emotion(Abuse, 0.5)), ("dumm*", Emotion(Abuse, 0.6)),
     ("idiot*", Emotion(Abuse, 0.9)), ("depp*", Emotion(Abuse, 0.9)), ("trottel*", Emotion(Abuse, 0.9)),

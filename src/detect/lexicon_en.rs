@@ -4,6 +4,7 @@ use super::lexicon::Cat::{self, *};
 use crate::domain::SignalKind::{Abuse, Anger, Anxiety, Frustration, Sadness, Urgency};
 use crate::domain::{Lang, Stake};
 
+#[rustfmt::skip]
 pub const EN: &[(&str, Cat)] = &[
     // --- a human ---
     ("agent", Human), ("agents", Human), ("live agent", Human), ("human", Human),

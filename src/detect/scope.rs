@@ -10,7 +10,8 @@ fn breaks_between(text: &str, from: usize, to: usize) -> bool {
     let Some(gap) = text.get(from..to) else {
         return true;
     };
-    gap.bytes().any(|b| matches!(b, b',' | b'.' | b';' | b':' | b'!' | b'?'))
+    gap.bytes()
+        .any(|b| matches!(b, b',' | b'.' | b';' | b':' | b'!' | b'?'))
         || gap.contains(" but ")
         || gap.contains(" aber ")
         || gap.contains(" sondern ")
@@ -64,7 +65,5 @@ pub fn is_inability(text: &str, m: &Found) -> bool {
 
 /// True when the match is the first word(s) of the turn (after greetings punctuation).
 pub fn opens_turn(text: &str, m: &Found) -> bool {
-    text[..m.start]
-        .bytes()
-        .all(|b| !b.is_ascii_alphanumeric())
+    text[..m.start].bytes().all(|b| !b.is_ascii_alphanumeric())
 }

@@ -14,7 +14,11 @@ fn turns(conversation: &[&str]) -> Vec<Turn> {
             let (who, text) = line.split_once(": ").expect("c: or b: prefix");
             Turn {
                 turn_id: i.to_string(),
-                role: if who == "b" { Role::Bot } else { Role::Customer },
+                role: if who == "b" {
+                    Role::Bot
+                } else {
+                    Role::Customer
+                },
                 text: text.to_string(),
                 time_ms: i as i64 * 1000,
                 ..Default::default()
@@ -63,39 +67,75 @@ fn check(conversation: &[&str], expect: &[&str]) {
 fn explicit_requests_for_a_human_in_both_languages() {
     check(&["c: agent"], &["explicit_request"]);
     check(&["c: AGENT!!"], &["explicit_request"]);
-    check(&["c: let me talk to a real person please"], &["explicit_request"]);
-    check(&["c: Can I speak with a representative?"], &["explicit_request"]);
+    check(
+        &["c: let me talk to a real person please"],
+        &["explicit_request"],
+    );
+    check(
+        &["c: Can I speak with a representative?"],
+        &["explicit_request"],
+    );
     check(&["c: is anyone there?"], &["explicit_request"]);
     check(&["c: operator"], &["explicit_request"]);
-    check(&["c: Ich möchte bitte mit einem Mitarbeiter sprechen"], &["explicit_request"]);
+    check(
+        &["c: Ich möchte bitte mit einem Mitarbeiter sprechen"],
+        &["explicit_request"],
+    );
     check(&["c: Echter Mensch bitte."], &["explicit_request"]);
-    check(&["c: Kann ich bei euch irgendwo jemanden anrufen?"], &["explicit_request"]);
+    check(
+        &["c: Kann ich bei euch irgendwo jemanden anrufen?"],
+        &["explicit_request"],
+    );
     check(&["c: ist da jemand?"], &["explicit_request"]);
-    check(&["c: Verbinden Sie mich mit einem Berater"], &["explicit_request"]);
-    check(&["c: gib mir jemanden der sich auskennt"], &["explicit_request"]);
-    check(&["c: why can't I just talk to a human"], &["explicit_request"]);
+    check(
+        &["c: Verbinden Sie mich mit einem Berater"],
+        &["explicit_request"],
+    );
+    check(
+        &["c: gib mir jemanden der sich auskennt"],
+        &["explicit_request"],
+    );
+    check(
+        &["c: why can't I just talk to a human"],
+        &["explicit_request"],
+    );
 }
 
 #[test]
 fn negated_requests_are_not_requests() {
     check(&["c: I don't need a human, thanks"], &["!explicit_request"]);
-    check(&["c: no need for an agent, it worked"], &["!explicit_request"]);
-    check(&["c: nein, ich brauche keinen Mitarbeiter"], &["!explicit_request"]);
-    check(&["c: kein Mitarbeiter nötig, danke"], &["!explicit_request"]);
-    check(&["c: Ihre Mitarbeiterin im Laden war sehr freundlich und hat mir gut geholfen"], &[
-        "!explicit_request",
-        "positive",
-    ]);
+    check(
+        &["c: no need for an agent, it worked"],
+        &["!explicit_request"],
+    );
+    check(
+        &["c: nein, ich brauche keinen Mitarbeiter"],
+        &["!explicit_request"],
+    );
+    check(
+        &["c: kein Mitarbeiter nötig, danke"],
+        &["!explicit_request"],
+    );
+    check(
+        &["c: Ihre Mitarbeiterin im Laden war sehr freundlich und hat mir gut geholfen"],
+        &["!explicit_request", "positive"],
+    );
 }
 
 #[test]
 fn negative_emotion_with_negation_and_intensity() {
     check(&["c: I am really frustrated with this"], &["frustration"]);
     check(&["c: this is absolutely unacceptable"], &["anger"]);
-    check(&["c: I'm not happy with the answer"], &["frustration", "!positive"]);
+    check(
+        &["c: I'm not happy with the answer"],
+        &["frustration", "!positive"],
+    );
     check(&["c: ich bin nicht zufrieden"], &["frustration"]);
     check(&["c: das ist eine Frechheit"], &["anger"]);
-    check(&["c: not bad at all, thanks"], &["!frustration", "positive"]);
+    check(
+        &["c: not bad at all, thanks"],
+        &["!frustration", "positive"],
+    );
     check(&["c: das war gar nicht schlecht"], &["!frustration"]);
     check(&["c: I'm worried my card was used"], &["anxiety"]);
     check(&["c: Ich hab echt Panik"], &["anxiety"]);
@@ -118,22 +158,32 @@ fn sarcasm_but_not_happy_praise() {
     check(&["c: toll, echt hilfreich 🙄"], &["sarcasm"]);
     check(&["c: na super, schon wieder kaputt"], &["sarcasm"]);
     check(&["c: great, thank you so much!"], &["positive", "!sarcasm"]);
-    check(&["c: SUPER, danke!!! 😍"], &["positive", "!frustration", "!sarcasm"]);
+    check(
+        &["c: SUPER, danke!!! 😍"],
+        &["positive", "!frustration", "!sarcasm"],
+    );
 }
 
 #[test]
 fn shouting_but_not_acronyms_or_product_names() {
     check(&["c: WHY IS THIS STILL NOT WORKING"], &["frustration"]);
-    check(&["c: Habt ihr die PLAYSTATION 5 PRO noch da?"], &["!frustration"]);
-    check(&["c: Is my ICE to Berlin on time? My PIN for the DB app is fine"], &[
-        "!frustration",
-    ]);
+    check(
+        &["c: Habt ihr die PLAYSTATION 5 PRO noch da?"],
+        &["!frustration"],
+    );
+    check(
+        &["c: Is my ICE to Berlin on time? My PIN for the DB app is fine"],
+        &["!frustration"],
+    );
     check(&["c: MEGA 🔥 danke euch"], &["positive", "!frustration"]);
 }
 
 #[test]
 fn repair_and_correction() {
-    check(&["b: Booking a table for 4.", "c: no, I said two people"], &["repair"]);
+    check(
+        &["b: Booking a table for 4.", "c: no, I said two people"],
+        &["repair"],
+    );
     check(&["c: that's not what I asked"], &["repair"]);
     check(&["c: Nein, ich meinte die andere Rechnung"], &["repair"]);
     check(&["c: Sie verstehen mich nicht"], &["repair"]);
@@ -175,7 +225,10 @@ fn failures_from_metadata_repeats_and_loops() {
     );
     check(&["c: das ist jetzt zum dritten Mal"], &["repeat_complaint"]);
     check(&["c: again?"], &["repeat_complaint"]);
-    check(&["c: ich habe schon zweimal angerufen"], &["repeat_complaint"]);
+    check(
+        &["c: ich habe schon zweimal angerufen"],
+        &["repeat_complaint"],
+    );
 }
 
 #[test]
@@ -184,15 +237,27 @@ fn high_stakes_moments() {
     check(&["c: Ich will kündigen"], &["cancellation"]);
     check(&["c: my lawyer will hear about this"], &["legal"]);
     check(&["c: Ich schalte meinen Anwalt ein"], &["legal"]);
-    check(&["c: there are payments on my card that are not from me"], &["fraud"]);
-    check(&["c: Mein Mann ist verstorben, ich muss seine Verträge klären"], &["bereavement"]);
-    check(&["c: we want to buy a house for 450.000 €"], &["large_purchase"]);
+    check(
+        &["c: there are payments on my card that are not from me"],
+        &["fraud"],
+    );
+    check(
+        &["c: Mein Mann ist verstorben, ich muss seine Verträge klären"],
+        &["bereavement"],
+    );
+    check(
+        &["c: we want to buy a house for 450.000 €"],
+        &["large_purchase"],
+    );
     check(&["c: I'd not want to cancel anything"], &["!cancellation"]);
 }
 
 #[test]
 fn positive_signals() {
-    check(&["c: thanks, that solved it"], &["positive", "!frustration"]);
+    check(
+        &["c: thanks, that solved it"],
+        &["positive", "!frustration"],
+    );
     check(&["c: Merci vielmal, das ging schnell 👍"], &["positive"]);
     check(&["c: Passt, danke! Baba"], &["positive", "!repair"]);
 }
@@ -204,13 +269,20 @@ fn language_detection_and_spellings() {
     assert_eq!(lang("Ich habe eine Frage zu meiner Rechnung"), Lang::De);
     assert_eq!(lang("I have a question about my bill"), Lang::En);
     assert_eq!(lang("Grüezi, wie kann ich das Abo ändern?"), Lang::De);
-    check(&["c: ich bin unzufrieden mit der Verspaetung"], &["frustration"]);
+    check(
+        &["c: ich bin unzufrieden mit der Verspaetung"],
+        &["frustration"],
+    );
     check(&["c: Ich bin echt aergerlich"], &["frustration"]);
     check(&["c: Die Zugverspätung nervt"], &["frustration"]);
-    check(&["c: Des is a Schmarrn, i hob koa Geld mehr, Hilfe"], &["anxiety"]);
-    check(&["c: Sorry for my German, ich brauche einen Mitarbeiter please"], &[
-        "explicit_request",
-    ]);
+    check(
+        &["c: Des is a Schmarrn, i hob koa Geld mehr, Hilfe"],
+        &["anxiety"],
+    );
+    check(
+        &["c: Sorry for my German, ich brauche einen Mitarbeiter please"],
+        &["explicit_request"],
+    );
 }
 
 #[test]

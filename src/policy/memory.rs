@@ -63,7 +63,13 @@ fn bot_turn(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessment {
             .filter(|h| h.kind.is_failure())
             .max_by(|a, b| a.weight.total_cmp(&b.weight))
         {
-            reasons.push(reason(failure_code(h.kind), h.kind.label(), h.weight, turn, &h.matched));
+            reasons.push(reason(
+                failure_code(h.kind),
+                h.kind.label(),
+                h.weight,
+                turn,
+                &h.matched,
+            ));
         }
     } else if failure < 0.3 {
         memory.failures = (memory.failures - 0.5).max(0.0);
@@ -99,24 +105,41 @@ fn customer_turn(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessm
     let pending_turn = std::mem::take(&mut memory.pending_turn);
 
     if let Some(h) = signals.strongest(SignalKind::ExplicitRequest) {
-        reasons.push(reason(ReasonCode::ExplicitRequest, "human", 1.0, turn, &h.matched));
+        reasons.push(reason(
+            ReasonCode::ExplicitRequest,
+            "human",
+            1.0,
+            turn,
+            &h.matched,
+        ));
         must = Escalation::Handoff;
     }
     if let Some(h) = strongest(&[SignalKind::Abuse])
         && h.weight >= 0.75
     {
-        reasons.push(reason(ReasonCode::Abuse, "abuse", h.weight, turn, &h.matched));
+        reasons.push(reason(
+            ReasonCode::Abuse,
+            "abuse",
+            h.weight,
+            turn,
+            &h.matched,
+        ));
         must = Escalation::Handoff;
     }
     if let Some(h) = stake {
-        let SignalKind::HighStakes(s) = h.kind else { unreachable!() };
+        let SignalKind::HighStakes(s) = h.kind else {
+            unreachable!()
+        };
         let grave = matches!(s, Stake::Legal | Stake::Fraud | Stake::Bereavement);
         if (grave && h.weight >= 0.8) || h.weight >= 0.9 {
             must = Escalation::Handoff;
         }
         // The stake persists (raised before and again now) or two stakes meet (a large sum and
         // a request for advice): a human should take over.
-        let raised_before = memory.reasons.iter().any(|r| r.code == ReasonCode::HighStakes);
+        let raised_before = memory
+            .reasons
+            .iter()
+            .any(|r| r.code == ReasonCode::HighStakes);
         let kinds = signals
             .hits
             .iter()
@@ -132,7 +155,13 @@ fn customer_turn(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessm
             must = Escalation::Handoff;
         }
         if h.weight >= 0.5 {
-            reasons.push(reason(ReasonCode::HighStakes, s.name(), h.weight, turn, &h.matched));
+            reasons.push(reason(
+                ReasonCode::HighStakes,
+                s.name(),
+                h.weight,
+                turn,
+                &h.matched,
+            ));
         }
     }
 
@@ -168,7 +197,14 @@ fn customer_turn(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessm
         memory.first_problem_ms.get_or_insert(turn.time_ms);
     }
 
-    explain(&mut reasons, signals, turn, negative, pending, &pending_turn);
+    explain(
+        &mut reasons,
+        signals,
+        turn,
+        negative,
+        pending,
+        &pending_turn,
+    );
     if memory.failures >= FAILURES_FOR_HANDOFF {
         must = Escalation::Handoff;
         reasons.push(reason(
@@ -195,7 +231,13 @@ fn customer_turn(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessm
     }
     memory.level = level;
     if memory.escalation >= OFFER_AT && memory.trend > 0.15 {
-        reasons.push(reason(ReasonCode::EscalatingTrend, "trend", memory.trend, turn, ""));
+        reasons.push(reason(
+            ReasonCode::EscalatingTrend,
+            "trend",
+            memory.trend,
+            turn,
+            "",
+        ));
     }
     reasons.sort_by(|a, b| b.weight.total_cmp(&a.weight));
     remember(memory, &reasons);
@@ -254,7 +296,13 @@ fn explain(
     }
     let _ = negative;
     if pending >= 0.5 && !pending_turn.is_empty() {
-        let mut r = reason(ReasonCode::BotFallback, "after_bot_failure", pending, turn, "");
+        let mut r = reason(
+            ReasonCode::BotFallback,
+            "after_bot_failure",
+            pending,
+            turn,
+            "",
+        );
         r.turn_ids.insert(0, pending_turn.to_string());
         r.matched.clear();
         reasons.push(r);

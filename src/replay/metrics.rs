@@ -40,7 +40,14 @@ impl Prf {
         } else {
             2.0 * precision * recall / (precision + recall)
         };
-        Prf { tp, fp, fn_, precision, recall, f1 }
+        Prf {
+            tp,
+            fp,
+            fn_,
+            precision,
+            recall,
+            f1,
+        }
     }
 }
 
@@ -80,7 +87,11 @@ pub fn latency(gold: &Gold, g: i64, f: i64) -> i64 {
             .filter(|t| t.1 && t.0 > lo && t.0 <= hi)
             .count() as i64
     };
-    if f >= g { users(g, f) } else { -users(f - 1, g - 1) }
+    if f >= g {
+        users(g, f)
+    } else {
+        -users(f - 1, g - 1)
+    }
 }
 
 pub fn figures(file: &str, runs: &[(Gold, Vec<TurnOutcome>)]) -> FileFigures {
@@ -102,7 +113,10 @@ pub fn figures(file: &str, runs: &[(Gold, Vec<TurnOutcome>)]) -> FileFigures {
                 (false, false) => {}
             }
         }
-        let f = outcomes.iter().find(|o| is_handoff(o.action)).map(|o| o.idx);
+        let f = outcomes
+            .iter()
+            .find(|o| is_handoff(o.action))
+            .map(|o| o.idx);
         if f.is_some() {
             out.dialogues_handed_off += 1;
         }
@@ -146,8 +160,18 @@ fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
 pub fn table(all: &[FileFigures]) -> String {
     let mut s = format!(
         "{:<28} {:>6} {:>6} {:>6} {:>6} | {:>6} {:>6} {:>6} {:>5} {:>4} {:>6} {:>5}\n",
-        "file", "convs", "turnP", "turnR", "turnF1", "dlgP", "dlgR", "dlgF1", "nullH", "latN",
-        "latMed", "lat90"
+        "file",
+        "convs",
+        "turnP",
+        "turnR",
+        "turnF1",
+        "dlgP",
+        "dlgR",
+        "dlgF1",
+        "nullH",
+        "latN",
+        "latMed",
+        "lat90"
     );
     for f in all {
         let opt = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.0}"));

@@ -63,9 +63,16 @@ pub fn html(files: &[FileRun]) -> String {
 /// Labelled turns predicted wrongly, plus 3 for a wrong or missing handoff.
 fn misses(gold: &Gold, outcomes: &[TurnOutcome]) -> usize {
     let turns = (0..gold.turns.len())
-        .filter(|&i| gold.turns[i].2.is_some_and(|t| t != predicted(outcomes, gold, i)))
+        .filter(|&i| {
+            gold.turns[i]
+                .2
+                .is_some_and(|t| t != predicted(outcomes, gold, i))
+        })
         .count();
-    let f = outcomes.iter().find(|o| is_handoff(o.action)).map(|o| o.idx);
+    let f = outcomes
+        .iter()
+        .find(|o| is_handoff(o.action))
+        .map(|o| o.idx);
     let dialogue = match (gold.handoff_turn, f) {
         (Some(g), Some(f)) if f >= g && super::metrics::latency(gold, g, f) <= 1 => 0,
         (None, None) => 0,
@@ -92,7 +99,11 @@ fn timeline(s: &mut String, c: &Conversation, g: &Gold, o: &[TurnOutcome], misse
             s,
             "<tr class='{}{}'><td class='{}'>{}<td>{:?}<td>{}<td><div class=bar style='width:{}px'></div>{:.2}\
              <td>{}<td class='{}'>{}<td>{}<td>{}",
-            if t.role == crate::domain::Role::Customer { "u" } else { "" },
+            if t.role == crate::domain::Role::Customer {
+                "u"
+            } else {
+                ""
+            },
             if is_handoff(out.action) { " ho" } else { "" },
             if is_gold_turn { "gold" } else { "" },
             out.idx,
@@ -115,5 +126,7 @@ fn timeline(s: &mut String, c: &Conversation, g: &Gold, o: &[TurnOutcome], misse
 }
 
 fn esc(t: &str) -> String {
-    t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    t.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }

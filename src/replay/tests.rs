@@ -71,7 +71,11 @@ fn eval_scores_the_file_against_its_labels() {
     })
     .expect("eval command runs");
     assert!(std::fs::read_to_string(html).expect("html").contains("t-2"));
-    assert!(std::fs::read_to_string(json).expect("json").contains("\"f1\""));
+    assert!(
+        std::fs::read_to_string(json)
+            .expect("json")
+            .contains("\"f1\"")
+    );
 }
 
 #[test]
@@ -79,7 +83,13 @@ fn latency_counts_user_turns_from_gold_to_handoff() {
     let gold = super::gold::Gold {
         conversation_id: "x".into(),
         handoff_turn: Some(2),
-        turns: vec![(0, true, None), (1, false, None), (2, true, None), (3, false, None), (4, true, None)],
+        turns: vec![
+            (0, true, None),
+            (1, false, None),
+            (2, true, None),
+            (3, false, None),
+            (4, true, None),
+        ],
     };
     assert_eq!(metrics::latency(&gold, 2, 2), 0);
     assert_eq!(metrics::latency(&gold, 2, 4), 1);

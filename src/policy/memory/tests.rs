@@ -27,7 +27,11 @@ fn turns(conversation: &[&str]) -> Vec<Turn> {
             };
             Turn {
                 turn_id: i.to_string(),
-                role: if who.starts_with('b') { Role::Bot } else { Role::Customer },
+                role: if who.starts_with('b') {
+                    Role::Bot
+                } else {
+                    Role::Customer
+                },
                 text: text.to_string(),
                 time_ms: i as i64 * 1000,
                 bot,
@@ -78,7 +82,14 @@ fn check(conversation: &[&str], expect: &str) {
 #[test]
 fn explicit_request_hands_off_at_once() {
     check(&["c: agent"], "H");
-    check(&["c: Hallo", "b: Hallo! Wie kann ich helfen?", "c: Echter Mensch bitte"], ".H");
+    check(
+        &[
+            "c: Hallo",
+            "b: Hallo! Wie kann ich helfen?",
+            "c: Echter Mensch bitte",
+        ],
+        ".H",
+    );
 }
 
 #[test]
@@ -157,7 +168,10 @@ fn repeated_bot_failures_hand_off_on_the_customers_turn() {
 fn anger_abuse_and_grave_stakes_hand_off() {
     check(&["c: ARE YOU KIDDING ME, this is a joke"], "H");
     check(&["c: du dumme Blechbüchse, ihr verarscht mich doch"], "H");
-    check(&["c: there are two payments on my card that are not from me"], "H");
+    check(
+        &["c: there are two payments on my card that are not from me"],
+        "H",
+    );
     check(&["c: Ich schalte jetzt meinen Anwalt ein"], "H");
 }
 
