@@ -32,6 +32,17 @@ const EMPHATIC: &[&str] = &[
 
 pub fn read(text: &str) -> Typography {
     let mut t = Typography::default();
+    t.repeated_punct = text.contains("!!") || text.contains("??");
+    t.interrobang = text.contains("?!") || text.contains("!?");
+    // Capitals matter only where two capital letters meet.
+    let caps_pair = text
+        .as_bytes()
+        .windows(2)
+        .any(|w| w[0].is_ascii_uppercase() && w[1].is_ascii_uppercase())
+        || !text.is_ascii();
+    if !caps_pair {
+        return t;
+    }
     let mut run = 0usize;
     let mut best_run = 0usize;
     let mut caps_words = 0usize;
@@ -61,8 +72,6 @@ pub fn read(text: &str) -> Typography {
     }
     t.shouting = best_run >= 3 || (caps_words >= 2 && lower_words == 0);
     t.emphasis = !t.shouting && stressed >= 1 && lower_words >= 2;
-    t.repeated_punct = text.contains("!!") || text.contains("??");
-    t.interrobang = text.contains("?!") || text.contains("!?");
     t
 }
 

@@ -46,6 +46,18 @@ pub fn fold(source: &str) -> Folded {
     let mut last: Option<char> = None;
     let mut run = 0usize;
     for (at, ch) in source.char_indices() {
+        // Fast path: ASCII that is not a repeated letter.
+        if ch.is_ascii() && !(ch.is_ascii_alphabetic() && Some(ch) == last) && ch != '`' {
+            run = 0;
+            last = Some(ch);
+            let b = match ch {
+                '\n' | '\r' | '\t' => b' ',
+                c => c.to_ascii_lowercase() as u8,
+            };
+            out.origin.push(at as u32);
+            out.text.push(b as char);
+            continue;
+        }
         let at = at as u32;
         let push = |s: &str, out: &mut Folded| {
             for b in 0..s.len() {
