@@ -31,9 +31,11 @@ const EMPHATIC: &[&str] = &[
 ];
 
 pub fn read(text: &str) -> Typography {
-    let mut t = Typography::default();
-    t.repeated_punct = text.contains("!!") || text.contains("??");
-    t.interrobang = text.contains("?!") || text.contains("!?");
+    let mut t = Typography {
+        repeated_punct: text.contains("!!") || text.contains("??"),
+        interrobang: text.contains("?!") || text.contains("!?"),
+        ..Default::default()
+    };
     // Capitals matter only where two capital letters meet.
     let caps_pair = text
         .as_bytes()

@@ -53,10 +53,8 @@ pub fn read(text: &str, f: &Folded, found: &[Found], typo: Typography, hits: &mu
                 hits.push(hit(SignalKind::Repair, 0.75, quote(m)));
             }
             Cat::Again(w) => hits.push(hit(SignalKind::RepeatComplaint, w, quote(m))),
-            Cat::Stake(s, w) => {
-                if !negated(t, found, m) {
-                    hits.push(hit(SignalKind::HighStakes(s), w, quote(m)));
-                }
+            Cat::Stake(s, w) if !negated(t, found, m) => {
+                hits.push(hit(SignalKind::HighStakes(s), w, quote(m)));
             }
             Cat::BotFail(_) if t[m.start..m.end].ends_with("sorry") => {
                 // A customer apologising is usually about to correct something.

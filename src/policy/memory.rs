@@ -264,7 +264,6 @@ fn explain(
     reasons: &mut Vec<Reason>,
     signals: &Signals,
     turn: &Turn,
-    negative: f32,
     pending: f32,
     pending_turn: &str,
 ) {
@@ -294,7 +293,6 @@ fn explain(
             None => reasons.push(reason(code, h.kind.label(), h.weight, turn, &h.matched)),
         }
     }
-    let _ = negative;
     if pending >= 0.5 && !pending_turn.is_empty() {
         let mut r = reason(
             ReasonCode::BotFallback,
