@@ -3,7 +3,9 @@
 
 use serde::Deserialize;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+pub mod reload;
 
 pub use crate::policy::PolicyConfig;
 
@@ -17,6 +19,9 @@ pub struct Config {
     pub feed: FeedConfig,
     pub retention: RetentionConfig,
     pub policy: PolicyConfig,
+    /// The file this configuration was read from, if any: the policy is reloaded from it.
+    #[serde(skip)]
+    pub file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -45,7 +50,7 @@ pub struct LimitsConfig {
     pub max_id_bytes: usize,
     /// Turns of history kept per conversation (loops, repeats, the handoff transcript).
     pub history_turns: usize,
-    /// Turn receipts kept per conversation for dedupe in the memory store.
+    /// Turn receipts kept per conversation for dedupe (every store).
     pub receipt_window: usize,
 }
 
@@ -164,10 +169,11 @@ impl Config {
             set_path(&mut table, &path, scalar(&value))
                 .map_err(|e| ConfigError::Invalid(format!("{name}: {e}")))?;
         }
-        let config: Config = toml::Value::Table(table)
+        let mut config: Config = toml::Value::Table(table)
             .try_into()
             .map_err(|e: toml::de::Error| ConfigError::Invalid(e.to_string()))?;
         config.validate()?;
+        config.file = file.map(Path::to_path_buf);
         Ok(config)
     }
 

@@ -9,7 +9,7 @@ use crate::domain::{
     TranscriptTurn, Turn, TurnReceipt, TurnRecord,
 };
 use crate::handoff;
-use crate::policy::{self, memory};
+use crate::policy::{self, Availability, PolicyHandle, memory};
 use crate::state::{Commit, CommitResult, SharedStore, StoreError};
 use std::sync::Arc;
 use tracing::{debug, instrument};
@@ -58,21 +58,46 @@ struct Inner {
     detector: Arc<Detector>,
     store: SharedStore,
     settings: EngineSettings,
+    /// The live tenant policies; swapped whole by the reload task.
+    policy: PolicyHandle,
+    /// Queue status pushed by routers (`UpdateQueueStatus`).
+    availability: Availability,
 }
 
 impl Engine {
+    /// An engine with the built-in default policy.
     pub fn new(detector: Arc<Detector>, store: SharedStore, settings: EngineSettings) -> Self {
+        Self::with_policy(detector, store, settings, PolicyHandle::default())
+    }
+
+    /// An engine deciding with `policy` (which a reload task may swap at any time).
+    pub fn with_policy(
+        detector: Arc<Detector>,
+        store: SharedStore,
+        settings: EngineSettings,
+        policy: PolicyHandle,
+    ) -> Self {
         Engine {
             inner: Arc::new(Inner {
                 detector,
                 store,
                 settings,
+                policy,
+                availability: Availability::default(),
             }),
         }
     }
 
     pub fn store(&self) -> &SharedStore {
         &self.inner.store
+    }
+
+    pub fn policy(&self) -> &PolicyHandle {
+        &self.inner.policy
+    }
+
+    pub fn availability(&self) -> &Availability {
+        &self.inner.availability
     }
 
     /// Applies one turn and returns the decision for the conversation after it.
@@ -180,16 +205,25 @@ impl Engine {
             negative: signals.emotion.negative(),
             escalation: assessment.scores.escalation,
         });
-        handoff::collect_entities(&mut state, turn);
-        let outcome = policy::decide(&state, &assessment);
+        handoff::collect(&mut state, turn);
+        let policies = self.inner.policy.load();
+        let tenant_policy = policies.tenant(&turn.tenant_id);
+        let queues = self.inner.availability.snapshot(&turn.tenant_id);
+        let moment = policy::Moment {
+            policy: tenant_policy,
+            now_ms: turn.time_ms,
+            queues: &queues,
+        };
+        let outcome = policy::decide(&state, &assessment, &moment);
         let mut decision = outcome.decision;
+        handoff::redact_decision(&mut decision, tenant_policy.redaction);
         decision.sequence = state.turn_count;
         state.last_scores = decision.scores;
         state.last_action = decision.action;
         let mut event = None;
         if outcome.opens_handoff {
             let handoff_id = uuid::Uuid::now_v7().to_string();
-            let context = handoff::build_context(&state, turn, &decision);
+            let context = handoff::build_context(&state, turn, &decision, tenant_policy.redaction);
             state.ownership = Ownership::PendingHandoff;
             state.open_handoff = Some(OpenHandoff {
                 handoff_id: handoff_id.clone(),

@@ -6,6 +6,7 @@ pub mod convert;
 pub mod error;
 pub mod feed;
 pub mod router;
+pub mod size_limit;
 
 pub use feed::FeedService;
 pub use router::RouterService;

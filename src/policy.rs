@@ -1,13 +1,38 @@
-//! Conversation state + signals + tenant policy -> decision. Pure: no I/O.
+//! Conversation state + assessment + tenant policy + the moment -> decision. Pure: no I/O, no clock.
 //!
 //! `memory::assess` keeps the conversation's emotional memory and recommends an escalation level;
-//! `decide` turns that recommendation into an action for this tenant, customer and moment.
+//! `decide` turns that recommendation into an action for this tenant, this customer and this moment:
+//!
+//! 1. thresholds per score and reactions per reason (`offer`, `handoff`, `ignore`);
+//! 2. high-stakes topics (from detection or from the bot's intent) react early and pick the queue;
+//! 3. premium/VIP customers get a higher priority (and, if configured, a human earlier); routine
+//!    intents stay with the bot unless it fails at them or the customer asks for a human;
+//! 4. business hours and live queue status turn an unreachable handoff into a callback, a ticket or
+//!    an honest word from the bot;
+//! 5. shadow mode reports all of that as `shadow_action` and tells the bot to continue.
+//!
+//! With the built-in default policy, no queue status and no business hours, the memory's
+//! recommendation maps straight through: `Handoff` -> HANDOFF, `Offer` -> OFFER_HANDOFF,
+//! `None` -> CONTINUE; only the routine-intent rule moves it, and only when the bot's NLU names a
+//! routine intent. The replayed scenarios keep their figures with it.
 
+pub mod availability;
+mod config;
+pub mod hours;
 pub mod memory;
+mod reply;
+mod route;
+
+pub use availability::{Availability, QueueStatus};
+pub use config::*;
+pub use reply::{Voice, voice};
 
 use crate::domain::{
-    Action, Assessment, ConversationState, Decision, Escalation, Ownership, Priority, Route,
+    Action, Assessment, ConversationState, Decision, Escalation, Ownership, Priority, Reason,
+    ReasonCode, Role, Route, Stake, Tier,
 };
+use reply::Occasion;
+use std::collections::BTreeMap;
 
 /// What policy decided for one turn.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,17 +42,28 @@ pub struct Outcome {
     pub opens_handoff: bool,
 }
 
+/// Everything `decide` needs besides the conversation: the tenant's policy and the moment.
+#[derive(Debug, Clone, Copy)]
+pub struct Moment<'a> {
+    pub policy: &'a TenantPolicy,
+    /// Unix ms; business hours are checked against it.
+    pub now_ms: i64,
+    /// The tenant's queues as routers last reported them.
+    pub queues: &'a BTreeMap<String, QueueStatus>,
+}
+
 /// Decides the action for the conversation after this turn.
-pub fn decide(state: &ConversationState, assessment: &Assessment) -> Outcome {
-    let language = state.language.map(|l| l.tag()).unwrap_or("en").to_string();
+pub fn decide(state: &ConversationState, assessment: &Assessment, at: &Moment) -> Outcome {
+    let policy = at.policy;
+    let lang = state.language.unwrap_or_default();
     let mut decision = Decision {
         alert: assessment.alert,
         reasons: assessment.reasons.clone(),
         scores: assessment.scores,
         route: Route {
-            queue: "default".into(),
+            queue: policy.queue.clone(),
             skills: vec![],
-            language,
+            language: lang.tag().to_string(),
         },
         ownership: state.ownership,
         bot_should_respond: state.ownership == Ownership::Bot,
@@ -41,12 +77,57 @@ pub fn decide(state: &ConversationState, assessment: &Assessment) -> Outcome {
             opens_handoff: false,
         };
     }
-    decision.action = match assessment.escalation {
+    let tier = state.customer.as_ref().map(|c| c.tier).unwrap_or_default();
+    let intent = current_intent(state);
+    let mut level = react(assessment.escalation, &assessment.reasons, policy);
+    level = level.max(thresholds(assessment, policy, &mut decision.reasons));
+    let stake = topic(assessment, policy, intent, &mut decision.reasons);
+    if let Some(mode) = stake.and_then(|s| policy.stake(s)).and_then(|r| r.action) {
+        level = level.max(escalation(mode));
+    }
+    let routine = intent.is_some_and(|i| policy.routine_intents.iter().any(|r| r == i))
+        && stake.is_none()
+        && !failing_or_asked(assessment);
+    level = if routine {
+        Escalation::None
+    } else {
+        by_tier(level, assessment.alert, tier, policy, &mut decision.reasons)
+    };
+    decision.route = route::route(policy, assessment, stake, tier, lang.tag());
+    if level != Escalation::None {
+        decision.priority = route::priority(policy, assessment, stake, tier);
+    }
+    let mut action = match level {
         Escalation::None => Action::Continue,
         Escalation::Offer => Action::OfferHandoff,
         Escalation::Handoff => Action::Handoff,
     };
-    let opens_handoff = decision.action.opens_handoff();
+    let mut occasion = Occasion::Act(action);
+    let mut wait = None;
+    if matches!(action, Action::Handoff | Action::OfferHandoff) {
+        let ttl_ms = i64::from(policy.status_ttl_seconds) * 1000;
+        let status = at
+            .queues
+            .get(&decision.route.queue)
+            .filter(|s| ttl_ms == 0 || at.now_ms - s.updated_ms <= ttl_ms);
+        wait = status.map(|s| s.expected_wait_seconds);
+        if let Some(why) = unavailable(policy, &decision.route.queue, status, at.now_ms) {
+            decision.reasons.push(why);
+            (action, occasion) = fall_back(policy.unavailable, action);
+        }
+    }
+    if occasion != Occasion::Act(Action::Continue) {
+        let voice = reply::voice(lang, state.recent.iter());
+        decision.suggested_reply = reply::reply(&policy.replies, voice, occasion, wait);
+    }
+    if policy.shadow {
+        decision.shadow = true;
+        decision.shadow_action = Some(action);
+        decision.suggested_reply.clear();
+        action = Action::Continue;
+    }
+    decision.action = action;
+    let opens_handoff = action.opens_handoff();
     if opens_handoff {
         decision.bot_should_respond = false;
         decision.ownership = Ownership::PendingHandoff;
@@ -57,14 +138,199 @@ pub fn decide(state: &ConversationState, assessment: &Assessment) -> Outcome {
     }
 }
 
-/// Per-tenant policy as configured (`[policy]` in the TOML file); the policy issue extends it.
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct PolicyConfig {}
-
-impl PolicyConfig {
-    /// Checks values serde cannot; the error names the key below `policy.`.
-    pub fn validate(&self) -> Result<(), String> {
-        Ok(())
+fn escalation(mode: Mode) -> Escalation {
+    match mode {
+        Mode::Ignore => Escalation::None,
+        Mode::Offer => Escalation::Offer,
+        Mode::Handoff => Escalation::Handoff,
     }
 }
+
+/// Applies the configured reaction per reason. Reasons without one keep the memory's level; the
+/// strongest reaction wins. Nothing configured for any reason: the memory's level as is.
+fn react(level: Escalation, reasons: &[Reason], policy: &TenantPolicy) -> Escalation {
+    if level == Escalation::None || reasons.is_empty() {
+        return level;
+    }
+    let configured = |r: &Reason| policy.reasons.get(r.code.label()).copied();
+    if !reasons.iter().any(|r| configured(r).is_some()) {
+        return level;
+    }
+    reasons
+        .iter()
+        .map(|r| configured(r).map_or(level, escalation))
+        .max()
+        .unwrap_or(level)
+}
+
+/// The level the configured score thresholds reach; adds a reason for each one crossed.
+fn thresholds(a: &Assessment, policy: &TenantPolicy, reasons: &mut Vec<Reason>) -> Escalation {
+    let mut level = Escalation::None;
+    for (name, levels) in &policy.thresholds {
+        let s = &a.scores;
+        let (score, code) = match name.as_str() {
+            "frustration" => (s.frustration, ReasonCode::NegativeEmotion),
+            "anger" => (s.anger, ReasonCode::NegativeEmotion),
+            "anxiety" => (s.anxiety, ReasonCode::NegativeEmotion),
+            "sadness" => (s.sadness, ReasonCode::NegativeEmotion),
+            "urgency" => (s.urgency, ReasonCode::Urgency),
+            _ => (s.escalation, ReasonCode::EscalatingTrend),
+        };
+        let reached = if levels.handoff.is_some_and(|t| score >= t) {
+            Escalation::Handoff
+        } else if levels.offer.is_some_and(|t| score >= t) {
+            Escalation::Offer
+        } else {
+            continue;
+        };
+        level = level.max(reached);
+        if !reasons.iter().any(|r| r.code == code && r.detail == *name) {
+            reasons.push(Reason {
+                code,
+                detail: name.clone(),
+                weight: score,
+                turn_ids: vec![],
+                matched: vec![format!("{name} >= threshold")],
+            });
+        }
+    }
+    level
+}
+
+/// The high-stakes topic of the conversation: from detection's reasons, else from the bot's intent
+/// (adding a reason so the agent sees why).
+fn topic(
+    a: &Assessment,
+    policy: &TenantPolicy,
+    intent: Option<&str>,
+    reasons: &mut Vec<Reason>,
+) -> Option<Stake> {
+    let detected = a
+        .reasons
+        .iter()
+        .filter(|r| r.code == ReasonCode::HighStakes)
+        .find_map(|r| stake(&r.detail));
+    if detected.is_some() {
+        return detected;
+    }
+    let (intent, s) = intent.and_then(|i| policy.intent_stakes.get_key_value(i))?;
+    reasons.push(Reason {
+        code: ReasonCode::HighStakes,
+        detail: s.name().to_string(),
+        weight: 1.0,
+        turn_ids: vec![],
+        matched: vec![format!("nlu.intent:{intent}")],
+    });
+    Some(*s)
+}
+
+/// Premium and VIP customers reach a human sooner.
+fn by_tier(
+    level: Escalation,
+    alert: bool,
+    tier: Tier,
+    policy: &TenantPolicy,
+    reasons: &mut Vec<Reason>,
+) -> Escalation {
+    let Some(rule) = route::tier_rule(policy, tier) else {
+        return level;
+    };
+    let mut next = level;
+    if rule.offer_on_alert && alert && next == Escalation::None {
+        next = Escalation::Offer;
+    }
+    if rule.promote_offer && next == Escalation::Offer {
+        next = Escalation::Handoff;
+    }
+    if next != level {
+        reasons.push(Reason {
+            code: ReasonCode::Vip,
+            detail: if tier == Tier::Vip { "vip" } else { "premium" }.into(),
+            weight: 1.0,
+            turn_ids: vec![],
+            matched: vec![],
+        });
+    }
+    next
+}
+
+/// The bot is failing (failure evidence now or accumulated) or the customer asked for a human.
+fn failing_or_asked(a: &Assessment) -> bool {
+    a.scores.failure > 0.0
+        || a.reasons.iter().any(|r| {
+            matches!(
+                r.code,
+                ReasonCode::ExplicitRequest
+                    | ReasonCode::Repair
+                    | ReasonCode::BotFallback
+                    | ReasonCode::LowConfidence
+                    | ReasonCode::ActionFailed
+                    | ReasonCode::CustomerRepeat
+                    | ReasonCode::BotLoop
+            )
+        })
+}
+
+/// The customer's latest recognised intent.
+fn current_intent(state: &ConversationState) -> Option<&str> {
+    state
+        .recent
+        .iter()
+        .rev()
+        .find(|r| r.role == Role::Customer && !r.intent.is_empty())
+        .map(|r| r.intent.as_str())
+}
+
+/// Why no agent can take the conversation in this queue now, if so.
+fn unavailable(
+    policy: &TenantPolicy,
+    queue: &str,
+    status: Option<&QueueStatus>,
+    now_ms: i64,
+) -> Option<Reason> {
+    let why = |code, detail: String| Reason {
+        code,
+        detail,
+        weight: 1.0,
+        turn_ids: vec![],
+        matched: vec![],
+    };
+    if let Some(rule) = policy.queues.get(queue)
+        && !hours::is_open(rule.time_zone, &rule.hours, now_ms)
+    {
+        return Some(why(ReasonCode::OutsideBusinessHours, queue.to_string()));
+    }
+    let s = status?;
+    if !s.open {
+        Some(why(
+            ReasonCode::OutsideBusinessHours,
+            format!("{queue} closed"),
+        ))
+    } else if s.agents_available == 0 {
+        Some(why(
+            ReasonCode::NoAgentAvailable,
+            format!("{queue} no agents"),
+        ))
+    } else if policy.max_wait_seconds > 0 && s.expected_wait_seconds > policy.max_wait_seconds {
+        Some(why(
+            ReasonCode::NoAgentAvailable,
+            format!("{queue} wait {}s", s.expected_wait_seconds),
+        ))
+    } else {
+        None
+    }
+}
+
+/// The action when nobody can take it. An offer never becomes a ticket unasked.
+fn fall_back(fallback: Fallback, action: Action) -> (Action, Occasion) {
+    match (fallback, action) {
+        (Fallback::Callback, _) => (Action::OfferCallback, Occasion::Act(Action::OfferCallback)),
+        (Fallback::Ticket, Action::Handoff) => {
+            (Action::CreateTicket, Occasion::Act(Action::CreateTicket))
+        }
+        _ => (Action::Continue, Occasion::Stay),
+    }
+}
+
+#[cfg(test)]
+mod tests;

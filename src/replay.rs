@@ -14,6 +14,7 @@ mod tests;
 use crate::config::Config;
 use crate::detect::Detector;
 use crate::engine::{Engine, EngineSettings};
+use crate::policy::PolicyHandle;
 use crate::state::memory::MemoryStore;
 use anyhow::Context;
 use clap::Args;
@@ -52,16 +53,20 @@ pub struct EvalArgs {
     pub json: Option<PathBuf>,
 }
 
-/// The one place the replay builds its engine: the server's engine over a fresh memory store.
-pub fn engine_for(config: &Config) -> Engine {
+/// The one place the replay builds its engine: the server's engine and the configured policy over
+/// a fresh memory store.
+pub fn engine_for(config: &Config) -> anyhow::Result<Engine> {
     let store = Arc::new(MemoryStore::new(config.limits.receipt_window));
-    Engine::new(
+    let policy = PolicyHandle::from_config(&config.policy)
+        .map_err(|e| anyhow::anyhow!("invalid config: policy.{e}"))?;
+    Ok(Engine::with_policy(
         Arc::new(Detector::new()),
         store,
         EngineSettings {
             history_turns: config.limits.history_turns,
         },
-    )
+        policy,
+    ))
 }
 
 /// One output line of `replay`.
@@ -85,7 +90,7 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread().build()?;
     for path in &args.input {
         let conversations = read(path)?;
-        let engine = engine_for(&config);
+        let engine = engine_for(&config)?;
         runtime.block_on(async {
             for c in &conversations {
                 for turn in &c.turns {
@@ -159,7 +164,7 @@ pub fn evaluate_file(
 ) -> anyhow::Result<Vec<(Conversation, gold::Gold, Vec<TurnOutcome>)>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let engine = engine_for(config);
+    let engine = engine_for(config)?;
     let runtime = tokio::runtime::Builder::new_current_thread().build()?;
     let mut runs = Vec::new();
     for (n, line) in text

@@ -8,6 +8,7 @@ use crate::grpc::{FeedService, RouterService, convert::Limits};
 use crate::pb::{
     escalation_router_server::EscalationRouterServer, handoff_feed_server::HandoffFeedServer,
 };
+use crate::policy::PolicyHandle;
 use crate::state::{self, SharedStore};
 use anyhow::Context;
 use std::future::Future;
@@ -43,14 +44,28 @@ pub async fn run(
     let started = Instant::now();
     let store = open_store(&config).await?;
     let detector = Arc::new(Detector::new());
-    let engine = Engine::new(
+    let policy = PolicyHandle::from_config(&config.policy)
+        .map_err(|e| anyhow::anyhow!("invalid config: policy.{e}"))?;
+    let engine = Engine::with_policy(
         detector,
         store.clone(),
         EngineSettings {
             history_turns: config.limits.history_turns,
         },
+        policy.clone(),
     );
-    run_with(config, listener, engine, shutdown, started).await
+    // Policy reloads (SIGHUP, file changes); they stop with the server.
+    let (reload_stop, reload_stopped) = watch::channel(false);
+    let reloader = crate::config::reload::spawn(
+        config.file.clone(),
+        policy,
+        config.policy.watch_seconds,
+        reload_stopped,
+    );
+    let result = run_with(config, listener, engine, shutdown, started).await;
+    let _ = reload_stop.send(true);
+    let _ = reloader.await;
+    result
 }
 
 /// `run` with an engine built by the caller (tests, benchmarks).
@@ -100,7 +115,11 @@ pub async fn run_with(
         // Answers UNAVAILABLE at once instead of queueing when that bound is reached.
         .load_shed(true)
         // Small responses must leave at once, not wait for Nagle.
-        .tcp_nodelay(true);
+        .tcp_nodelay(true)
+        // Oversized messages are RESOURCE_EXHAUSTED, as gRPC specifies (tonic says OUT_OF_RANGE).
+        .layer(tower::util::MapResponseLayer::new(
+            crate::grpc::size_limit::map_oversize,
+        ));
     if config.server.request_timeout_ms > 0 {
         // A stuck store must not hold calls forever, whatever deadline the client set.
         builder = builder.timeout(Duration::from_millis(config.server.request_timeout_ms));

@@ -6,7 +6,10 @@
 //! Implementations: `memory` (tests, benchmarks, `replay`), SQLite (the default for `serve`) and
 //! PostgreSQL (many replicas).
 
+mod codec;
 pub mod memory;
+pub mod postgres;
+pub mod sqlite;
 
 use crate::domain::{ConversationState, HandoffEvent, TurnReceipt};
 use async_trait::async_trait;
@@ -138,8 +141,10 @@ pub trait Store: Send + Sync + 'static {
     async fn commit(&self, commit: Commit) -> Result<CommitResult, StoreError>;
 
     /// Leases up to `limit` unacknowledged events matching the filter to the consumer group, oldest
-    /// first, skipping events leased to the group and not yet expired. Increments `redeliveries`
-    /// for events handed out before.
+    /// first, skipping events leased to the group and not yet expired. A conversation's events go
+    /// to the group one at a time, in order: an event waits until the group acknowledged every
+    /// older matching event of its conversation. Sets `redeliveries` to the number of earlier
+    /// hand-outs of the event.
     async fn claim(
         &self,
         filter: &FeedFilter,
@@ -180,9 +185,26 @@ pub trait Store: Send + Sync + 'static {
 }
 
 /// Opens the store a `store.url` names: `memory`, `sqlite://PATH` or `postgres://...`.
+///
+/// `sqlite://./data/escalation.db` is a relative path, `sqlite:///var/lib/x.db` an absolute one.
 pub async fn open(url: &str, receipt_window: usize) -> Result<SharedStore, StoreError> {
     if url == "memory" {
         return Ok(Arc::new(memory::MemoryStore::new(receipt_window)));
+    }
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        if path.is_empty() {
+            return Err(StoreError::Unavailable(
+                "sqlite:// url names no file".into(),
+            ));
+        }
+        return Ok(Arc::new(
+            sqlite::SqliteStore::open(path, receipt_window).await?,
+        ));
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(Arc::new(
+            postgres::PostgresStore::open(url, receipt_window).await?,
+        ));
     }
     Err(StoreError::Unavailable(format!(
         "store url scheme not supported yet: {}",

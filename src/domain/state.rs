@@ -111,6 +111,17 @@ pub struct ConversationState {
     /// The last decision's scores and action, for `GetConversation`.
     pub last_scores: Scores,
     pub last_action: Action,
+    /// What the bot tried (its actions), newest last and bounded, for the handoff summary.
+    #[serde(default)]
+    pub attempts: Vec<Attempt>,
+}
+
+/// One action the bot ran, and whether it failed.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Attempt {
+    pub turn_id: String,
+    pub action: String,
+    pub failed: bool,
 }
 
 impl ConversationState {

@@ -488,3 +488,13 @@ fn reason_label(label: &str) -> pb::ReasonCode {
     .map(reason_code)
     .unwrap_or(pb::ReasonCode::Unspecified)
 }
+
+/// A router's report on one queue.
+pub fn queue_status(q: &pb::QueueStatus, now_ms: i64) -> crate::policy::QueueStatus {
+    crate::policy::QueueStatus {
+        agents_available: q.agents_available,
+        expected_wait_seconds: q.expected_wait_seconds,
+        open: !q.closed,
+        updated_ms: now_ms,
+    }
+}

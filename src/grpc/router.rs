@@ -150,6 +150,9 @@ impl EscalationRouter for RouterService {
             .conversation(&tenant_id, &conversation_id)
             .await?;
         let skip = state.recent.len().saturating_sub(n);
+        // The tenant's redaction policy applies here as it does in the handoff context.
+        let masked = self.engine.policy().load().tenant(&tenant_id).redaction
+            != crate::policy::Redaction::None;
         Ok(Response::new(pb::GetConversationResponse {
             tenant_id,
             conversation_id,
@@ -159,7 +162,13 @@ impl EscalationRouter for RouterService {
                 .recent
                 .iter()
                 .skip(skip)
-                .map(|r| convert::transcript_turn(&crate::engine::transcript_turn(r)))
+                .map(|r| {
+                    let mut t = crate::engine::transcript_turn(r);
+                    if masked {
+                        t.text = crate::handoff::redact::text(&t.text);
+                    }
+                    convert::transcript_turn(&t)
+                })
                 .collect(),
             open_handoff: state.open_handoff.as_ref().map(|h| pb::Handoff {
                 handoff_id: h.handoff_id.clone(),
@@ -220,10 +229,12 @@ impl EscalationRouter for RouterService {
     ) -> Result<Response<pb::UpdateQueueStatusResponse>, Status> {
         let req = request.into_inner();
         let tenant_id = convert::id("tenant_id", &req.tenant_id, self.limits)?;
+        let mut queues = Vec::with_capacity(req.queues.len());
         for (i, q) in req.queues.iter().enumerate() {
-            convert::id(&format!("queues[{i}].queue"), &q.queue, self.limits)?;
+            let name = convert::id(&format!("queues[{i}].queue"), &q.queue, self.limits)?;
+            queues.push((name, convert::queue_status(q, now_ms())));
         }
-        let _ = tenant_id;
+        self.engine.availability().update(&tenant_id, queues);
         Ok(Response::new(pb::UpdateQueueStatusResponse {}))
     }
 

@@ -197,14 +197,7 @@ fn customer_turn(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessm
         memory.first_problem_ms.get_or_insert(turn.time_ms);
     }
 
-    explain(
-        &mut reasons,
-        signals,
-        turn,
-        negative,
-        pending,
-        &pending_turn,
-    );
+    explain(&mut reasons, signals, turn, pending, &pending_turn);
     if memory.failures >= FAILURES_FOR_HANDOFF {
         must = Escalation::Handoff;
         reasons.push(reason(

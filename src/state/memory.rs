@@ -8,7 +8,7 @@ use super::{
 };
 use crate::domain::{ConversationState, HandoffEvent, TurnReceipt};
 use async_trait::async_trait;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -206,6 +206,9 @@ impl Store for MemoryStore {
             events, deliveries, ..
         } = &mut *outbox;
         let mut out = Vec::new();
+        // Conversations with an older event the group has not acknowledged: their later events
+        // wait, so each conversation's events reach the group one at a time, in order.
+        let mut waiting: HashSet<(&str, &str)> = HashSet::new();
         for ev in events.values() {
             if out.len() >= limit {
                 break;
@@ -216,7 +219,10 @@ impl Store for MemoryStore {
             let d = deliveries
                 .entry((filter.consumer.clone(), ev.event_id.clone()))
                 .or_default();
-            if d.acked || d.leased_until.is_some_and(|t| t > now) {
+            if d.acked || !waiting.insert((&ev.tenant_id, &ev.conversation_id)) {
+                continue;
+            }
+            if d.leased_until.is_some_and(|t| t > now) {
                 continue;
             }
             d.leased_until = Some(now + lease);
@@ -255,6 +261,11 @@ impl Store for MemoryStore {
                 d.acked = true;
                 n += 1;
             }
+        }
+        drop(outbox);
+        if n > 0 {
+            // A conversation's next event may be waiting for this acknowledgement.
+            self.notify.notify_waiters();
         }
         Ok(n)
     }

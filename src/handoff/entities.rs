@@ -1,0 +1,196 @@
+//! Entities found in customer text: order and contract numbers, customer ids, e-mail addresses,
+//! phone numbers, IBANs (mod-97 checked), card numbers (Luhn checked), dates and amounts.
+//!
+//! Patterns run in a fixed order and each claims its span, so an IBAN is not also a phone number.
+
+use regex::Regex;
+use std::ops::Range;
+use std::sync::LazyLock;
+
+/// One entity found in a text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub kind: &'static str,
+    /// Normalised value (IBAN and card without spaces, e-mail lower-case).
+    pub value: String,
+    /// Where it is in the text.
+    pub span: Range<usize>,
+}
+
+impl Found {
+    /// Personal data that redaction masks (order numbers, dates and amounts are kept).
+    pub fn is_pii(&self) -> bool {
+        is_pii_kind(self.kind)
+    }
+}
+
+pub fn is_pii_kind(kind: &str) -> bool {
+    matches!(
+        kind,
+        "email" | "phone" | "iban" | "card_number" | "customer_id" | "contract_number"
+    )
+}
+
+struct Pattern {
+    kind: &'static str,
+    re: Regex,
+    /// The capture group holding the value (0: the whole match).
+    group: usize,
+    check: fn(&str) -> Option<String>,
+}
+
+const ID: &str = r"[^\d\n]{0,20}?#?\b([A-Z]{0,4}-?\d[\dA-Z-]{3,})";
+
+static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
+    let p = |kind, re: String, group, check| Pattern {
+        kind,
+        re: Regex::new(&re).expect("entity pattern compiles"),
+        group,
+        check,
+    };
+    vec![
+        p(
+            "email",
+            r"(?i)\b[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}\b".into(),
+            0,
+            |v| Some(v.to_lowercase()),
+        ),
+        p(
+            "iban",
+            r"\b(?i:[a-z]{2})\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b".into(),
+            0,
+            iban,
+        ),
+        p("card_number", r"\b\d[\d -]{11,22}\d\b".into(), 0, card),
+        p(
+            "phone",
+            r"(?:\+|\b00)\d{1,3}[\d /()-]{5,16}\d|\b0\d{2,5}[ /-]?\d[\d /-]{3,12}\d".into(),
+            0,
+            phone,
+        ),
+        p(
+            "contract_number",
+            format!(r"(?i:\b(?:contract|vertrag\w*|policy|police|polizze)\b){ID}"),
+            1,
+            keep,
+        ),
+        p(
+            "customer_id",
+            format!(r"(?i:\b(?:customer|kunden\w*|client|kd)\b){ID}"),
+            1,
+            keep,
+        ),
+        p(
+            "order_number",
+            format!(r"(?i:\b(?:order|bestell\w*|auftrag\w*|sendung\w*|tracking)\b){ID}"),
+            1,
+            keep,
+        ),
+        p("order_number", r"\b[A-Z]{2,4}-\d{5,}\b".into(), 0, keep),
+        p(
+            "date",
+            r"(?i)\b(?:\d{4}-\d{2}-\d{2}|\d{1,2}\.\d{1,2}\.(?:\d{4}|\d{2})?|\d{1,2}/\d{1,2}/\d{2,4}|\d{1,2}(?:st|nd|rd|th)?\.?\s+(?:of\s+)?(?:jan|feb|mär|mar|apr|mai|may|jun|jul|aug|sep|okt|oct|nov|dez|dec)[a-zä]*\.?(?:\s+\d{4})?|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?\b(?:,?\s+\d{4})?)".into(),
+            0,
+            keep,
+        ),
+        p(
+            "amount",
+            r"(?i)(?:[€$£]\s?\d(?:[\d.,]*\d)?|\b\d(?:[\d.,]*\d)?\s?(?:€|\$|£|eur\b|euro\b|usd\b|dollars?\b|chf\b))".into(),
+            0,
+            keep,
+        ),
+    ]
+});
+
+fn keep(v: &str) -> Option<String> {
+    Some(v.trim().to_string())
+}
+
+fn digits(v: &str) -> String {
+    v.chars().filter(char::is_ascii_digit).collect()
+}
+
+/// An IBAN with a valid ISO 7064 mod-97 check.
+fn iban(v: &str) -> Option<String> {
+    let s: String = v
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_uppercase();
+    (15..=34).contains(&s.len()).then_some(())?;
+    let rearranged = s[4..].chars().chain(s[..4].chars());
+    let mut rem: u32 = 0;
+    for c in rearranged {
+        let n = c.to_digit(36)?;
+        rem = if n >= 10 {
+            (rem * 100 + n) % 97
+        } else {
+            (rem * 10 + n) % 97
+        };
+    }
+    (rem == 1).then_some(s)
+}
+
+/// A card number of 13-19 digits with a valid Luhn check digit.
+fn card(v: &str) -> Option<String> {
+    let d = digits(v);
+    (13..=19).contains(&d.len()).then_some(())?;
+    luhn(&d).then_some(d)
+}
+
+pub fn luhn(d: &str) -> bool {
+    let sum: u32 = d
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let n = u32::from(b - b'0');
+            if i % 2 == 1 {
+                let x = n * 2;
+                if x > 9 { x - 9 } else { x }
+            } else {
+                n
+            }
+        })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+fn phone(v: &str) -> Option<String> {
+    let n = digits(v).len();
+    (7..=15).contains(&n).then(|| v.trim().to_string())
+}
+
+/// Every entity in a text, in order of position.
+pub fn find(text: &str) -> Vec<Found> {
+    let mut out: Vec<Found> = Vec::new();
+    // Spans shaped like an IBAN but failing its check: claimed anyway, so that their digits do not
+    // pass for a card or phone number by chance.
+    let mut claimed: Vec<Range<usize>> = Vec::new();
+    for p in PATTERNS.iter() {
+        for caps in p.re.captures_iter(text) {
+            let Some(m) = caps.get(p.group) else { continue };
+            let span = m.range();
+            if out.iter().any(|f| overlaps(&f.span, &span))
+                || claimed.iter().any(|c| overlaps(c, &span))
+            {
+                continue;
+            }
+            match (p.check)(m.as_str()) {
+                Some(value) => out.push(Found {
+                    kind: p.kind,
+                    value,
+                    span,
+                }),
+                None if p.kind == "iban" => claimed.push(span),
+                None => {}
+            }
+        }
+    }
+    out.sort_by_key(|f| f.span.start);
+    out
+}
+
+fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
+    a.start < b.end && b.start < a.end
+}

@@ -1,0 +1,396 @@
+//! Policy as data: the `[policy]` section of the TOML file, compiled into a `Policy` per tenant.
+//!
+//! `[policy.default]` applies to every tenant; `[policy.tenants.NAME]` is merged over it key by key
+//! (tables merge, values and lists replace), so a tenant only names what differs.
+
+use super::hours::{Window, Zone};
+pub use super::reply::{Replies, ReplySet};
+use crate::domain::{Priority, ReasonCode, Stake};
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// The `[policy]` section as written. Kept as TOML tables so tenants can inherit from the default;
+/// `compile` turns it into typed, validated `Policy`.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PolicyConfig {
+    /// Seconds between checks of the config file for changes (0: reload on SIGHUP only).
+    pub watch_seconds: u64,
+    /// The policy of every tenant not named below, and the base the named ones are merged over.
+    pub default: toml::Table,
+    /// Per-tenant differences from `default`.
+    pub tenants: BTreeMap<String, toml::Table>,
+}
+
+impl PolicyConfig {
+    /// Checks values serde cannot; the error names the key below `policy.`.
+    pub fn validate(&self) -> Result<(), String> {
+        self.compile().map(|_| ())
+    }
+
+    /// Merges every tenant over the default and validates the result.
+    pub fn compile(&self) -> Result<Policy, String> {
+        let mut base: toml::Table = BUILTIN.parse().expect("built-in policy parses");
+        merge(&mut base, &self.default);
+        let default = tenant_policy(&base, "default")?;
+        let mut tenants = HashMap::new();
+        for (name, table) in &self.tenants {
+            let mut merged = base.clone();
+            merge(&mut merged, table);
+            tenants.insert(
+                name.clone(),
+                tenant_policy(&merged, &format!("tenants.{name}"))?,
+            );
+        }
+        Ok(Policy { default, tenants })
+    }
+}
+
+/// Built-in values of nested tables, merged under `[policy.default]` so that setting one key of a
+/// tier keeps the others (must agree with `Tiers::default`).
+const BUILTIN: &str = "
+[tiers.premium]
+priority_boost = 1
+[tiers.vip]
+priority_boost = 2
+";
+
+fn tenant_policy(table: &toml::Table, key: &str) -> Result<TenantPolicy, String> {
+    let policy: TenantPolicy = toml::Value::Table(table.clone())
+        .try_into()
+        .map_err(|e: toml::de::Error| format!("{key}: {}", e.message().trim()))?;
+    policy.validate().map_err(|e| format!("{key}.{e}"))?;
+    Ok(policy)
+}
+
+/// Deep merge: tables merge recursively, everything else in `over` replaces.
+fn merge(base: &mut toml::Table, over: &toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            _ => {
+                base.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
+
+/// The compiled policy of every tenant.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Policy {
+    pub default: TenantPolicy,
+    pub tenants: HashMap<String, TenantPolicy>,
+}
+
+impl Policy {
+    /// The policy that applies to a tenant.
+    pub fn tenant(&self, tenant_id: &str) -> &TenantPolicy {
+        self.tenants.get(tenant_id).unwrap_or(&self.default)
+    }
+}
+
+/// The live policy, shared by the engine and the reload task. Readers never block: a reload swaps
+/// the whole `Policy` at once, and turns in flight finish with the one they loaded.
+#[derive(Clone, Default)]
+pub struct PolicyHandle(Arc<arc_swap::ArcSwap<Policy>>);
+
+impl PolicyHandle {
+    pub fn new(policy: Policy) -> Self {
+        PolicyHandle(Arc::new(arc_swap::ArcSwap::from_pointee(policy)))
+    }
+
+    /// Compiles the configured policy; fails with the key at fault.
+    pub fn from_config(config: &PolicyConfig) -> Result<Self, String> {
+        config.compile().map(Self::new)
+    }
+
+    /// The current policy (a cheap snapshot).
+    pub fn load(&self) -> Arc<Policy> {
+        self.0.load_full()
+    }
+
+    /// Replaces the policy for every turn that starts from now on.
+    pub fn store(&self, policy: Policy) {
+        self.0.store(Arc::new(policy));
+    }
+}
+
+/// How strongly to react to something: not at all, offer a human, or hand off at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    Ignore,
+    Offer,
+    Handoff,
+}
+
+/// What happens when the conversation should go to a human but none can take it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fallback {
+    /// Offer a callback (`OFFER_CALLBACK`); the context travels with it.
+    #[default]
+    Callback,
+    /// Create a ticket with the context (`CREATE_TICKET`).
+    Ticket,
+    /// Stay with the bot and say honestly that nobody is available (`CONTINUE`).
+    Stay,
+}
+
+/// How much PII the handoff context shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Redaction {
+    /// Everything as the customer wrote it.
+    None,
+    /// PII masked in the transcript; entities stay available as structured fields.
+    #[default]
+    Transcript,
+    /// PII masked everywhere, entities included.
+    All,
+}
+
+/// One tenant's policy. Every field has a default, so `[policy.default]` may be empty.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TenantPolicy {
+    /// Decide and report `shadow_action`, but tell the bot to continue and open no handoff.
+    pub shadow: bool,
+    /// PII masking in the handoff context.
+    pub redaction: Redaction,
+    /// The queue when nothing more specific applies.
+    pub queue: String,
+    /// Per score (`frustration`, `anger`, `anxiety`, `sadness`, `urgency`, `escalation`): the level at
+    /// which it alone offers a human or hands off. Empty: the emotional memory decides.
+    pub thresholds: BTreeMap<String, Levels>,
+    /// Per reason code (`explicit_request`, `negative_emotion`, ...): how to react when the memory
+    /// escalates for it. Unnamed reasons keep the memory's recommendation.
+    pub reasons: BTreeMap<String, Mode>,
+    /// Intents the bot handles well: they stay with the bot unless it fails at them (an explicit
+    /// request or a high-stakes topic still goes to a human).
+    pub routine_intents: Vec<String>,
+    /// NLU intent -> high-stakes topic, for bots that already recognise these topics.
+    pub intent_stakes: BTreeMap<String, Stake>,
+    /// Per high-stakes topic: how early and where it goes.
+    pub stakes: BTreeMap<String, StakeRule>,
+    pub tiers: Tiers,
+    /// Business hours per queue; a queue not named here is always open.
+    pub queues: BTreeMap<String, QueueRule>,
+    /// What to do when no agent can take the conversation.
+    pub unavailable: Fallback,
+    /// A pushed expected wait above this counts as unavailable (0: no limit).
+    pub max_wait_seconds: u32,
+    /// A queue status older than this is ignored, as if never pushed (0: statuses never expire).
+    pub status_ttl_seconds: u32,
+    /// Suggested bot replies overriding the built-in ones.
+    pub replies: Replies,
+}
+
+impl Default for TenantPolicy {
+    fn default() -> Self {
+        TenantPolicy {
+            shadow: false,
+            redaction: Redaction::default(),
+            queue: "default".into(),
+            thresholds: BTreeMap::new(),
+            reasons: BTreeMap::new(),
+            routine_intents: [
+                "password_reset",
+                "reset_password",
+                "order_tracking",
+                "track_order",
+                "opening_hours",
+                "store_hours",
+                "delivery_status",
+            ]
+            .map(String::from)
+            .to_vec(),
+            intent_stakes: BTreeMap::new(),
+            stakes: BTreeMap::new(),
+            tiers: Tiers::default(),
+            queues: BTreeMap::new(),
+            unavailable: Fallback::default(),
+            max_wait_seconds: 0,
+            status_ttl_seconds: 0,
+            replies: Replies::default(),
+        }
+    }
+}
+
+/// Score names `thresholds` accepts.
+pub const SCORES: [&str; 6] = [
+    "frustration",
+    "anger",
+    "anxiety",
+    "sadness",
+    "urgency",
+    "escalation",
+];
+
+impl TenantPolicy {
+    fn validate(&self) -> Result<(), String> {
+        if self.queue.trim().is_empty() {
+            return Err("queue: must not be empty".into());
+        }
+        for (name, levels) in &self.thresholds {
+            if !SCORES.contains(&name.as_str()) {
+                return Err(format!(
+                    "thresholds.{name}: unknown score; expected one of {}",
+                    SCORES.join(", ")
+                ));
+            }
+            for (which, v) in [("offer", levels.offer), ("handoff", levels.handoff)] {
+                if v.is_some_and(|v| !(0.0..=1.0).contains(&v)) {
+                    return Err(format!(
+                        "thresholds.{name}.{which}: must be between 0 and 1"
+                    ));
+                }
+            }
+            if let (Some(o), Some(h)) = (levels.offer, levels.handoff)
+                && o > h
+            {
+                return Err(format!("thresholds.{name}.offer: must not exceed handoff"));
+            }
+        }
+        for name in self.reasons.keys() {
+            if reason_code(name).is_none() {
+                return Err(format!("reasons.{name}: unknown reason code"));
+            }
+        }
+        for (name, rule) in &self.stakes {
+            if stake(name).is_none() {
+                return Err(format!("stakes.{name}: unknown high-stakes topic"));
+            }
+            if rule.queue.as_ref().is_some_and(|q| q.trim().is_empty()) {
+                return Err(format!("stakes.{name}.queue: must not be empty"));
+            }
+        }
+        for (name, tier) in [("premium", &self.tiers.premium), ("vip", &self.tiers.vip)] {
+            if tier.queue.as_ref().is_some_and(|q| q.trim().is_empty()) {
+                return Err(format!("tiers.{name}.queue: must not be empty"));
+            }
+            if tier.priority_boost > 3 {
+                return Err(format!("tiers.{name}.priority_boost: must be 0..3"));
+            }
+        }
+        self.replies.validate().map_err(|e| format!("replies.{e}"))
+    }
+
+    /// The rule for a stake, if configured.
+    pub fn stake(&self, stake: Stake) -> Option<&StakeRule> {
+        self.stakes.get(stake.name())
+    }
+}
+
+/// A score's two trigger levels, 0..1 each.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Levels {
+    pub offer: Option<f32>,
+    pub handoff: Option<f32>,
+}
+
+/// How one high-stakes topic is treated.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StakeRule {
+    /// React as soon as the topic comes up (unset: the emotional memory decides).
+    pub action: Option<Mode>,
+    /// The queue that handles the topic.
+    pub queue: Option<String>,
+    /// The least priority a handoff on this topic gets.
+    pub priority: Option<Priority>,
+    /// Extra skills the agent needs.
+    pub skills: Vec<String>,
+}
+
+/// Rules per customer tier. By default premium and VIP customers only get a higher priority (a
+/// shorter wait in the queue); `promote_offer` and `offer_on_alert` bring them to a human earlier.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Tiers {
+    pub premium: TierRule,
+    pub vip: TierRule,
+}
+
+impl Default for Tiers {
+    fn default() -> Self {
+        Tiers {
+            premium: TierRule {
+                promote_offer: false,
+                offer_on_alert: false,
+                priority_boost: 1,
+                queue: None,
+            },
+            vip: TierRule {
+                promote_offer: false,
+                offer_on_alert: false,
+                priority_boost: 2,
+                queue: None,
+            },
+        }
+    }
+}
+
+/// How a tier reaches a human sooner.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TierRule {
+    /// An offer of a human becomes a direct handoff.
+    pub promote_offer: bool,
+    /// Any problem turn offers a human, even before the memory recommends it.
+    pub offer_on_alert: bool,
+    /// Priority steps added to a handoff (0..3).
+    pub priority_boost: u8,
+    /// A dedicated queue for this tier.
+    pub queue: Option<String>,
+}
+
+/// Business hours of one queue.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct QueueRule {
+    /// IANA time zone of `hours` ("Europe/Berlin"); UTC when absent.
+    pub time_zone: Zone,
+    /// Opening windows like "mon-fri 08:00-18:00" or "sat 09:00-13:00"; empty: always open.
+    pub hours: Vec<Window>,
+}
+
+/// Every reason code, for parsing configured names.
+pub const REASON_CODES: [ReasonCode; 15] = [
+    ReasonCode::ExplicitRequest,
+    ReasonCode::NegativeEmotion,
+    ReasonCode::Abuse,
+    ReasonCode::Repair,
+    ReasonCode::BotFallback,
+    ReasonCode::LowConfidence,
+    ReasonCode::ActionFailed,
+    ReasonCode::CustomerRepeat,
+    ReasonCode::BotLoop,
+    ReasonCode::HighStakes,
+    ReasonCode::Urgency,
+    ReasonCode::EscalatingTrend,
+    ReasonCode::Vip,
+    ReasonCode::NoAgentAvailable,
+    ReasonCode::OutsideBusinessHours,
+];
+
+pub fn reason_code(label: &str) -> Option<ReasonCode> {
+    REASON_CODES.into_iter().find(|c| c.label() == label)
+}
+
+/// Every high-stakes topic, for parsing reason details and configured names.
+pub const STAKES: [Stake; 7] = [
+    Stake::Cancellation,
+    Stake::Complaint,
+    Stake::Legal,
+    Stake::Fraud,
+    Stake::Bereavement,
+    Stake::LargePurchase,
+    Stake::FinancialAdvice,
+];
+
+pub fn stake(name: &str) -> Option<Stake> {
+    STAKES.into_iter().find(|s| s.name() == name)
+}

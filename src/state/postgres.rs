@@ -1,0 +1,324 @@
+//! The PostgreSQL store: any number of `serve` replicas share one database.
+//!
+//! Races are settled by the database: a commit's version check (`UPDATE ... WHERE version = $old`,
+//! or an insert that must not find the row) and its receipt insert (unique per turn id) run in one
+//! transaction with the event insert, so two replicas taking the same conversation's turns at once
+//! end as one process would (the loser gets `Conflict` or `Duplicate` and the engine retries).
+//! Events are claimed with leases (`FOR UPDATE SKIP LOCKED` plus a guarded upsert of the delivery
+//! row); lease deadlines use the database clock, so replicas' clocks do not matter. Appends are
+//! announced with `NOTIFY`, so subscribers on every replica wake without waiting for a poll.
+
+mod pool;
+mod schema;
+mod sql;
+
+use super::codec::{self, decode};
+use super::{
+    Commit, CommitResult, FeedFilter, OutcomeRecord, QualityRow, Store, StoreError,
+    memory::add_outcome,
+};
+use crate::domain::{ConversationState, HandoffEvent, TurnReceipt};
+use async_trait::async_trait;
+use futures_util::StreamExt;
+use pool::Pool;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use tokio_postgres::{AsyncMessage, NoTls};
+use tracing::{debug, warn};
+
+/// Connections per store (per replica).
+const POOL_SIZE: usize = 32;
+/// The `LISTEN`/`NOTIFY` channel on which commits announce new events.
+const CHANNEL: &str = "escalation_events";
+
+pub struct PostgresStore {
+    pool: Pool,
+    notify: Arc<Notify>,
+    /// Forwards other replicas' (and our own) event notifications to `notify`; aborted on drop.
+    listener: JoinHandle<()>,
+    receipt_window: i64,
+}
+
+/// Any PostgreSQL failure: the store is unavailable (messages name keys, never customer text).
+fn pg(e: tokio_postgres::Error) -> StoreError {
+    StoreError::Unavailable(format!("postgres: {e}"))
+}
+
+impl PostgresStore {
+    /// Connects, migrates the schema (once across replicas) and starts listening for new events.
+    pub async fn open(url: &str, receipt_window: usize) -> Result<Self, StoreError> {
+        let config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| StoreError::Unavailable(format!("invalid postgres url: {e}")))?;
+        let mut client = pool::connect(&config).await?;
+        schema::migrate(&mut client).await?;
+        drop(client);
+        let notify = Arc::new(Notify::new());
+        let listener = tokio::spawn(listen(config.clone(), notify.clone()));
+        Ok(PostgresStore {
+            pool: Pool::new(config, POOL_SIZE),
+            notify,
+            listener,
+            receipt_window: receipt_window.max(1) as i64,
+        })
+    }
+
+    async fn receipt_where(
+        &self,
+        sql: &'static str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<Option<TurnReceipt>, StoreError> {
+        let mut conn = self.pool.get().await?;
+        let conn = &mut *conn;
+        let st = conn.statements.get(&conn.client, sql).await?;
+        let row = conn.client.query_opt(&st, params).await.map_err(pg)?;
+        row.map(|r| decode(r.get::<_, &[u8]>(0), "receipts"))
+            .transpose()
+    }
+}
+
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        self.listener.abort();
+    }
+}
+
+/// Keeps one connection `LISTEN`ing and wakes local subscribers on every notification,
+/// reconnecting after failures (waking them then too, in case something was missed).
+async fn listen(config: tokio_postgres::Config, notify: Arc<Notify>) {
+    loop {
+        match config.connect(NoTls).await {
+            Ok((client, mut connection)) => {
+                let mut messages =
+                    futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+                let forward = {
+                    let notify = notify.clone();
+                    async move {
+                        while let Some(m) = messages.next().await {
+                            match m {
+                                Ok(AsyncMessage::Notification(_)) => notify.notify_waiters(),
+                                Ok(_) => {}
+                                Err(e) => {
+                                    warn!(error = %e, "postgres listener connection failed");
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                };
+                let task = tokio::spawn(forward);
+                if let Err(e) = client.batch_execute(&format!("LISTEN {CHANNEL}")).await {
+                    warn!(error = %e, "postgres LISTEN failed");
+                }
+                notify.notify_waiters();
+                let _ = task.await;
+                drop(client);
+            }
+            Err(e) => debug!(error = %e, "postgres listener cannot connect"),
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn load(
+        &self,
+        tenant_id: &str,
+        conversation_id: &str,
+    ) -> Result<Option<ConversationState>, StoreError> {
+        let mut conn = self.pool.get().await?;
+        let conn = &mut *conn;
+        let st = conn.statements.get(&conn.client, sql::LOAD).await?;
+        let row = conn
+            .client
+            .query_opt(&st, &[&tenant_id, &conversation_id])
+            .await
+            .map_err(pg)?;
+        row.map(|r| decode(r.get::<_, &[u8]>(0), "conversations"))
+            .transpose()
+    }
+
+    async fn receipt(
+        &self,
+        tenant_id: &str,
+        conversation_id: &str,
+        turn_id: &str,
+    ) -> Result<Option<TurnReceipt>, StoreError> {
+        self.receipt_where(sql::RECEIPT, &[&tenant_id, &conversation_id, &turn_id])
+            .await
+    }
+
+    async fn receipt_at(
+        &self,
+        tenant_id: &str,
+        conversation_id: &str,
+        sequence: u64,
+    ) -> Result<Option<TurnReceipt>, StoreError> {
+        let sequence = sequence as i64;
+        self.receipt_where(sql::RECEIPT_AT, &[&tenant_id, &conversation_id, &sequence])
+            .await
+    }
+
+    async fn commit(&self, commit: Commit) -> Result<CommitResult, StoreError> {
+        let row = sql::CommitRow::encode(commit)?;
+        let mut conn = self.pool.get().await?;
+        let result = sql::commit(&mut conn, &row, self.receipt_window).await?;
+        if row.has_event() && result == CommitResult::Committed {
+            self.notify.notify_waiters();
+        }
+        Ok(result)
+    }
+
+    async fn claim(
+        &self,
+        filter: &FeedFilter,
+        limit: usize,
+        lease: Duration,
+    ) -> Result<Vec<HandoffEvent>, StoreError> {
+        let mut conn = self.pool.get().await?;
+        let conn = &mut *conn;
+        let st = conn.statements.get(&conn.client, sql::CLAIM).await?;
+        let rows = conn
+            .client
+            .query(
+                &st,
+                &[
+                    &filter.consumer,
+                    &filter.tenant_id,
+                    &filter.queues,
+                    &(limit as i64),
+                    &(lease.as_millis() as i64),
+                ],
+            )
+            .await
+            .map_err(pg)?;
+        rows.iter()
+            .map(|r| {
+                let mut ev: HandoffEvent = decode(r.get::<_, &[u8]>(0), "events")?;
+                ev.redeliveries = (r.get::<_, i32>(1) - 1).max(0) as u32;
+                Ok(ev)
+            })
+            .collect()
+    }
+
+    async fn release(&self, consumer: &str, event_ids: &[String]) -> Result<(), StoreError> {
+        if event_ids.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.pool.get().await?;
+        let conn = &mut *conn;
+        let st = conn.statements.get(&conn.client, sql::RELEASE).await?;
+        conn.client
+            .execute(&st, &[&consumer, &event_ids])
+            .await
+            .map_err(pg)?;
+        self.notify.notify_waiters();
+        Ok(())
+    }
+
+    async fn ack(&self, consumer: &str, event_ids: &[String]) -> Result<u32, StoreError> {
+        let mut conn = self.pool.get().await?;
+        let conn = &mut *conn;
+        let st = conn.statements.get(&conn.client, sql::ACK).await?;
+        let n = conn
+            .client
+            .execute(&st, &[&consumer, &event_ids])
+            .await
+            .map_err(pg)?;
+        if n > 0 {
+            // A conversation's next event may be waiting for this acknowledgement.
+            self.notify.notify_waiters();
+        }
+        Ok(n as u32)
+    }
+
+    async fn forget(
+        &self,
+        tenant_id: &str,
+        conversation_id: Option<&str>,
+        customer_id: Option<&str>,
+    ) -> Result<u64, StoreError> {
+        let mut conn = self.pool.get().await?;
+        sql::forget(&mut conn, tenant_id, conversation_id, customer_id).await
+    }
+
+    async fn expire(
+        &self,
+        idle_before_ms: i64,
+        delivered_before_ms: i64,
+    ) -> Result<(u64, u64), StoreError> {
+        let mut conn = self.pool.get().await?;
+        sql::expire(&mut conn, idle_before_ms, delivered_before_ms).await
+    }
+
+    async fn record_outcome(&self, o: OutcomeRecord) -> Result<(), StoreError> {
+        let mut conn = self.pool.get().await?;
+        let conn = &mut *conn;
+        let st = conn.statements.get(&conn.client, sql::OUTCOME).await?;
+        conn.client
+            .execute(
+                &st,
+                &[
+                    &o.tenant_id,
+                    &o.conversation_id,
+                    &o.handoff_id,
+                    &o.resolved,
+                    &(o.satisfaction as i32),
+                    &codec::verdict_text(o.verdict),
+                ],
+            )
+            .await
+            .map_err(pg)?;
+        Ok(())
+    }
+
+    async fn quality(&self, tenant_id: Option<&str>) -> Result<Vec<QualityRow>, StoreError> {
+        let mut conn = self.pool.get().await?;
+        let conn = &mut *conn;
+        let mut rows: BTreeMap<(String, String), QualityRow> = BTreeMap::new();
+        let st = conn
+            .statements
+            .get(&conn.client, sql::QUALITY_HANDOFFS)
+            .await?;
+        for r in conn.client.query(&st, &[&tenant_id]).await.map_err(pg)? {
+            let (t, reason): (String, String) = (r.get(0), r.get(1));
+            rows.insert(
+                (t.clone(), reason.clone()),
+                QualityRow {
+                    tenant_id: t,
+                    reason,
+                    handoffs: r.get::<_, i64>(2) as u64,
+                    seconds_to_handoff_sum: r.get(3),
+                    ..Default::default()
+                },
+            );
+        }
+        let st = conn
+            .statements
+            .get(&conn.client, sql::QUALITY_OUTCOMES)
+            .await?;
+        for r in conn.client.query(&st, &[&tenant_id]).await.map_err(pg)? {
+            let key: (String, String) = (r.get(0), r.get(1));
+            let o = OutcomeRecord {
+                tenant_id: key.0.clone(),
+                conversation_id: String::new(),
+                handoff_id: String::new(),
+                resolved: r.get(2),
+                satisfaction: r.get::<_, i32>(3) as u32,
+                verdict: codec::verdict_from(r.get(4)),
+            };
+            if let Some(row) = rows.get_mut(&key) {
+                add_outcome(row, &o);
+            }
+        }
+        Ok(rows.into_values().collect())
+    }
+
+    fn event_notify(&self) -> Arc<Notify> {
+        self.notify.clone()
+    }
+}

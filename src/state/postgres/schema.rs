@@ -1,0 +1,111 @@
+//! The PostgreSQL schema and its migrations, applied at start-up by whichever replica gets the
+//! advisory lock first; the others wait for it and then find nothing left to do.
+
+use super::pg;
+use crate::state::StoreError;
+use tokio_postgres::Client;
+
+/// Migration `i` takes the schema from version `i` to `i + 1`. Append only.
+const MIGRATIONS: &[&str] = &[
+    // 1: conversations, receipts, the outbox with per-consumer delivery state, outcomes.
+    "
+    CREATE TABLE conversations (
+        tenant_id       text NOT NULL,
+        conversation_id text NOT NULL,
+        version         bigint NOT NULL,
+        customer_id     text,
+        updated_ms      bigint NOT NULL,
+        state           bytea NOT NULL,
+        PRIMARY KEY (tenant_id, conversation_id)
+    );
+    CREATE INDEX conversations_customer ON conversations (tenant_id, customer_id);
+    CREATE INDEX conversations_updated ON conversations (updated_ms);
+
+    CREATE TABLE receipts (
+        tenant_id       text NOT NULL,
+        conversation_id text NOT NULL,
+        turn_id         text NOT NULL,
+        sequence        bigint NOT NULL,
+        receipt         bytea NOT NULL,
+        PRIMARY KEY (tenant_id, conversation_id, turn_id)
+    );
+    CREATE INDEX receipts_sequence ON receipts (tenant_id, conversation_id, sequence);
+
+    CREATE TABLE events (
+        seq             bigserial PRIMARY KEY,
+        event_id        text NOT NULL UNIQUE,
+        tenant_id       text NOT NULL,
+        conversation_id text NOT NULL,
+        queue           text NOT NULL,
+        created_ms      bigint NOT NULL,
+        event           bytea NOT NULL
+    );
+    CREATE INDEX events_conversation ON events (tenant_id, conversation_id, seq);
+
+    CREATE TABLE deliveries (
+        consumer     text NOT NULL,
+        event_id     text NOT NULL,
+        leased_until timestamptz,
+        deliveries   integer NOT NULL,
+        acked        boolean NOT NULL DEFAULT false,
+        PRIMARY KEY (consumer, event_id)
+    );
+    CREATE INDEX deliveries_event ON deliveries (event_id);
+
+    CREATE TABLE handoffs (
+        handoff_id text PRIMARY KEY,
+        tenant_id  text NOT NULL,
+        reason     text NOT NULL,
+        seconds    double precision NOT NULL
+    );
+
+    CREATE TABLE outcomes (
+        id              bigserial PRIMARY KEY,
+        tenant_id       text NOT NULL,
+        conversation_id text NOT NULL,
+        handoff_id      text NOT NULL,
+        resolved        boolean NOT NULL,
+        satisfaction    integer NOT NULL,
+        verdict         text NOT NULL
+    );
+    CREATE INDEX outcomes_handoff ON outcomes (handoff_id);
+    CREATE INDEX outcomes_conversation ON outcomes (tenant_id, conversation_id);
+    ",
+];
+
+/// Key of the advisory lock that serialises migrations across replicas ("escalat" in ASCII).
+const LOCK_KEY: i64 = 0x65_73_63_61_6c_61_74;
+
+pub async fn migrate(client: &mut Client) -> Result<(), StoreError> {
+    let tx = client.transaction().await.map_err(pg)?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_KEY])
+        .await
+        .map_err(pg)?;
+    tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)")
+        .await
+        .map_err(pg)?;
+    let current: i32 = tx
+        .query_one("SELECT coalesce(max(version), 0) FROM schema_version", &[])
+        .await
+        .map_err(pg)?
+        .get(0);
+    let current = current as usize;
+    if current > MIGRATIONS.len() {
+        return Err(StoreError::Unavailable(format!(
+            "database schema version {current} is newer than this build ({})",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        tx.batch_execute(sql)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("postgres migration {}: {e}", i + 1)))?;
+        tx.execute(
+            "INSERT INTO schema_version (version) VALUES ($1)",
+            &[&((i + 1) as i32)],
+        )
+        .await
+        .map_err(pg)?;
+    }
+    tx.commit().await.map_err(pg)
+}

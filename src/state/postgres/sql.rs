@@ -1,0 +1,350 @@
+//! The SQL of the PostgreSQL store, and the writes that need a transaction.
+
+use super::pg;
+use super::pool::Conn;
+use crate::state::codec::{self, decode, encode};
+use crate::state::{Commit, CommitResult, StoreError};
+use tokio_postgres::types::ToSql;
+
+pub const LOAD: &str =
+    "SELECT state FROM conversations WHERE tenant_id = $1 AND conversation_id = $2";
+
+pub const RECEIPT: &str = "SELECT receipt FROM receipts
+     WHERE tenant_id = $1 AND conversation_id = $2 AND turn_id = $3";
+
+pub const RECEIPT_AT: &str = "SELECT receipt FROM receipts
+     WHERE tenant_id = $1 AND conversation_id = $2 AND sequence = $3";
+
+const INSERT_CONVERSATION: &str = "INSERT INTO conversations
+         (tenant_id, conversation_id, version, customer_id, updated_ms, state)
+     VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (tenant_id, conversation_id) DO NOTHING";
+
+const UPDATE_CONVERSATION: &str = "UPDATE conversations
+     SET version = $3, customer_id = $4, updated_ms = $5, state = $6
+     WHERE tenant_id = $1 AND conversation_id = $2 AND version = $7";
+
+const INSERT_RECEIPT: &str = "INSERT INTO receipts
+         (tenant_id, conversation_id, turn_id, sequence, receipt)
+     VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (tenant_id, conversation_id, turn_id) DO NOTHING";
+
+const TRIM_RECEIPTS: &str = "DELETE FROM receipts
+     WHERE tenant_id = $1 AND conversation_id = $2 AND sequence <= $3";
+
+const INSERT_EVENT: &str = "INSERT INTO events
+         (event_id, tenant_id, conversation_id, queue, created_ms, event)
+     VALUES ($1, $2, $3, $4, $5, $6)";
+
+const INSERT_HANDOFF: &str = "INSERT INTO handoffs (handoff_id, tenant_id, reason, seconds)
+     VALUES ($1, $2, $3, $4) ON CONFLICT (handoff_id) DO NOTHING";
+
+const ANNOUNCE: &str = "SELECT pg_notify('escalation_events', '')";
+
+/// An event is a candidate when the group has not acknowledged it, holds no live lease on it, and
+/// has acknowledged every older matching event of its conversation (one at a time, in order).
+/// Candidates are locked with `SKIP LOCKED` so concurrent claimers take disjoint sets; the upsert's
+/// `WHERE` re-checks each delivery row as last committed, so a lease is never handed out twice
+/// even when a claimer's snapshot is older than another's commit. Returns the delivery count.
+pub const CLAIM: &str = "
+    WITH candidates AS (
+        SELECT e.event_id FROM events e
+        WHERE ($2::text IS NULL OR e.tenant_id = $2)
+          AND (cardinality($3::text[]) = 0 OR e.queue = ANY($3))
+          AND NOT EXISTS (
+              SELECT 1 FROM deliveries d
+              WHERE d.consumer = $1 AND d.event_id = e.event_id
+                AND (d.acked OR d.leased_until > now()))
+          AND NOT EXISTS (
+              SELECT 1 FROM events o
+              WHERE o.tenant_id = e.tenant_id AND o.conversation_id = e.conversation_id
+                AND o.seq < e.seq
+                AND (cardinality($3::text[]) = 0 OR o.queue = ANY($3))
+                AND NOT EXISTS (
+                    SELECT 1 FROM deliveries od
+                    WHERE od.consumer = $1 AND od.event_id = o.event_id AND od.acked))
+        ORDER BY e.seq
+        LIMIT $4
+        FOR UPDATE OF e SKIP LOCKED
+    ), leased AS (
+        INSERT INTO deliveries AS d (consumer, event_id, leased_until, deliveries, acked)
+        SELECT $1, event_id, now() + $5::bigint * interval '1 millisecond', 1, false
+        FROM candidates
+        ON CONFLICT (consumer, event_id) DO UPDATE
+            SET leased_until = excluded.leased_until, deliveries = d.deliveries + 1
+            WHERE NOT d.acked AND (d.leased_until IS NULL OR d.leased_until <= now())
+        RETURNING d.event_id, d.deliveries
+    )
+    SELECT e.event, l.deliveries FROM leased l JOIN events e ON e.event_id = l.event_id
+    ORDER BY e.seq";
+
+pub const RELEASE: &str = "UPDATE deliveries SET leased_until = NULL
+     WHERE consumer = $1 AND event_id = ANY($2) AND NOT acked";
+
+pub const ACK: &str = "UPDATE deliveries SET acked = true, leased_until = NULL
+     WHERE consumer = $1 AND event_id = ANY($2) AND NOT acked";
+
+pub const OUTCOME: &str = "INSERT INTO outcomes
+         (tenant_id, conversation_id, handoff_id, resolved, satisfaction, verdict)
+     VALUES ($1, $2, $3, $4, $5, $6)";
+
+pub const QUALITY_HANDOFFS: &str = "
+    SELECT tenant_id, reason, count(*), coalesce(sum(seconds), 0)::double precision
+    FROM handoffs WHERE $1::text IS NULL OR tenant_id = $1 GROUP BY tenant_id, reason";
+
+pub const QUALITY_OUTCOMES: &str = "
+    SELECT h.tenant_id, h.reason, o.resolved, o.satisfaction, o.verdict
+    FROM outcomes o JOIN handoffs h ON h.handoff_id = o.handoff_id
+    WHERE $1::text IS NULL OR h.tenant_id = $1";
+
+/// A commit with its records already encoded.
+pub struct CommitRow {
+    tenant_id: String,
+    conversation_id: String,
+    expected_version: i64,
+    version: i64,
+    customer_id: Option<String>,
+    updated_ms: i64,
+    state: Vec<u8>,
+    receipt: Option<(String, i64, Vec<u8>)>,
+    event: Option<EventRow>,
+}
+
+struct EventRow {
+    event_id: String,
+    handoff_id: String,
+    queue: String,
+    created_ms: i64,
+    reason: String,
+    seconds: f64,
+    body: Vec<u8>,
+}
+
+impl CommitRow {
+    pub fn encode(commit: Commit) -> Result<Self, StoreError> {
+        let Commit {
+            state,
+            expected_version,
+            receipt,
+            event,
+        } = commit;
+        let receipt = match receipt {
+            Some(r) => Some((r.turn_id.clone(), r.decision.sequence as i64, encode(&r)?)),
+            None => None,
+        };
+        let event = match event {
+            Some(e) => Some(EventRow {
+                event_id: e.event_id.clone(),
+                handoff_id: e.handoff_id.clone(),
+                queue: e.route.queue.clone(),
+                created_ms: e.created_ms,
+                reason: codec::primary_reason(&e),
+                seconds: e.context.seconds_since_first_problem,
+                body: encode(&e)?,
+            }),
+            None => None,
+        };
+        Ok(CommitRow {
+            tenant_id: state.tenant_id.clone(),
+            conversation_id: state.conversation_id.clone(),
+            expected_version: expected_version as i64,
+            version: state.version as i64,
+            customer_id: state.customer.as_ref().map(|c| c.customer_id.clone()),
+            updated_ms: state.updated_ms,
+            state: encode(&state)?,
+            receipt,
+            event,
+        })
+    }
+
+    pub fn has_event(&self) -> bool {
+        self.event.is_some()
+    }
+}
+
+/// The version check first (it takes the conversation's row lock, so racing writers queue behind
+/// it), then the receipt (unique per turn id), then the event; all or nothing.
+///
+/// The statements are pipelined (sent together, answered together): a lost version check or a
+/// receipt that already exists rolls the whole transaction back, so nothing needs to wait for the
+/// answer of the statement before it.
+pub async fn commit(
+    conn: &mut Conn,
+    row: &CommitRow,
+    receipt_window: i64,
+) -> Result<CommitResult, StoreError> {
+    let Conn { client, statements } = conn;
+    let tx = client.transaction().await.map_err(pg)?;
+    let (t, c) = (&row.tenant_id, &row.conversation_id);
+    let insert = row.expected_version == 0;
+    let conversation = statements
+        .get(
+            &tx,
+            if insert {
+                INSERT_CONVERSATION
+            } else {
+                UPDATE_CONVERSATION
+            },
+        )
+        .await?;
+    let receipt = statements.get(&tx, INSERT_RECEIPT).await?;
+    let trim = statements.get(&tx, TRIM_RECEIPTS).await?;
+    let event = statements.get(&tx, INSERT_EVENT).await?;
+    let handoff = statements.get(&tx, INSERT_HANDOFF).await?;
+    let announce = statements.get(&tx, ANNOUNCE).await?;
+
+    let state_params: [&(dyn ToSql + Sync); 7] = [
+        t,
+        c,
+        &row.version,
+        &row.customer_id,
+        &row.updated_ms,
+        &row.state,
+        &row.expected_version,
+    ];
+    let state_params = if insert {
+        &state_params[..6]
+    } else {
+        &state_params[..]
+    };
+    let written = tx.execute(&conversation, state_params);
+    let receipt_written = async {
+        let Some((turn_id, sequence, body)) = &row.receipt else {
+            return Ok(1);
+        };
+        let oldest_dropped = sequence - receipt_window;
+        let insert_params: [&(dyn ToSql + Sync); 5] = [t, c, turn_id, sequence, body];
+        let trim_params: [&(dyn ToSql + Sync); 3] = [t, c, &oldest_dropped];
+        let (n, _) = tokio::try_join!(
+            tx.execute(&receipt, &insert_params),
+            tx.execute(&trim, &trim_params),
+        )?;
+        Ok(n)
+    };
+    let event_written = async {
+        let Some(e) = &row.event else {
+            return Ok(());
+        };
+        let event_params: [&(dyn ToSql + Sync); 6] =
+            [&e.event_id, t, c, &e.queue, &e.created_ms, &e.body];
+        let handoff_params: [&(dyn ToSql + Sync); 4] = [&e.handoff_id, t, &e.reason, &e.seconds];
+        tokio::try_join!(
+            tx.execute(&event, &event_params),
+            tx.execute(&handoff, &handoff_params),
+            tx.execute(&announce, &[]),
+        )?;
+        Ok(())
+    };
+    let (written, receipt_written, ()) =
+        tokio::try_join!(written, receipt_written, event_written).map_err(pg)?;
+    if written == 0 || receipt_written == 0 {
+        tx.rollback().await.map_err(pg)?;
+        return duplicate_or(client, statements, row, CommitResult::Conflict).await;
+    }
+    tx.commit().await.map_err(pg)?;
+    Ok(CommitResult::Committed)
+}
+
+/// After a lost race: `Duplicate` when the turn id is already committed, else `otherwise`.
+async fn duplicate_or(
+    client: &tokio_postgres::Client,
+    statements: &mut super::pool::Statements,
+    row: &CommitRow,
+    otherwise: CommitResult,
+) -> Result<CommitResult, StoreError> {
+    let Some((turn_id, _, _)) = &row.receipt else {
+        return Ok(otherwise);
+    };
+    let st = statements.get(client, RECEIPT).await?;
+    let seen = client
+        .query_opt(&st, &[&row.tenant_id, &row.conversation_id, turn_id])
+        .await
+        .map_err(pg)?;
+    Ok(match seen {
+        Some(r) => CommitResult::Duplicate(Box::new(decode(r.get::<_, &[u8]>(0), "receipts")?)),
+        None => otherwise,
+    })
+}
+
+/// Erases conversations by id or customer id, with their receipts, events and outcomes.
+pub async fn forget(
+    conn: &mut Conn,
+    tenant_id: &str,
+    conversation_id: Option<&str>,
+    customer_id: Option<&str>,
+) -> Result<u64, StoreError> {
+    let tx = conn.client.transaction().await.map_err(pg)?;
+    let mut ids: Vec<String> = tx
+        .query(
+            "DELETE FROM conversations
+             WHERE tenant_id = $1 AND (conversation_id = $2 OR customer_id = $3)
+             RETURNING conversation_id",
+            &[&tenant_id, &conversation_id, &customer_id],
+        )
+        .await
+        .map_err(pg)?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let removed = ids.len() as u64;
+    // Events and outcomes may outlive an expired conversation's state: erase them by id too.
+    if let Some(c) = conversation_id
+        && !ids.iter().any(|i| i == c)
+    {
+        ids.push(c.to_string());
+    }
+    for stmt in [
+        "DELETE FROM receipts WHERE tenant_id = $1 AND conversation_id = ANY($2)",
+        "DELETE FROM deliveries WHERE event_id IN
+             (SELECT event_id FROM events WHERE tenant_id = $1 AND conversation_id = ANY($2))",
+        "DELETE FROM events WHERE tenant_id = $1 AND conversation_id = ANY($2)",
+        "DELETE FROM outcomes WHERE tenant_id = $1 AND conversation_id = ANY($2)",
+    ] {
+        tx.execute(stmt, &[&tenant_id, &ids]).await.map_err(pg)?;
+    }
+    tx.commit().await.map_err(pg)?;
+    Ok(removed)
+}
+
+/// Idle conversations (with their receipts) and acknowledged events past retention.
+pub async fn expire(
+    conn: &mut Conn,
+    idle_before_ms: i64,
+    delivered_before_ms: i64,
+) -> Result<(u64, u64), StoreError> {
+    let tx = conn.client.transaction().await.map_err(pg)?;
+    let conversations: i64 = tx
+        .query_one(
+            "WITH gone AS (
+                 DELETE FROM conversations WHERE updated_ms < $1
+                 RETURNING tenant_id, conversation_id
+             ), receipts_gone AS (
+                 DELETE FROM receipts r USING gone g
+                 WHERE r.tenant_id = g.tenant_id AND r.conversation_id = g.conversation_id
+             )
+             SELECT count(*) FROM gone",
+            &[&idle_before_ms],
+        )
+        .await
+        .map_err(pg)?
+        .get(0);
+    let events: i64 = tx
+        .query_one(
+            "WITH purge AS (
+                 SELECT e.event_id FROM events e
+                 WHERE e.created_ms < $1
+                   AND EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.event_id AND d.acked)
+             ), deliveries_gone AS (
+                 DELETE FROM deliveries WHERE event_id IN (SELECT event_id FROM purge)
+             ), events_gone AS (
+                 DELETE FROM events WHERE event_id IN (SELECT event_id FROM purge) RETURNING 1
+             )
+             SELECT count(*) FROM events_gone",
+            &[&delivered_before_ms],
+        )
+        .await
+        .map_err(pg)?
+        .get(0);
+    tx.commit().await.map_err(pg)?;
+    Ok((conversations as u64, events as u64))
+}

@@ -1,0 +1,361 @@
+//! The SQLite store: the default for `serve`, one process, nothing to install.
+//!
+//! One file in WAL mode with `synchronous=FULL`. Every write goes to one writer thread that
+//! group-commits (`writer`): the commits that queued up while the previous transaction was being
+//! made durable share one transaction and one fsync, and each is answered only after that
+//! transaction is durable. Reads use a small pool of separate connections on blocking threads (WAL
+//! lets them read while the writer writes). Nothing here blocks the tokio runtime.
+
+mod schema;
+#[cfg(test)]
+mod tests;
+mod writer;
+mod writes;
+
+use super::codec::{self, decode};
+use super::{
+    Commit, CommitResult, FeedFilter, OutcomeRecord, QualityRow, Store, StoreError,
+    memory::add_outcome,
+};
+use crate::domain::{ConversationState, HandoffEvent, TurnReceipt};
+use async_trait::async_trait;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+use tokio::sync::{Notify, oneshot};
+use writer::{Answer, Job};
+
+/// Idle read connections kept open.
+const READERS: usize = 8;
+
+pub struct SqliteStore {
+    /// Jobs for the writer thread; the thread ends when the store (the last sender) is dropped.
+    jobs: mpsc::Sender<Job>,
+    /// Idle read connections, reused across blocking reads.
+    readers: Arc<Mutex<Vec<Connection>>>,
+    path: PathBuf,
+    notify: Arc<Notify>,
+    /// Turn receipts kept per conversation (as the memory store keeps them).
+    receipt_window: u64,
+    /// Counted by the writer thread: how many writes shared each transaction.
+    stats: Arc<writer::Stats>,
+}
+
+impl SqliteStore {
+    /// Opens (creating the file and its directory if needed) and migrates the database at `path`.
+    pub async fn open(path: impl AsRef<Path>, receipt_window: usize) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let p = path.clone();
+        let conn = tokio::task::spawn_blocking(move || open_writer(&p))
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("sqlite open task: {e}")))??;
+        let (tx, rx) = mpsc::channel();
+        let stats = Arc::new(writer::Stats::default());
+        let counted = stats.clone();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || writer::run(conn, rx, counted))
+            .map_err(|e| StoreError::Unavailable(format!("starting the sqlite writer: {e}")))?;
+        Ok(SqliteStore {
+            jobs: tx,
+            readers: Arc::new(Mutex::new(Vec::new())),
+            path,
+            notify: Arc::new(Notify::new()),
+            receipt_window: receipt_window.max(1) as u64,
+            stats,
+        })
+    }
+
+    /// (transactions, writes) committed so far: writes per transaction is the group-commit factor.
+    pub fn group_commit(&self) -> (u64, u64) {
+        (
+            self.stats.transactions.load(Ordering::Relaxed),
+            self.stats.jobs.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Runs `f` on the writer thread inside the current batch's transaction; resolves once that
+    /// transaction is durable. `f` returning `Err` undoes only its own writes.
+    async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |conn: &Connection| {
+            let result = f(conn);
+            let keep = result.is_ok();
+            let answer: Answer = Box::new(move |committed: Result<(), StoreError>| {
+                let _ = tx.send(committed.and(result));
+            });
+            (keep, answer)
+        });
+        self.jobs
+            .send(job)
+            .map_err(|_| StoreError::Unavailable("sqlite writer stopped".into()))?;
+        rx.await
+            .map_err(|_| StoreError::Unavailable("sqlite write was not completed".into()))?
+    }
+
+    /// Runs `f` on a blocking thread with a read connection.
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let readers = self.readers.clone();
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let idle = readers.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            let conn = match idle {
+                Some(c) => c,
+                None => open_reader(&path)?,
+            };
+            let result = f(&conn);
+            let mut idle = readers.lock().unwrap_or_else(|e| e.into_inner());
+            if idle.len() < READERS {
+                idle.push(conn);
+            }
+            result
+        })
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("sqlite read task: {e}")))?
+    }
+}
+
+fn open_writer(path: &Path) -> Result<Connection, StoreError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            StoreError::Unavailable(format!("creating directory {}: {e}", dir.display()))
+        })?;
+    }
+    let mut conn = Connection::open(path).map_err(|e| {
+        StoreError::Unavailable(format!("opening sqlite file {}: {e}", path.display()))
+    })?;
+    conn.busy_timeout(Duration::from_secs(5)).map_err(sql)?;
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+        .map_err(sql)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Unavailable(format!(
+            "sqlite file {} cannot use WAL (journal_mode={mode})",
+            path.display()
+        )));
+    }
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(sql)?;
+    schema::migrate(&mut conn).map_err(StoreError::Unavailable)?;
+    Ok(conn)
+}
+
+fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(sql)?;
+    conn.busy_timeout(Duration::from_secs(5)).map_err(sql)?;
+    conn.pragma_update(None, "query_only", true).map_err(sql)?;
+    Ok(conn)
+}
+
+/// Any SQLite failure: the store is unavailable (the message never contains customer text).
+fn sql(e: rusqlite::Error) -> StoreError {
+    StoreError::Unavailable(format!("sqlite: {e}"))
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn load(
+        &self,
+        tenant_id: &str,
+        conversation_id: &str,
+    ) -> Result<Option<ConversationState>, StoreError> {
+        let (t, c) = (tenant_id.to_string(), conversation_id.to_string());
+        self.read(move |conn| {
+            let blob: Option<Vec<u8>> = conn
+                .prepare_cached(
+                    "SELECT state FROM conversations WHERE tenant_id = ?1 AND conversation_id = ?2",
+                )
+                .and_then(|mut s| s.query_row(params![t, c], |r| r.get(0)).optional())
+                .map_err(sql)?;
+            blob.map(|b| decode(&b, "conversations")).transpose()
+        })
+        .await
+    }
+
+    async fn receipt(
+        &self,
+        tenant_id: &str,
+        conversation_id: &str,
+        turn_id: &str,
+    ) -> Result<Option<TurnReceipt>, StoreError> {
+        let (t, c, id) = (
+            tenant_id.to_string(),
+            conversation_id.to_string(),
+            turn_id.to_string(),
+        );
+        self.read(move |conn| writes::receipt_by_turn(conn, &t, &c, &id))
+            .await
+    }
+
+    async fn receipt_at(
+        &self,
+        tenant_id: &str,
+        conversation_id: &str,
+        sequence: u64,
+    ) -> Result<Option<TurnReceipt>, StoreError> {
+        let (t, c) = (tenant_id.to_string(), conversation_id.to_string());
+        self.read(move |conn| {
+            let blob: Option<Vec<u8>> = conn
+                .prepare_cached(
+                    "SELECT receipt FROM receipts
+                     WHERE tenant_id = ?1 AND conversation_id = ?2 AND sequence = ?3",
+                )
+                .and_then(|mut s| {
+                    s.query_row(params![t, c, sequence as i64], |r| r.get(0))
+                        .optional()
+                })
+                .map_err(sql)?;
+            blob.map(|b| decode(&b, "receipts")).transpose()
+        })
+        .await
+    }
+
+    async fn commit(&self, commit: Commit) -> Result<CommitResult, StoreError> {
+        // Encoding is CPU work: done here, on the caller's task, not on the one writer thread.
+        let row = writes::CommitRow::encode(commit, self.receipt_window)?;
+        let has_event = row.event.is_some();
+        let result = self.write(move |conn| writes::commit(conn, &row)).await?;
+        if has_event && result == CommitResult::Committed {
+            self.notify.notify_waiters();
+        }
+        Ok(result)
+    }
+
+    async fn claim(
+        &self,
+        filter: &FeedFilter,
+        limit: usize,
+        lease: Duration,
+    ) -> Result<Vec<HandoffEvent>, StoreError> {
+        let f = filter.clone();
+        let candidates = self
+            .read(move |conn| writes::claimable(conn, &f, limit))
+            .await?;
+        if candidates.is_empty() {
+            return Ok(candidates);
+        }
+        let consumer = filter.consumer.clone();
+        let lease_ms = lease.as_millis() as i64;
+        self.write(move |conn| writes::lease(conn, &consumer, candidates, lease_ms))
+            .await
+    }
+
+    async fn release(&self, consumer: &str, event_ids: &[String]) -> Result<(), StoreError> {
+        if event_ids.is_empty() {
+            return Ok(());
+        }
+        let (consumer, ids) = (consumer.to_string(), event_ids.to_vec());
+        self.write(move |conn| writes::release(conn, &consumer, &ids))
+            .await?;
+        self.notify.notify_waiters();
+        Ok(())
+    }
+
+    async fn ack(&self, consumer: &str, event_ids: &[String]) -> Result<u32, StoreError> {
+        let (consumer, ids) = (consumer.to_string(), event_ids.to_vec());
+        let n = self
+            .write(move |conn| writes::ack(conn, &consumer, &ids))
+            .await?;
+        if n > 0 {
+            // A conversation's next event may be waiting for this acknowledgement.
+            self.notify.notify_waiters();
+        }
+        Ok(n)
+    }
+
+    async fn forget(
+        &self,
+        tenant_id: &str,
+        conversation_id: Option<&str>,
+        customer_id: Option<&str>,
+    ) -> Result<u64, StoreError> {
+        let t = tenant_id.to_string();
+        let c = conversation_id.map(str::to_string);
+        let k = customer_id.map(str::to_string);
+        self.write(move |conn| writes::forget(conn, &t, c.as_deref(), k.as_deref()))
+            .await
+    }
+
+    async fn expire(
+        &self,
+        idle_before_ms: i64,
+        delivered_before_ms: i64,
+    ) -> Result<(u64, u64), StoreError> {
+        self.write(move |conn| writes::expire(conn, idle_before_ms, delivered_before_ms))
+            .await
+    }
+
+    async fn record_outcome(&self, outcome: OutcomeRecord) -> Result<(), StoreError> {
+        self.write(move |conn| writes::record_outcome(conn, &outcome))
+            .await
+    }
+
+    async fn quality(&self, tenant_id: Option<&str>) -> Result<Vec<QualityRow>, StoreError> {
+        let tenant = tenant_id.map(str::to_string);
+        self.read(move |conn| {
+            let mut rows: BTreeMap<(String, String), QualityRow> = BTreeMap::new();
+            let mut s = conn
+                .prepare_cached(
+                    "SELECT tenant_id, reason, count(*), total(seconds) FROM handoffs
+                     WHERE ?1 IS NULL OR tenant_id = ?1 GROUP BY tenant_id, reason",
+                )
+                .map_err(sql)?;
+            let mut q = s.query(params![tenant]).map_err(sql)?;
+            while let Some(r) = q.next().map_err(sql)? {
+                let (t, reason): (String, String) =
+                    (r.get(0).map_err(sql)?, r.get(1).map_err(sql)?);
+                rows.insert(
+                    (t.clone(), reason.clone()),
+                    QualityRow {
+                        tenant_id: t,
+                        reason,
+                        handoffs: r.get::<_, i64>(2).map_err(sql)? as u64,
+                        seconds_to_handoff_sum: r.get(3).map_err(sql)?,
+                        ..Default::default()
+                    },
+                );
+            }
+            let mut s = conn
+                .prepare_cached(
+                    "SELECT h.tenant_id, h.reason, o.resolved, o.satisfaction, o.verdict
+                     FROM outcomes o JOIN handoffs h ON h.handoff_id = o.handoff_id
+                     WHERE ?1 IS NULL OR h.tenant_id = ?1",
+                )
+                .map_err(sql)?;
+            let mut q = s.query(params![tenant]).map_err(sql)?;
+            while let Some(r) = q.next().map_err(sql)? {
+                let key: (String, String) = (r.get(0).map_err(sql)?, r.get(1).map_err(sql)?);
+                let outcome = OutcomeRecord {
+                    tenant_id: key.0.clone(),
+                    conversation_id: String::new(),
+                    handoff_id: String::new(),
+                    resolved: r.get(2).map_err(sql)?,
+                    satisfaction: r.get::<_, i64>(3).map_err(sql)? as u32,
+                    verdict: codec::verdict_from(&r.get::<_, String>(4).map_err(sql)?),
+                };
+                if let Some(row) = rows.get_mut(&key) {
+                    add_outcome(row, &outcome);
+                }
+            }
+            Ok(rows.into_values().collect())
+        })
+        .await
+    }
+
+    fn event_notify(&self) -> Arc<Notify> {
+        self.notify.clone()
+    }
+}

@@ -1,0 +1,98 @@
+//! The SQLite schema and its migrations, applied at start-up; `PRAGMA user_version` is the version.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+/// Migration `i` takes the schema from version `i` to `i + 1`. Append only; never edit a released one.
+const MIGRATIONS: &[&str] = &[
+    // 1: conversations, receipts, the outbox with per-consumer delivery state, outcomes.
+    "
+    CREATE TABLE conversations (
+        tenant_id       TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        version         INTEGER NOT NULL,
+        customer_id     TEXT,
+        updated_ms      INTEGER NOT NULL,
+        state           BLOB NOT NULL,
+        PRIMARY KEY (tenant_id, conversation_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX conversations_customer ON conversations (tenant_id, customer_id);
+    CREATE INDEX conversations_updated ON conversations (updated_ms);
+
+    CREATE TABLE receipts (
+        tenant_id       TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        turn_id         TEXT NOT NULL,
+        sequence        INTEGER NOT NULL,
+        receipt         BLOB NOT NULL,
+        PRIMARY KEY (tenant_id, conversation_id, turn_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX receipts_sequence ON receipts (tenant_id, conversation_id, sequence);
+
+    CREATE TABLE events (
+        seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_id        TEXT NOT NULL UNIQUE,
+        tenant_id       TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        queue           TEXT NOT NULL,
+        created_ms      INTEGER NOT NULL,
+        event           BLOB NOT NULL
+    );
+    CREATE INDEX events_conversation ON events (tenant_id, conversation_id, seq);
+
+    CREATE TABLE deliveries (
+        consumer        TEXT NOT NULL,
+        event_id        TEXT NOT NULL,
+        leased_until_ms INTEGER,
+        deliveries      INTEGER NOT NULL,
+        acked           INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (consumer, event_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX deliveries_event ON deliveries (event_id);
+
+    CREATE TABLE handoffs (
+        handoff_id TEXT PRIMARY KEY,
+        tenant_id  TEXT NOT NULL,
+        reason     TEXT NOT NULL,
+        seconds    REAL NOT NULL
+    );
+
+    CREATE TABLE outcomes (
+        id              INTEGER PRIMARY KEY,
+        tenant_id       TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        handoff_id      TEXT NOT NULL,
+        resolved        INTEGER NOT NULL,
+        satisfaction    INTEGER NOT NULL,
+        verdict         TEXT NOT NULL
+    );
+    CREATE INDEX outcomes_handoff ON outcomes (handoff_id);
+    CREATE INDEX outcomes_conversation ON outcomes (tenant_id, conversation_id);
+    ",
+];
+
+/// The schema version this build writes.
+pub const VERSION: usize = MIGRATIONS.len();
+
+/// Brings the file's schema to `VERSION` in one transaction; refuses a file from a newer build.
+pub fn migrate(conn: &mut Connection) -> Result<(), String> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(|e| format!("starting migration: {e}"))?;
+    let current: i64 = tx
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|e| format!("reading schema version: {e}"))?;
+    let current = current as usize;
+    if current > VERSION {
+        return Err(format!(
+            "database schema version {current} is newer than this build ({VERSION})"
+        ));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        tx.execute_batch(sql)
+            .map_err(|e| format!("migration {}: {e}", i + 1))?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)
+            .map_err(|e| format!("recording schema version {}: {e}", i + 1))?;
+    }
+    tx.commit()
+        .map_err(|e| format!("committing migration: {e}"))
+}

@@ -1,0 +1,87 @@
+//! Group commit: one thread owns the write connection and applies whatever jobs have queued up
+//! while the previous transaction was being made durable, in one transaction with one fsync.
+//!
+//! Each job runs inside its own savepoint, so a failing job undoes only its own writes; every job
+//! is answered only after the whole transaction has committed (or with the commit's error).
+
+use crate::state::StoreError;
+use rusqlite::{Connection, TransactionBehavior};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+use tracing::warn;
+
+/// Called once the batch's transaction has ended: `Ok` when it is durable.
+pub type Answer = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+
+/// A unit of writing: runs in the batch's transaction and says whether its savepoint is kept.
+pub type Job = Box<dyn FnOnce(&Connection) -> (bool, Answer) + Send>;
+
+/// Most jobs in one transaction; bounds the latency one batch adds to the next.
+const MAX_BATCH: usize = 512;
+
+/// How much group commit happened: transactions and the jobs they carried.
+#[derive(Default)]
+pub struct Stats {
+    pub transactions: AtomicU64,
+    pub jobs: AtomicU64,
+}
+
+/// Runs until every sender is gone (the store was dropped).
+pub fn run(mut conn: Connection, jobs: mpsc::Receiver<Job>, stats: Arc<Stats>) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        stats.transactions.fetch_add(1, Ordering::Relaxed);
+        stats.jobs.fetch_add(batch.len() as u64, Ordering::Relaxed);
+        commit_batch(&mut conn, batch);
+    }
+}
+
+fn commit_batch(conn: &mut Connection, batch: Vec<Job>) {
+    // A job that never runs is dropped: its waiter sees the reply channel close (Unavailable).
+    let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => {
+            warn!(error = %e, "sqlite: cannot begin a write transaction");
+            return;
+        }
+    };
+    let mut answers = Vec::with_capacity(batch.len());
+    for job in batch {
+        let mut sp = match tx.savepoint() {
+            Ok(sp) => sp,
+            Err(e) => {
+                warn!(error = %e, "sqlite: cannot open a savepoint");
+                continue;
+            }
+        };
+        let (keep, answer) = job(&sp);
+        let ended = if keep {
+            sp.commit()
+        } else {
+            sp.rollback().and_then(|()| sp.commit())
+        };
+        if let Err(e) = ended {
+            warn!(error = %e, "sqlite: ending a savepoint failed");
+        }
+        answers.push(answer);
+    }
+    let outcome = tx.commit().map_err(|e| {
+        warn!(error = %e, "sqlite: commit failed");
+        e.to_string()
+    });
+    for answer in answers {
+        answer(
+            outcome
+                .as_ref()
+                .map(|_| ())
+                .map_err(|e| StoreError::Unavailable(format!("sqlite: {e}"))),
+        );
+    }
+}

@@ -1,0 +1,8 @@
+//! Integration tests through real gRPC clients over real sockets. One binary, one module per area.
+
+mod bad_input;
+mod feed;
+mod helpers;
+mod lifecycle;
+mod policy;
+mod turns;

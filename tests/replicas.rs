@@ -1,0 +1,255 @@
+//! Two `serve` replicas sharing one PostgreSQL database (see `support/pg.rs`), each conversation's
+//! turns alternating between them, some turns sent to both at once: the decisions equal those of
+//! one process on the in-memory store, every turn is applied once, and every handoff reaches a
+//! subscriber of either replica exactly under one event id.
+
+#[path = "support/pg.rs"]
+mod pg;
+
+use escalation_router::config::Config;
+use escalation_router::pb::{
+    self, escalation_router_client::EscalationRouterClient, handoff_feed_client::HandoffFeedClient,
+};
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tonic::transport::Channel;
+
+const TENANT: &str = "replicas";
+const CONVERSATIONS: usize = 12;
+const TURNS: u64 = 10;
+
+/// A server running in this process until the sender is dropped.
+async fn serve(url: &str) -> (Channel, oneshot::Sender<()>) {
+    let mut config = Config::default();
+    config.store.url = url.to_string();
+    config.feed.lease_seconds = 2;
+    config.feed.poll_ms = 50;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let shutdown = async move {
+            let _ = stopped.await;
+        };
+        if let Err(e) = escalation_router::server::run(config, listener, shutdown).await {
+            panic!("server failed: {e:#}");
+        }
+    });
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(10));
+    for _ in 0..100 {
+        if let Ok(c) = channel.connect().await {
+            return (c, stop);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("server at {addr} did not come up");
+}
+
+fn turn(conversation: usize, n: u64) -> pb::ProcessTurnRequest {
+    let customer = n % 2 == 1;
+    let text = match (conversation % 3, n) {
+        (_, 5) | (0, 9) => {
+            if conversation.is_multiple_of(2) {
+                "Ich möchte mit einem Mitarbeiter sprechen"
+            } else {
+                "I want to talk to a human agent"
+            }
+        }
+        (1, 7) => "This is useless, you never understand anything!",
+        _ if customer => "Where is my parcel? It should have arrived yesterday.",
+        _ => "Let me check the tracking for you.",
+    };
+    pb::ProcessTurnRequest {
+        turn: Some(pb::Turn {
+            tenant_id: TENANT.into(),
+            conversation_id: format!("conv-{conversation}"),
+            turn_id: format!("conv-{conversation}-{n}"),
+            sequence: Some(n),
+            role: if customer || n == 5 || n == 9 {
+                pb::Role::Customer as i32
+            } else {
+                pb::Role::Bot as i32
+            },
+            text: text.into(),
+            time: Some(prost_types::Timestamp {
+                seconds: 1_700_000_000 + (conversation as i64) * 1000 + (n as i64) * 20,
+                nanos: 0,
+            }),
+            ..Default::default()
+        }),
+    }
+}
+
+/// The decision without what differs between runs by design: handoff ids (random) and the
+/// duplicate flag.
+fn normalised(mut d: pb::Decision) -> pb::Decision {
+    if let Some(h) = &mut d.handoff {
+        h.handoff_id.clear();
+    }
+    d.duplicate = false;
+    d
+}
+
+async fn process(
+    client: &mut EscalationRouterClient<Channel>,
+    r: pb::ProcessTurnRequest,
+) -> pb::Decision {
+    client
+        .process_turn(r)
+        .await
+        .unwrap_or_else(|s| panic!("ProcessTurn failed: {s:?}"))
+        .into_inner()
+        .decision
+        .expect("a decision")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_on_one_database_decide_as_one_process() {
+    let url = pg::database("replicas").await;
+    let (a, _stop_a) = serve(&url).await;
+    let (b, _stop_b) = serve(&url).await;
+    let (reference, _stop_ref) = serve("memory").await;
+
+    // One process, one turn after another: what every decision must be.
+    let mut one = EscalationRouterClient::new(reference);
+    let mut want: HashMap<(usize, u64), pb::Decision> = HashMap::new();
+    for c in 0..CONVERSATIONS {
+        for n in 1..=TURNS {
+            want.insert((c, n), normalised(process(&mut one, turn(c, n)).await));
+        }
+    }
+
+    // Two replicas, all conversations at once; turn n goes to replica n % 2, and every third turn
+    // to both at the same moment.
+    let mut tasks = Vec::new();
+    for c in 0..CONVERSATIONS {
+        let replicas = [
+            EscalationRouterClient::new(a.clone()),
+            EscalationRouterClient::new(b.clone()),
+        ];
+        tasks.push(tokio::spawn(async move {
+            let [mut ca, mut cb] = replicas;
+            let mut got = Vec::new();
+            for n in 1..=TURNS {
+                if n.is_multiple_of(3) {
+                    let (x, y) =
+                        tokio::join!(process(&mut ca, turn(c, n)), process(&mut cb, turn(c, n)));
+                    assert_eq!(
+                        [x.duplicate, y.duplicate].iter().filter(|d| !**d).count(),
+                        1,
+                        "conv-{c} turn {n}: exactly one replica applies a turn sent to both"
+                    );
+                    assert_eq!(normalised(x.clone()), normalised(y), "conv-{c} turn {n}");
+                    got.push((n, x));
+                } else if n.is_multiple_of(2) {
+                    got.push((n, process(&mut ca, turn(c, n)).await));
+                } else {
+                    got.push((n, process(&mut cb, turn(c, n)).await));
+                }
+            }
+            (c, got)
+        }));
+    }
+    let mut handoffs = HashSet::new();
+    for t in tasks {
+        let (c, got) = t.await.unwrap();
+        for (n, d) in got {
+            if let Some(h) = &d.handoff
+                && !h.handoff_id.is_empty()
+            {
+                handoffs.insert(h.handoff_id.clone());
+            }
+            assert_eq!(normalised(d), want[&(c, n)], "conv-{c} turn {n}");
+        }
+    }
+    assert!(
+        !handoffs.is_empty(),
+        "no handoff happened: the test proves nothing"
+    );
+
+    // Every turn applied once, whichever replica is asked.
+    let mut ca = EscalationRouterClient::new(a.clone());
+    let mut cb = EscalationRouterClient::new(b.clone());
+    for c in 0..CONVERSATIONS {
+        let req = pb::GetConversationRequest {
+            tenant_id: TENANT.into(),
+            conversation_id: format!("conv-{c}"),
+            recent_turns: 1,
+        };
+        let ta = ca.get_conversation(req.clone()).await.unwrap().into_inner();
+        let tb = cb.get_conversation(req).await.unwrap().into_inner();
+        assert_eq!((ta.turn_count, tb.turn_count), (TURNS, TURNS), "conv-{c}");
+    }
+
+    // One subscriber per replica in one consumer group: together they get every handoff once.
+    let mut delivered: HashMap<String, HashSet<String>> = HashMap::new();
+    let mut streams = Vec::new();
+    for ch in [&a, &b] {
+        let mut feed = HandoffFeedClient::new(ch.clone());
+        let stream = feed
+            .subscribe(pb::SubscribeRequest {
+                consumer: "router".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        streams.push((feed, stream));
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while delivered.len() < handoffs.len() && tokio::time::Instant::now() < deadline {
+        for (feed, stream) in &mut streams {
+            if let Ok(Ok(Some(ev))) =
+                tokio::time::timeout(Duration::from_millis(50), stream.message()).await
+            {
+                delivered
+                    .entry(ev.handoff_id.clone())
+                    .or_default()
+                    .insert(ev.event_id.clone());
+                feed.ack(pb::AckRequest {
+                    consumer: "router".into(),
+                    event_ids: vec![ev.event_id],
+                })
+                .await
+                .unwrap();
+            }
+        }
+    }
+    let ids: HashSet<String> = delivered.keys().cloned().collect();
+    assert_eq!(ids, handoffs, "every handoff delivered, and only those");
+    assert!(
+        delivered.values().all(|events| events.len() == 1),
+        "one event per handoff"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_starting_together_migrate_the_schema_once() {
+    let url = pg::database("migrate").await;
+    let opens: Vec<_> = (0..4)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move { escalation_router::state::open(&url, 16).await })
+        })
+        .collect();
+    for o in opens {
+        o.await.unwrap().expect("every replica opens the store");
+    }
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let versions: Vec<i32> = client
+        .query("SELECT version FROM schema_version ORDER BY version", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(versions, [1]);
+}

@@ -1,0 +1,756 @@
+//! One behaviour, three stores: every case below runs against memory, SQLite (a real file in a
+//! temporary directory) and PostgreSQL (a real server, see `support/pg.rs`). Cases about surviving a
+//! restart run against the durable stores only.
+
+#[path = "support/pg.rs"]
+mod pg;
+
+use escalation_router::domain::{
+    ConversationState, CustomerProfile, Decision, HandoffContext, HandoffEvent, Reason, ReasonCode,
+    Route, TurnReceipt,
+};
+use escalation_router::state::{
+    self, Commit, CommitResult, FeedFilter, OutcomeRecord, SharedStore, Verdict,
+};
+use std::time::Duration;
+
+/// Receipts kept per conversation in these tests (small, so the window is exercised).
+const WINDOW: usize = 4;
+const LEASE: Duration = Duration::from_secs(60);
+
+/// A store under test and how to open it again (a restart, or a second replica).
+struct Fixture {
+    store: SharedStore,
+    url: String,
+    durable: bool,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Fixture {
+    async fn memory() -> Self {
+        Fixture {
+            store: state::open("memory", WINDOW).await.unwrap(),
+            url: "memory".into(),
+            durable: false,
+            _dir: None,
+        }
+    }
+
+    async fn sqlite() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        // A directory that does not exist yet: the store creates it.
+        let url = format!("sqlite://{}/data/escalation.db", dir.path().display());
+        Fixture {
+            store: state::open(&url, WINDOW).await.unwrap(),
+            url,
+            durable: true,
+            _dir: Some(dir),
+        }
+    }
+
+    async fn postgres() -> Self {
+        let url = pg::database("conformance").await;
+        Fixture {
+            store: state::open(&url, WINDOW).await.unwrap(),
+            url,
+            durable: true,
+            _dir: None,
+        }
+    }
+
+    /// Another store object on the same data (a restarted process or a second replica).
+    async fn reopen(&self) -> SharedStore {
+        assert!(self.durable, "only durable stores can be reopened");
+        state::open(&self.url, WINDOW).await.unwrap()
+    }
+}
+
+fn conversation(id: &str, version: u64, turns: u64) -> ConversationState {
+    let mut s = ConversationState::new("acme", id, 1_000 + turns as i64);
+    s.version = version;
+    s.turn_count = turns;
+    s.updated_ms = 1_000 + turns as i64;
+    s
+}
+
+fn receipt(turn_id: &str, sequence: u64) -> TurnReceipt {
+    TurnReceipt {
+        turn_id: turn_id.into(),
+        fingerprint: sequence * 7919,
+        decision: Decision {
+            sequence,
+            ..Default::default()
+        },
+    }
+}
+
+fn event(conversation_id: &str, n: u32, queue: &str, code: ReasonCode) -> HandoffEvent {
+    HandoffEvent {
+        event_id: format!("ev-{conversation_id}-{n}"),
+        handoff_id: format!("h-{conversation_id}-{n}"),
+        tenant_id: "acme".into(),
+        conversation_id: conversation_id.into(),
+        route: Route {
+            queue: queue.into(),
+            ..Default::default()
+        },
+        context: HandoffContext {
+            reasons: vec![Reason {
+                code,
+                detail: String::new(),
+                weight: 1.0,
+                turn_ids: vec![],
+                matched: vec![],
+            }],
+            seconds_since_first_problem: 1.5 * f64::from(n + 1),
+            ..Default::default()
+        },
+        created_ms: 1_000 + i64::from(n),
+        ..Default::default()
+    }
+}
+
+/// Applies turn `n` (1-based) of a conversation; `event` rides along.
+async fn turn(store: &SharedStore, id: &str, n: u64, event: Option<HandoffEvent>) -> CommitResult {
+    store
+        .commit(Commit {
+            state: conversation(id, n, n),
+            expected_version: n - 1,
+            receipt: Some(receipt(&format!("{id}-t{n}"), n)),
+            event,
+        })
+        .await
+        .unwrap()
+}
+
+fn group(name: &str) -> FeedFilter {
+    FeedFilter {
+        consumer: name.into(),
+        ..Default::default()
+    }
+}
+
+fn ids(events: &[HandoffEvent]) -> Vec<String> {
+    events.iter().map(|e| e.event_id.clone()).collect()
+}
+
+async fn a_committed_turn_is_loaded_with_its_receipt(f: Fixture) {
+    let s = &f.store;
+    assert_eq!(s.load("acme", "c1").await.unwrap(), None);
+    assert_eq!(turn(s, "c1", 1, None).await, CommitResult::Committed);
+    assert_eq!(
+        s.load("acme", "c1").await.unwrap(),
+        Some(conversation("c1", 1, 1))
+    );
+    assert_eq!(
+        s.receipt("acme", "c1", "c1-t1").await.unwrap(),
+        Some(receipt("c1-t1", 1))
+    );
+    assert_eq!(
+        s.receipt_at("acme", "c1", 1).await.unwrap(),
+        Some(receipt("c1-t1", 1))
+    );
+    assert_eq!(s.receipt("other", "c1", "c1-t1").await.unwrap(), None);
+    assert_eq!(s.receipt_at("acme", "c1", 2).await.unwrap(), None);
+}
+
+async fn a_stale_version_conflicts_and_changes_nothing(f: Fixture) {
+    let s = &f.store;
+    turn(s, "c1", 1, None).await;
+    turn(s, "c1", 2, None).await;
+    for expected in [0, 1, 3] {
+        let r = s
+            .commit(Commit {
+                state: conversation("c1", expected + 1, 9),
+                expected_version: expected,
+                receipt: Some(receipt("other-turn", 9)),
+                event: Some(event("c1", 0, "q", ReasonCode::ExplicitRequest)),
+            })
+            .await
+            .unwrap();
+        assert_eq!(r, CommitResult::Conflict, "expected_version {expected}");
+    }
+    assert_eq!(
+        s.load("acme", "c1").await.unwrap(),
+        Some(conversation("c1", 2, 2))
+    );
+    assert_eq!(s.receipt("acme", "c1", "other-turn").await.unwrap(), None);
+    assert!(s.claim(&group("g"), 10, LEASE).await.unwrap().is_empty());
+}
+
+async fn a_repeated_turn_id_is_a_duplicate_with_the_first_receipt(f: Fixture) {
+    let s = &f.store;
+    turn(s, "c1", 1, None).await;
+    for expected in [0, 1] {
+        let r = s
+            .commit(Commit {
+                state: conversation("c1", expected + 1, 5),
+                expected_version: expected,
+                receipt: Some(TurnReceipt {
+                    fingerprint: 1,
+                    ..receipt("c1-t1", 5)
+                }),
+                event: None,
+            })
+            .await
+            .unwrap();
+        assert_eq!(r, CommitResult::Duplicate(Box::new(receipt("c1-t1", 1))));
+    }
+    assert_eq!(
+        s.load("acme", "c1").await.unwrap(),
+        Some(conversation("c1", 1, 1))
+    );
+    // A commit without a receipt (a status report) is only version-checked.
+    let r = s
+        .commit(Commit {
+            state: conversation("c1", 2, 1),
+            expected_version: 1,
+            receipt: None,
+            event: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(r, CommitResult::Committed);
+}
+
+async fn only_the_last_receipts_are_kept(f: Fixture) {
+    let s = &f.store;
+    for n in 1..=6 {
+        assert_eq!(turn(s, "c1", n, None).await, CommitResult::Committed);
+    }
+    for n in 1..=6u64 {
+        let kept = n > 6 - WINDOW as u64;
+        let id = format!("c1-t{n}");
+        assert_eq!(s.receipt("acme", "c1", &id).await.unwrap().is_some(), kept);
+        assert_eq!(s.receipt_at("acme", "c1", n).await.unwrap().is_some(), kept);
+    }
+}
+
+async fn events_are_leased_oldest_first_released_acked_and_redelivered(f: Fixture) {
+    let s = &f.store;
+    for c in ["c1", "c2", "c3"] {
+        turn(
+            s,
+            c,
+            1,
+            Some(event(c, 1, "billing", ReasonCode::ExplicitRequest)),
+        )
+        .await;
+    }
+    let g = group("router");
+    let first = s.claim(&g, 2, LEASE).await.unwrap();
+    assert_eq!(ids(&first), ["ev-c1-1", "ev-c2-1"]);
+    assert!(first.iter().all(|e| e.redeliveries == 0));
+    assert_eq!(
+        first[0],
+        event("c1", 1, "billing", ReasonCode::ExplicitRequest)
+    );
+    let second = s.claim(&g, 10, LEASE).await.unwrap();
+    assert_eq!(ids(&second), ["ev-c3-1"]);
+    assert!(s.claim(&g, 10, LEASE).await.unwrap().is_empty());
+
+    s.release("router", &["ev-c1-1".into()]).await.unwrap();
+    let again = s.claim(&g, 10, LEASE).await.unwrap();
+    assert_eq!(ids(&again), ["ev-c1-1"]);
+    assert_eq!(again[0].redeliveries, 1);
+
+    let acked = s
+        .ack(
+            "router",
+            &["ev-c1-1".into(), "ev-c2-1".into(), "nope".into()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(acked, 2);
+    assert_eq!(s.ack("router", &["ev-c1-1".into()]).await.unwrap(), 0);
+    // Released after an ack: stays delivered.
+    s.release("router", &["ev-c1-1".into()]).await.unwrap();
+
+    // Short leases expire on their own; only the unacknowledged event comes back.
+    let short = Duration::from_millis(200);
+    s.release("router", &["ev-c3-1".into()]).await.unwrap();
+    let leased = s.claim(&g, 10, short).await.unwrap();
+    assert_eq!(ids(&leased), ["ev-c3-1"]);
+    assert!(s.claim(&g, 10, short).await.unwrap().is_empty());
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let redelivered = s.claim(&g, 10, LEASE).await.unwrap();
+    assert_eq!(ids(&redelivered), ["ev-c3-1"]);
+    assert_eq!(redelivered[0].redeliveries, 2);
+}
+
+async fn a_conversations_events_go_out_one_at_a_time_in_order(f: Fixture) {
+    let s = &f.store;
+    for n in 1..=3u64 {
+        let ev = event("c1", n as u32, "billing", ReasonCode::ExplicitRequest);
+        turn(s, "c1", n, Some(ev)).await;
+    }
+    turn(
+        s,
+        "c2",
+        1,
+        Some(event("c2", 1, "billing", ReasonCode::Abuse)),
+    )
+    .await;
+    let g = group("router");
+    assert_eq!(
+        ids(&s.claim(&g, 10, LEASE).await.unwrap()),
+        ["ev-c1-1", "ev-c2-1"]
+    );
+    assert!(s.claim(&g, 10, LEASE).await.unwrap().is_empty());
+    // Released but unacknowledged: still first in line.
+    s.release("router", &["ev-c1-1".into()]).await.unwrap();
+    assert_eq!(ids(&s.claim(&g, 10, LEASE).await.unwrap()), ["ev-c1-1"]);
+    assert_eq!(s.ack("router", &["ev-c1-1".into()]).await.unwrap(), 1);
+    assert_eq!(ids(&s.claim(&g, 10, LEASE).await.unwrap()), ["ev-c1-2"]);
+    assert_eq!(s.ack("router", &["ev-c1-2".into()]).await.unwrap(), 1);
+    assert_eq!(ids(&s.claim(&g, 10, LEASE).await.unwrap()), ["ev-c1-3"]);
+    // Another group starts from the beginning of each conversation.
+    assert_eq!(
+        ids(&s.claim(&group("audit"), 10, LEASE).await.unwrap()),
+        ["ev-c1-1", "ev-c2-1"]
+    );
+    // An older event outside a group's queues does not hold its later ones back.
+    turn(s, "c3", 1, Some(event("c3", 1, "tech", ReasonCode::Abuse))).await;
+    turn(
+        s,
+        "c3",
+        2,
+        Some(event("c3", 2, "billing", ReasonCode::Abuse)),
+    )
+    .await;
+    let billing = FeedFilter {
+        consumer: "billing-only".into(),
+        tenant_id: None,
+        queues: vec!["billing".into()],
+    };
+    assert_eq!(
+        ids(&s.claim(&billing, 10, LEASE).await.unwrap()),
+        ["ev-c1-1", "ev-c2-1", "ev-c3-2"]
+    );
+}
+
+async fn consumer_groups_have_their_own_delivery_state(f: Fixture) {
+    let s = &f.store;
+    turn(s, "c1", 1, Some(event("c1", 1, "q", ReasonCode::Abuse))).await;
+    turn(s, "c2", 1, Some(event("c2", 1, "q", ReasonCode::Abuse))).await;
+    assert_eq!(
+        ids(&s.claim(&group("a"), 10, LEASE).await.unwrap()).len(),
+        2
+    );
+    assert_eq!(s.ack("a", &["ev-c1-1".into()]).await.unwrap(), 1);
+    let b = s.claim(&group("b"), 10, LEASE).await.unwrap();
+    assert_eq!(ids(&b), ["ev-c1-1", "ev-c2-1"]);
+    assert!(b.iter().all(|e| e.redeliveries == 0));
+    assert_eq!(s.ack("b", &["ev-c2-1".into()]).await.unwrap(), 1);
+    s.release("a", &["ev-c2-1".into()]).await.unwrap();
+    assert_eq!(
+        ids(&s.claim(&group("a"), 10, LEASE).await.unwrap()),
+        ["ev-c2-1"]
+    );
+}
+
+async fn filters_select_tenant_and_queues(f: Fixture) {
+    let s = &f.store;
+    turn(
+        s,
+        "c1",
+        1,
+        Some(event("c1", 1, "billing", ReasonCode::Abuse)),
+    )
+    .await;
+    turn(s, "c2", 1, Some(event("c2", 1, "tech", ReasonCode::Abuse))).await;
+    let mut other = event("c3", 1, "billing", ReasonCode::Abuse);
+    other.tenant_id = "globex".into();
+    s.commit(Commit {
+        state: ConversationState::new("globex", "c3", 5),
+        expected_version: 0,
+        receipt: None,
+        event: Some(other),
+    })
+    .await
+    .unwrap();
+    let billing = FeedFilter {
+        consumer: "billing".into(),
+        tenant_id: Some("acme".into()),
+        queues: vec!["billing".into()],
+    };
+    assert_eq!(
+        ids(&s.claim(&billing, 10, LEASE).await.unwrap()),
+        ["ev-c1-1"]
+    );
+    let globex = FeedFilter {
+        consumer: "g".into(),
+        tenant_id: Some("globex".into()),
+        queues: vec![],
+    };
+    assert_eq!(
+        ids(&s.claim(&globex, 10, LEASE).await.unwrap()),
+        ["ev-c3-1"]
+    );
+    let queues = FeedFilter {
+        consumer: "q".into(),
+        tenant_id: None,
+        queues: vec!["tech".into(), "billing".into()],
+    };
+    assert_eq!(
+        ids(&s.claim(&queues, 10, LEASE).await.unwrap()),
+        ["ev-c1-1", "ev-c2-1", "ev-c3-1"]
+    );
+}
+
+fn outcome(conversation_id: &str, n: u32, verdict: Verdict, satisfaction: u32) -> OutcomeRecord {
+    OutcomeRecord {
+        tenant_id: "acme".into(),
+        conversation_id: conversation_id.into(),
+        handoff_id: format!("h-{conversation_id}-{n}"),
+        resolved: verdict == Verdict::Needed,
+        satisfaction,
+        verdict,
+    }
+}
+
+async fn outcomes_add_up_to_quality_per_tenant_and_reason(f: Fixture) {
+    let s = &f.store;
+    turn(
+        s,
+        "c1",
+        1,
+        Some(event("c1", 1, "q", ReasonCode::ExplicitRequest)),
+    )
+    .await;
+    turn(
+        s,
+        "c2",
+        1,
+        Some(event("c2", 2, "q", ReasonCode::ExplicitRequest)),
+    )
+    .await;
+    turn(s, "c3", 1, Some(event("c3", 0, "q", ReasonCode::Abuse))).await;
+    s.record_outcome(outcome("c1", 1, Verdict::Needed, 5))
+        .await
+        .unwrap();
+    s.record_outcome(outcome("c2", 2, Verdict::NotNeeded, 0))
+        .await
+        .unwrap();
+    s.record_outcome(outcome("c3", 0, Verdict::TooLate, 2))
+        .await
+        .unwrap();
+    // An outcome for a handoff never committed counts nowhere.
+    s.record_outcome(outcome("zz", 9, Verdict::Needed, 1))
+        .await
+        .unwrap();
+    let rows = s.quality(Some("acme")).await.unwrap();
+    let labels: Vec<(&str, u64, u64)> = rows
+        .iter()
+        .map(|r| (r.reason.as_str(), r.handoffs, r.outcomes))
+        .collect();
+    let abuse = ReasonCode::Abuse.label();
+    let explicit = ReasonCode::ExplicitRequest.label();
+    let mut expected = vec![(abuse, 1, 1), (explicit, 2, 2)];
+    expected.sort();
+    assert_eq!(labels, expected);
+    let ex = rows.iter().find(|r| r.reason == explicit).unwrap();
+    assert_eq!(
+        (
+            ex.resolved,
+            ex.verdict_needed,
+            ex.verdict_not_needed,
+            ex.verdict_too_late
+        ),
+        (1, 1, 1, 0)
+    );
+    assert_eq!((ex.satisfaction_sum, ex.satisfaction_count), (5, 1));
+    assert!((ex.seconds_to_handoff_sum - (3.0 + 4.5)).abs() < 1e-9);
+    assert_eq!(s.quality(None).await.unwrap(), rows);
+    assert!(s.quality(Some("globex")).await.unwrap().is_empty());
+}
+
+async fn forget_erases_a_conversation_or_a_customer(f: Fixture) {
+    let s = &f.store;
+    for (id, customer) in [("c1", "k1"), ("c2", "k2"), ("c3", "k2"), ("c4", "k3")] {
+        let mut st = conversation(id, 1, 1);
+        st.customer = Some(CustomerProfile {
+            customer_id: customer.into(),
+            ..Default::default()
+        });
+        s.commit(Commit {
+            state: st,
+            expected_version: 0,
+            receipt: Some(receipt(&format!("{id}-t1"), 1)),
+            event: Some(event(id, 1, "q", ReasonCode::Abuse)),
+        })
+        .await
+        .unwrap();
+        s.record_outcome(outcome(id, 1, Verdict::Needed, 4))
+            .await
+            .unwrap();
+    }
+    assert_eq!(s.forget("acme", Some("c1"), None).await.unwrap(), 1);
+    assert_eq!(s.forget("acme", None, Some("k2")).await.unwrap(), 2);
+    assert_eq!(s.forget("globex", Some("c4"), Some("k3")).await.unwrap(), 0);
+    assert_eq!(s.forget("acme", Some("c1"), None).await.unwrap(), 0);
+    for id in ["c1", "c2", "c3"] {
+        assert_eq!(s.load("acme", id).await.unwrap(), None, "{id}");
+        let t = format!("{id}-t1");
+        assert_eq!(s.receipt("acme", id, &t).await.unwrap(), None, "{id}");
+    }
+    assert!(s.load("acme", "c4").await.unwrap().is_some());
+    assert_eq!(
+        ids(&s.claim(&group("g"), 10, LEASE).await.unwrap()),
+        ["ev-c4-1"]
+    );
+    let rows = s.quality(Some("acme")).await.unwrap();
+    assert_eq!(rows.iter().map(|r| r.outcomes).sum::<u64>(), 1);
+}
+
+async fn expire_drops_idle_conversations_and_old_delivered_events(f: Fixture) {
+    let s = &f.store;
+    // c1 idle since 1_001, c2 and c3 updated at 1_003; events created at 1_001 (acked), 1_001 (not
+    // acked) and 1_003 (acked but recent).
+    turn(s, "c1", 1, Some(event("c1", 1, "q", ReasonCode::Abuse))).await;
+    turn(s, "c2", 1, Some(event("c2", 1, "q", ReasonCode::Abuse))).await;
+    turn(s, "c3", 1, None).await;
+    for n in 2..=3 {
+        turn(s, "c2", n, None).await;
+    }
+    turn(s, "c3", 2, None).await;
+    turn(s, "c3", 3, Some(event("c3", 3, "q", ReasonCode::Abuse))).await;
+    assert_eq!(s.claim(&group("g"), 10, LEASE).await.unwrap().len(), 3);
+    let acked = s
+        .ack("g", &["ev-c1-1".into(), "ev-c3-3".into()])
+        .await
+        .unwrap();
+    assert_eq!(acked, 2);
+    assert_eq!(s.expire(1_002, 1_003).await.unwrap(), (1, 1));
+    assert_eq!(s.load("acme", "c1").await.unwrap(), None);
+    assert_eq!(s.receipt("acme", "c1", "c1-t1").await.unwrap(), None);
+    assert!(s.load("acme", "c2").await.unwrap().is_some());
+    assert!(s.receipt("acme", "c2", "c2-t1").await.unwrap().is_some());
+    assert_eq!(s.expire(0, 0).await.unwrap(), (0, 0));
+    s.release("g", &["ev-c2-1".into()]).await.unwrap();
+    assert_eq!(
+        ids(&s.claim(&group("g"), 10, LEASE).await.unwrap()),
+        ["ev-c2-1"]
+    );
+    // A new group sees what is left: the purged event is gone.
+    assert_eq!(
+        ids(&s.claim(&group("new"), 10, LEASE).await.unwrap()),
+        ["ev-c2-1", "ev-c3-3"]
+    );
+    // The expired conversation starts afresh.
+    assert_eq!(turn(s, "c1", 1, None).await, CommitResult::Committed);
+}
+
+async fn appended_events_wake_subscribers(f: Fixture) {
+    let s = &f.store;
+    let notify = s.event_notify();
+    let woken = notify.notified();
+    tokio::pin!(woken);
+    woken.as_mut().enable();
+    turn(s, "c1", 1, Some(event("c1", 1, "q", ReasonCode::Abuse))).await;
+    tokio::time::timeout(Duration::from_secs(5), woken)
+        .await
+        .expect("a commit with an event notifies");
+}
+
+async fn racing_writers_each_commit_every_turn_once(f: Fixture) {
+    // Two store objects when durable (two replicas / two processes), one otherwise.
+    let stores = if f.durable {
+        vec![f.store.clone(), f.reopen().await]
+    } else {
+        vec![f.store.clone(), f.store.clone()]
+    };
+    let writers = 6;
+    let per_writer = 15u64;
+    let mut tasks = Vec::new();
+    for w in 0..writers {
+        let s = stores[w % stores.len()].clone();
+        tasks.push(tokio::spawn(async move {
+            let mut conflicts = 0;
+            for i in 0..per_writer {
+                let turn_id = format!("w{w}-{i}");
+                loop {
+                    let cur = s.load("acme", "hot").await.unwrap();
+                    let v = cur.map(|c| c.version).unwrap_or(0);
+                    let r = s
+                        .commit(Commit {
+                            state: conversation("hot", v + 1, v + 1),
+                            expected_version: v,
+                            receipt: Some(receipt(&turn_id, v + 1)),
+                            event: None,
+                        })
+                        .await
+                        .unwrap();
+                    match r {
+                        CommitResult::Committed => break,
+                        CommitResult::Conflict => conflicts += 1,
+                        CommitResult::Duplicate(_) => panic!("turn {turn_id} committed twice"),
+                    }
+                }
+            }
+            conflicts
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let total = writers as u64 * per_writer;
+    let end = f.store.load("acme", "hot").await.unwrap().unwrap();
+    assert_eq!(end.version, total);
+    // Every turn id got exactly one sequence number: the last WINDOW receipts are distinct turns.
+    let mut seen = std::collections::HashSet::new();
+    for seq in total + 1 - WINDOW as u64..=total {
+        let r = f
+            .store
+            .receipt_at("acme", "hot", seq)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(seen.insert(r.turn_id));
+    }
+}
+
+async fn concurrent_claimers_of_a_group_never_share_a_lease(f: Fixture) {
+    for c in 0..30 {
+        let id = format!("c{c}");
+        turn(
+            &f.store,
+            &id,
+            1,
+            Some(event(&id, 1, "q", ReasonCode::Abuse)),
+        )
+        .await;
+    }
+    let stores = if f.durable {
+        vec![f.store.clone(), f.reopen().await]
+    } else {
+        vec![f.store.clone(), f.store.clone()]
+    };
+    let tasks: Vec<_> = (0..6)
+        .map(|i| {
+            let s = stores[i % 2].clone();
+            tokio::spawn(async move {
+                let mut got = Vec::new();
+                for _ in 0..10 {
+                    got.extend(ids(&s.claim(&group("g"), 2, LEASE).await.unwrap()));
+                }
+                got
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let distinct: std::collections::HashSet<_> = all.iter().collect();
+    assert_eq!(
+        distinct.len(),
+        all.len(),
+        "an event was leased twice: {all:?}"
+    );
+    assert_eq!(all.len(), 30);
+}
+
+async fn a_reopened_store_continues_and_redelivers_unacknowledged_events(f: Fixture) {
+    let s = f.store.clone();
+    let s = &s;
+    turn(s, "c1", 1, Some(event("c1", 1, "q", ReasonCode::Abuse))).await;
+    turn(s, "c1", 2, Some(event("c1", 2, "q", ReasonCode::Abuse))).await;
+    let short = Duration::from_millis(200);
+    assert_eq!(
+        ids(&s.claim(&group("g"), 10, short).await.unwrap()),
+        ["ev-c1-1"]
+    );
+    assert_eq!(s.ack("g", &["ev-c1-1".into()]).await.unwrap(), 1);
+    assert_eq!(
+        ids(&s.claim(&group("g"), 10, short).await.unwrap()),
+        ["ev-c1-2"]
+    );
+    s.record_outcome(outcome("c1", 1, Verdict::Needed, 3))
+        .await
+        .unwrap();
+    let quality = s.quality(None).await.unwrap();
+    drop(f.store);
+    let again = state::open(&f.url, WINDOW).await.unwrap();
+    assert_eq!(
+        again.load("acme", "c1").await.unwrap(),
+        Some(conversation("c1", 2, 2))
+    );
+    assert_eq!(
+        again.receipt("acme", "c1", "c1-t2").await.unwrap(),
+        Some(receipt("c1-t2", 2))
+    );
+    assert_eq!(
+        turn(&again, "c1", 2, None).await,
+        CommitResult::Duplicate(Box::new(receipt("c1-t2", 2)))
+    );
+    assert_eq!(turn(&again, "c1", 3, None).await, CommitResult::Committed);
+    // Still leased by the old process until the lease runs out.
+    assert!(
+        again
+            .claim(&group("g"), 10, LEASE)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let back = again.claim(&group("g"), 10, LEASE).await.unwrap();
+    assert_eq!(ids(&back), ["ev-c1-2"]);
+    assert_eq!(back[0].redeliveries, 1);
+    assert_eq!(again.quality(None).await.unwrap(), quality);
+}
+
+/// Runs each case against one store kind.
+macro_rules! conformance {
+    ($kind:ident: $($case:ident),* $(,)?) => {
+        mod $kind {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$case(super::Fixture::$kind().await).await;
+                }
+            )*
+        }
+    };
+}
+
+macro_rules! every_store {
+    ($($kind:ident),*) => {
+        $(conformance!($kind:
+            a_committed_turn_is_loaded_with_its_receipt,
+            a_stale_version_conflicts_and_changes_nothing,
+            a_repeated_turn_id_is_a_duplicate_with_the_first_receipt,
+            only_the_last_receipts_are_kept,
+            events_are_leased_oldest_first_released_acked_and_redelivered,
+            a_conversations_events_go_out_one_at_a_time_in_order,
+            consumer_groups_have_their_own_delivery_state,
+            filters_select_tenant_and_queues,
+            outcomes_add_up_to_quality_per_tenant_and_reason,
+            forget_erases_a_conversation_or_a_customer,
+            expire_drops_idle_conversations_and_old_delivered_events,
+            appended_events_wake_subscribers,
+            racing_writers_each_commit_every_turn_once,
+            concurrent_claimers_of_a_group_never_share_a_lease,
+        );)*
+    };
+}
+
+every_store!(memory, sqlite, postgres);
+
+mod durable {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_reopened_store_continues_and_redelivers_unacknowledged_events() {
+        super::a_reopened_store_continues_and_redelivers_unacknowledged_events(
+            super::Fixture::sqlite().await,
+        )
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_reopened_store_continues_and_redelivers_unacknowledged_events() {
+        super::a_reopened_store_continues_and_redelivers_unacknowledged_events(
+            super::Fixture::postgres().await,
+        )
+        .await;
+    }
+}
