@@ -58,6 +58,11 @@ fn history() -> Vec<TurnRecord> {
 fn bench(c: &mut Criterion) {
     c.bench_function("detector_new", |b| b.iter(|| black_box(Detector::new())));
     let detector = Detector::new();
+    eprintln!(
+        "detector: {} patterns, {} KiB of compiled lexicons",
+        detector.pattern_count(),
+        detector.memory_usage() / 1024
+    );
     let turns: Vec<Turn> = TURNS.iter().map(|t| turn(t)).collect();
     c.bench_function("detect_200_chars_no_history", |b| {
         let mut i = 0;

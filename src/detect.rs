@@ -42,6 +42,17 @@ impl Detector {
         }
     }
 
+    /// Heap bytes held by the compiled lexicons (reported by the benchmark).
+    pub fn memory_usage(&self) -> usize {
+        self.lexicon.automaton.memory_usage()
+            + self.lexicon.entries.len() * std::mem::size_of::<lexicon::Entry>()
+    }
+
+    /// Patterns compiled into the automaton, both languages.
+    pub fn pattern_count(&self) -> usize {
+        self.lexicon.entries.len()
+    }
+
     /// Scores one turn given the conversation's recent history (oldest first).
     pub fn detect(&self, turn: &Turn, history: &[TurnRecord]) -> Signals {
         let folded = normalize::fold(&turn.text);
