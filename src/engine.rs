@@ -10,6 +10,7 @@ use crate::domain::{
 };
 use crate::handoff;
 use crate::policy::{self, Availability, PolicyHandle, memory};
+use crate::state::memory::MemoryStore;
 use crate::state::{Commit, CommitResult, SharedStore, StoreError};
 use std::sync::Arc;
 use tracing::{debug, instrument};
@@ -103,6 +104,9 @@ impl Engine {
     /// Applies one turn and returns the decision for the conversation after it.
     #[instrument(skip_all, fields(tenant_id = %turn.tenant_id, conversation_id = %turn.conversation_id))]
     pub async fn process(&self, turn: Turn) -> Result<Decision, EngineError> {
+        if let Some(store) = self.inner.store.as_memory() {
+            return self.process_in_place(store, turn);
+        }
         let store = &self.inner.store;
         let fingerprint = turn.fingerprint();
         if let Some(r) = store
@@ -162,6 +166,48 @@ impl Engine {
             }
         }
         Err(EngineError::Contention(turn.conversation_id))
+    }
+
+    /// `process` on the in-memory store: the same steps under the conversation's shard lock, with
+    /// the state changed in place instead of copied out and back, and one lookup instead of three.
+    fn process_in_place(&self, store: &MemoryStore, turn: Turn) -> Result<Decision, EngineError> {
+        let fingerprint = turn.fingerprint();
+        store.update(&turn.tenant_id, &turn.conversation_id, |slot| {
+            if let Some(r) = slot.receipt(&turn.turn_id) {
+                return replayed(r.clone(), fingerprint, &turn.turn_id);
+            }
+            let expected = slot.state().map_or(0, |s| s.turn_count) + 1;
+            match turn.sequence {
+                Some(seq) if seq > expected => {
+                    return Err(EngineError::SequenceGap { expected, got: seq });
+                }
+                Some(seq) if seq < expected => {
+                    return match slot.receipt_at(seq) {
+                        Some(r) => replayed(r.clone(), fingerprint, &turn.turn_id),
+                        None => Err(EngineError::ConflictingTurnId {
+                            turn_id: turn.turn_id.clone(),
+                        }),
+                    };
+                }
+                _ => {}
+            }
+            let state = slot.take_state().unwrap_or_else(|| {
+                ConversationState::new(&turn.tenant_id, &turn.conversation_id, turn.time_ms)
+            });
+            let (state, decision, event) = self.apply(state, &turn, fingerprint);
+            let receipt = TurnReceipt {
+                turn_id: turn.turn_id.clone(),
+                fingerprint,
+                decision: compact(&decision),
+            };
+            slot.commit(state, receipt, event);
+            debug!(
+                action = decision.action.label(),
+                alert = decision.alert,
+                "turn committed"
+            );
+            Ok(decision)
+        })
     }
 
     /// The pure part of a turn: detect, assess, decide, and build the next state.

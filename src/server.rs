@@ -16,7 +16,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio_stream::wrappers::TcpListenerStream;
 use tracing::info;
 
 /// Opens the store named by `store.url`.
@@ -164,7 +163,12 @@ pub async fn run_with(
         let _ = drained_tx.send(());
     };
     let serve =
-        router_builder.serve_with_incoming_shutdown(TcpListenerStream::new(listener), signal);
+        // tonic ignores `tcp_nodelay` for an incoming stream it did not bind, so it is set here:
+        // without it small responses wait for the client's delayed ACK (40 ms).
+        router_builder.serve_with_incoming_shutdown(
+            tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
+            signal,
+        );
     tokio::pin!(serve);
     tokio::select! {
         r = &mut serve => r?,

@@ -182,6 +182,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// Notified whenever this process appends an event, so subscribers wake without polling.
     fn event_notify(&self) -> Arc<Notify>;
+
+    /// The in-memory store, for the engine's copy-free path (`MemoryStore::update`); `None` for
+    /// every other store.
+    fn as_memory(&self) -> Option<&memory::MemoryStore> {
+        None
+    }
 }
 
 /// Opens the store a `store.url` names: `memory`, `sqlite://PATH` or `postgres://...`.

@@ -8,7 +8,7 @@ use super::{
 };
 use crate::domain::{ConversationState, HandoffEvent, TurnReceipt};
 use async_trait::async_trait;
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque, hash_map};
 use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -16,11 +16,12 @@ use tokio::sync::Notify;
 
 const SHARDS: usize = 64;
 
-/// A conversation with its recent receipts.
+/// A conversation with its recent receipts. Kept boxed in the map, and its receipts boxed in the
+/// deque, so the spare capacity of both costs a pointer a slot rather than a whole record.
 struct Entry {
     state: ConversationState,
     /// Receipts of the last `receipt_window` turns, oldest first.
-    receipts: VecDeque<TurnReceipt>,
+    receipts: VecDeque<Box<TurnReceipt>>,
 }
 
 type Key = (String, String);
@@ -46,7 +47,7 @@ struct Outbox {
 }
 
 pub struct MemoryStore {
-    shards: Vec<Mutex<HashMap<Key, Entry>>>,
+    shards: Vec<Mutex<HashMap<Key, Box<Entry>>>>,
     hasher: RandomState,
     outbox: Mutex<Outbox>,
     notify: Arc<Notify>,
@@ -71,7 +72,7 @@ impl MemoryStore {
         }
     }
 
-    fn shard(&self, tenant_id: &str, conversation_id: &str) -> &Mutex<HashMap<Key, Entry>> {
+    fn shard(&self, tenant_id: &str, conversation_id: &str) -> &Mutex<HashMap<Key, Box<Entry>>> {
         let h = self.hasher.hash_one((tenant_id, conversation_id));
         &self.shards[(h as usize) % SHARDS]
     }
@@ -84,6 +85,58 @@ impl MemoryStore {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// Runs `f` on one conversation's slot under its shard lock: one lookup per turn and no copy of
+    /// the state. `f` must not block; any event it commits is appended after the lock is released.
+    pub fn update<R>(
+        &self,
+        tenant_id: &str,
+        conversation_id: &str,
+        f: impl FnOnce(&mut Slot<'_>) -> R,
+    ) -> R {
+        let (result, event) = {
+            let mut shard = lock(self.shard(tenant_id, conversation_id));
+            let (entry, vacant) = match shard.entry(key(tenant_id, conversation_id)) {
+                hash_map::Entry::Occupied(o) => (Some(&mut **o.into_mut()), None),
+                hash_map::Entry::Vacant(v) => (None, Some(v)),
+            };
+            let mut slot = Slot {
+                entry,
+                vacant,
+                receipt_window: self.receipt_window,
+                event: None,
+                kept: None,
+            };
+            let result = f(&mut slot);
+            (result, slot.event.take())
+        };
+        if let Some(ev) = event {
+            self.publish(ev);
+        }
+        result
+    }
+
+    /// Appends a committed handoff event to the outbox and wakes the feed.
+    fn publish(&self, ev: HandoffEvent) {
+        let mut outbox = lock(&self.outbox);
+        let reason = ev
+            .context
+            .reasons
+            .first()
+            .map(|r| r.code.label().to_string())
+            .unwrap_or_default();
+        outbox.handoffs.push((
+            ev.tenant_id.clone(),
+            reason,
+            ev.context.seconds_since_first_problem,
+            ev.handoff_id.clone(),
+        ));
+        let seq = outbox.next;
+        outbox.next += 1;
+        outbox.events.insert(seq, ev);
+        drop(outbox);
+        self.notify.notify_waiters();
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -94,6 +147,99 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 fn key(tenant_id: &str, conversation_id: &str) -> Key {
     (tenant_id.to_string(), conversation_id.to_string())
+}
+
+/// One conversation's slot, borrowed under its shard lock by `MemoryStore::update`: the engine reads
+/// and replaces the state in place instead of copying it out (`load`) and back (`commit`).
+pub struct Slot<'a> {
+    entry: Option<&'a mut Entry>,
+    vacant: Option<hash_map::VacantEntry<'a, Key, Box<Entry>>>,
+    receipt_window: usize,
+    /// A handoff event to append once the shard lock is released.
+    event: Option<HandoffEvent>,
+    /// What survives a panic between `take_state` and `commit`.
+    kept: Option<ConversationState>,
+}
+
+impl Slot<'_> {
+    /// The conversation's current state, if it exists.
+    pub fn state(&self) -> Option<&ConversationState> {
+        self.entry.as_ref().map(|e| &e.state)
+    }
+
+    /// The receipt of a turn id seen before in this conversation.
+    pub fn receipt(&self, turn_id: &str) -> Option<&TurnReceipt> {
+        let e = self.entry.as_ref()?;
+        e.receipts
+            .iter()
+            .rev()
+            .find(|r| r.turn_id == turn_id)
+            .map(|r| &**r)
+    }
+
+    /// The receipt of the turn applied at this sequence number.
+    pub fn receipt_at(&self, sequence: u64) -> Option<&TurnReceipt> {
+        let e = self.entry.as_ref()?;
+        e.receipts
+            .iter()
+            .rev()
+            .find(|r| r.decision.sequence == sequence)
+            .map(|r| &**r)
+    }
+
+    /// Moves the state out to be changed (no copy); `commit` puts the new one back. Should the
+    /// caller panic in between, the conversation keeps its ids, version, turn count, ownership and
+    /// open handoff, and loses its history and emotional memory (see `Drop`).
+    pub fn take_state(&mut self) -> Option<ConversationState> {
+        let e = self.entry.as_mut()?;
+        let state = std::mem::take(&mut e.state);
+        self.kept = Some(ConversationState {
+            tenant_id: state.tenant_id.clone(),
+            conversation_id: state.conversation_id.clone(),
+            version: state.version,
+            ownership: state.ownership,
+            turn_count: state.turn_count,
+            open_handoff: state.open_handoff.clone(),
+            created_ms: state.created_ms,
+            updated_ms: state.updated_ms,
+            ..Default::default()
+        });
+        Some(state)
+    }
+
+    /// Stores the new state, its receipt and any event, as `Store::commit` does.
+    pub fn commit(
+        &mut self,
+        state: ConversationState,
+        receipt: TurnReceipt,
+        event: Option<HandoffEvent>,
+    ) {
+        let entry = match (self.entry.as_deref_mut(), self.vacant.take()) {
+            (Some(entry), _) => entry,
+            (None, Some(vacant)) => vacant.insert(Box::new(Entry {
+                state: ConversationState::default(),
+                receipts: VecDeque::new(),
+            })),
+            (None, None) => unreachable!("a slot is either occupied or vacant"),
+        };
+        entry.state = state;
+        if entry.receipts.len() >= self.receipt_window {
+            entry.receipts.pop_front();
+        }
+        entry.receipts.push_back(Box::new(receipt));
+        self.event = event;
+        self.kept = None;
+    }
+}
+
+impl Drop for Slot<'_> {
+    /// Only after a panic between `take_state` and `commit`: the entry gets the kept skeleton
+    /// instead of the empty state `take_state` left behind.
+    fn drop(&mut self) {
+        if let (Some(kept), Some(e)) = (self.kept.take(), self.entry.as_deref_mut()) {
+            e.state = kept;
+        }
+    }
 }
 
 #[async_trait]
@@ -119,7 +265,7 @@ impl Store for MemoryStore {
         Ok(shard
             .get(&key(tenant_id, conversation_id))
             .and_then(|e| e.receipts.iter().rev().find(|r| r.turn_id == turn_id))
-            .cloned())
+            .map(|r| (**r).clone()))
     }
 
     async fn receipt_at(
@@ -137,7 +283,7 @@ impl Store for MemoryStore {
                     .rev()
                     .find(|r| r.decision.sequence == sequence)
             })
-            .cloned())
+            .map(|r| (**r).clone()))
     }
 
     async fn commit(&self, commit: Commit) -> Result<CommitResult, StoreError> {
@@ -154,42 +300,27 @@ impl Store for MemoryStore {
             if let (Some(r), Some(entry)) = (&receipt, shard.get(&k))
                 && let Some(seen) = entry.receipts.iter().find(|s| s.turn_id == r.turn_id)
             {
-                return Ok(CommitResult::Duplicate(Box::new(seen.clone())));
+                return Ok(CommitResult::Duplicate(seen.clone()));
             }
             if current != expected_version {
                 return Ok(CommitResult::Conflict);
             }
-            let entry = shard.entry(k).or_insert_with(|| Entry {
-                state: ConversationState::default(),
-                receipts: VecDeque::new(),
+            let entry = shard.entry(k).or_insert_with(|| {
+                Box::new(Entry {
+                    state: ConversationState::default(),
+                    receipts: VecDeque::new(),
+                })
             });
             entry.state = state;
             if let Some(r) = receipt {
                 if entry.receipts.len() >= self.receipt_window {
                     entry.receipts.pop_front();
                 }
-                entry.receipts.push_back(r);
+                entry.receipts.push_back(Box::new(r));
             }
         }
         if let Some(ev) = event {
-            let mut outbox = lock(&self.outbox);
-            let reason = ev
-                .context
-                .reasons
-                .first()
-                .map(|r| r.code.label().to_string())
-                .unwrap_or_default();
-            outbox.handoffs.push((
-                ev.tenant_id.clone(),
-                reason,
-                ev.context.seconds_since_first_problem,
-                ev.handoff_id.clone(),
-            ));
-            let seq = outbox.next;
-            outbox.next += 1;
-            outbox.events.insert(seq, ev);
-            drop(outbox);
-            self.notify.notify_waiters();
+            self.publish(ev);
         }
         Ok(CommitResult::Committed)
     }
@@ -378,6 +509,10 @@ impl Store for MemoryStore {
     fn event_notify(&self) -> Arc<Notify> {
         self.notify.clone()
     }
+
+    fn as_memory(&self) -> Option<&MemoryStore> {
+        Some(self)
+    }
 }
 
 /// Adds one outcome to a quality row (shared by every store's `quality`).
@@ -393,5 +528,60 @@ pub fn add_outcome(row: &mut QualityRow, o: &OutcomeRecord) {
     if o.satisfaction > 0 {
         row.satisfaction_sum += u64::from(o.satisfaction);
         row.satisfaction_count += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn receipt(turn_id: &str) -> TurnReceipt {
+        TurnReceipt {
+            turn_id: turn_id.into(),
+            ..Default::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_state_committed_in_place_is_what_load_and_receipt_see() {
+        let store = MemoryStore::default();
+        store.update("t", "c", |slot| {
+            assert!(slot.state().is_none());
+            let mut state = ConversationState::new("t", "c", 1);
+            state.version = 1;
+            slot.commit(state, receipt("turn-1"), None);
+        });
+        let state = store.load("t", "c").await.unwrap().unwrap();
+        assert_eq!((state.conversation_id.as_str(), state.version), ("c", 1));
+        assert!(store.receipt("t", "c", "turn-1").await.unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn a_panic_between_take_and_commit_keeps_the_ids_version_and_ownership() {
+        let store = MemoryStore::default();
+        store.update("t", "c", |slot| {
+            let mut state = ConversationState::new("t", "c", 1);
+            state.version = 3;
+            state.turn_count = 3;
+            state.ownership = crate::domain::Ownership::Agent;
+            slot.commit(state, receipt("turn-3"), None);
+        });
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            store.update("t", "c", |slot| {
+                let _state = slot.take_state();
+                panic!("a bug while applying a turn");
+            })
+        }));
+        assert!(panicked.is_err());
+        let state = store.load("t", "c").await.unwrap().unwrap();
+        assert_eq!(
+            (
+                state.tenant_id.as_str(),
+                state.version,
+                state.turn_count,
+                state.ownership
+            ),
+            ("t", 3, 3, crate::domain::Ownership::Agent)
+        );
     }
 }

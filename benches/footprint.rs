@@ -1,0 +1,95 @@
+//! Resident memory per live conversation in the in-memory store, in process (no gRPC): feeds
+//! generated conversations through `Engine::process` and reads `VmRSS` before and after, for a few
+//! settings of history kept and receipts kept, so the cost of each part can be read off.
+//!
+//! Run: `cargo bench --bench footprint` (`-- N` for another conversation count). Each setting runs in
+//! a child process of its own so freed memory of one does not hide the next.
+
+#[path = "../src/bin/loadgen/corpus.rs"]
+#[allow(dead_code, unused_imports)]
+mod corpus;
+
+use corpus::{Cursor, TextShape};
+use escalation_router::detect::Detector;
+use escalation_router::engine::{Engine, EngineSettings};
+use escalation_router::grpc::convert::{self, Limits};
+use escalation_router::state::memory::MemoryStore;
+use std::sync::Arc;
+
+const SETTINGS: [(&str, usize, usize); 4] = [
+    ("defaults (history 50, receipts 256)", 50, 256),
+    ("receipts 1", 50, 1),
+    ("history 1", 1, 256),
+    ("history 1, receipts 1", 1, 1),
+];
+
+fn rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+        .unwrap_or(0)
+        * 1024
+}
+
+/// Fills a store with `n` conversations of 10 turns; prints bytes per conversation and text kept.
+fn measure(n: usize, history_turns: usize, receipt_window: usize) -> (f64, f64) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let store = Arc::new(MemoryStore::new(receipt_window));
+    let engine = Engine::new(
+        Arc::new(Detector::new()),
+        store.clone(),
+        EngineSettings { history_turns },
+    );
+    let before = rss();
+    let mut text = 0usize;
+    // Round robin over the conversations, as live traffic interleaves them.
+    let mut cursors: Vec<Cursor> = (0..n)
+        .map(|i| Cursor::generated(format!("conv-{i}"), 10, TextShape { words: 0 }, i as u64))
+        .collect();
+    for _ in 0..10 {
+        for c in &mut cursors {
+            let t = convert::turn(Some(c.next_turn()), Limits::default(), 1_750_000_000_000)
+                .expect("generated turns are valid");
+            text += t.text.len();
+            rt.block_on(engine.process(t)).ok();
+        }
+    }
+    drop(cursors);
+    let after = rss();
+    assert_eq!(store.len(), n);
+    (
+        (after.saturating_sub(before)) as f64 / n as f64,
+        text as f64 / n as f64,
+    )
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // `cargo bench` passes `--bench`; a bare number is the conversation count.
+    let n: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(100_000);
+    if let Some(i) = std::env::var("FOOTPRINT_SETTING")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        let (_, history, receipts) = SETTINGS[i];
+        let (per, text) = measure(n, history, receipts);
+        println!("{per:.0} {text:.0}");
+        return;
+    }
+    println!("resident bytes per conversation, {n} conversations x 10 turns, in process:");
+    for (i, (name, _, _)) in SETTINGS.iter().enumerate() {
+        let out = std::process::Command::new(std::env::current_exe().expect("own path"))
+            .arg(n.to_string())
+            .env("FOOTPRINT_SETTING", i.to_string())
+            .output()
+            .expect("running a setting");
+        let line = String::from_utf8_lossy(&out.stdout);
+        let mut it = line.split_whitespace();
+        let (per, text) = (it.next().unwrap_or("?"), it.next().unwrap_or("?"));
+        println!("  {name:<38} {per:>7} B/conversation (text sent: {text} B)");
+    }
+}
