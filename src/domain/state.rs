@@ -52,6 +52,15 @@ pub struct Memory {
     pub first_problem_ms: Option<i64>,
     /// Reasons accumulated so far (strongest evidence per code), carried into the handoff.
     pub reasons: Vec<super::Reason>,
+    /// Failure strength of the bot's last turn, weighed with the customer's reaction to it.
+    #[serde(default)]
+    pub pending_failure: f32,
+    /// Turn id of that bot turn.
+    #[serde(default)]
+    pub pending_turn: String,
+    /// Smoothed share of bot replies that ignore the customer's last turn (a bot losing the thread).
+    #[serde(default)]
+    pub incoherence: f32,
 }
 
 /// One turn as kept in the conversation history (for loops, repeats and the transcript).

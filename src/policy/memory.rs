@@ -1,54 +1,355 @@
 //! The conversation's emotional memory in the spirit of the peak-end rule.
+//!
+//! Every customer turn adds its heat (negative emotion, corrections, recurring problems, high
+//! stakes, and how the bot's last reply failed) to a decaying conversation score. Hard bot failures
+//! (fallbacks, failed actions, loops) accumulate separately. The recommendation rises at once when
+//! the evidence is strong, so a human takes over before the negative peak becomes the memory, and
+//! falls only after the score has cooled well below the threshold (hysteresis).
 
+use crate::detect::bot::OFF_TOPIC;
 use crate::domain::{
-    Assessment, Escalation, Memory, Reason, ReasonCode, Role, Scores, SignalKind, Signals, Turn,
+    Assessment, Escalation, Memory, Reason, ReasonCode, Role, Scores, SignalKind, Signals, Stake,
+    Turn,
 };
+
+/// Share of the conversation score carried from one customer turn to the next.
+const CARRY: f32 = 0.5;
+/// Conversation score from which a human is offered / takes over.
+const OFFER_AT: f32 = 0.45;
+const HANDOFF_AT: f32 = 0.8;
+/// How far below a threshold the score must fall before the level drops (hysteresis).
+const COOL_BY: f32 = 0.2;
+/// Turn heat from which a customer turn is flagged as showing a problem.
+const ALERT_AT: f32 = 0.38;
+/// Hard bot failures (fallback, failed action, loop) after which a human takes over.
+const FAILURES_FOR_HANDOFF: f32 = 2.0;
+/// Bot failure strength that counts as a hard failure.
+const HARD_FAILURE: f32 = 0.8;
+/// Recent incoherence from which the bot's replies are flagged: a bot that has just ignored the
+/// customer is likely to keep losing the thread.
+const INCOHERENT_AT: f32 = 0.2;
+/// Shortest reply flagged that way (one-word acknowledgements are rarely breakdowns).
+const LOST_THREAD_MIN_WORDS: usize = 3;
 
 /// Updates the memory with one turn's signals and recommends an escalation level.
 pub fn assess(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessment {
-    let mut reasons = Vec::new();
-    let mut escalation = Escalation::None;
-    if let Some(hit) = signals.strongest(SignalKind::ExplicitRequest) {
-        reasons.push(reason(ReasonCode::ExplicitRequest, turn, &hit.matched));
-        escalation = Escalation::Handoff;
-    }
-    if signals.failure > 0.0 {
-        memory.failure_count += 1;
-        memory.failures += 1.0;
-        if memory.first_problem_ms.is_none() {
-            memory.first_problem_ms = Some(turn.time_ms);
-        }
-    } else if turn.role == Role::Customer {
-        memory.failures = 0.0;
-    }
-    if memory.failures >= 2.0 {
-        reasons.push(reason(
-            ReasonCode::BotFallback,
-            turn,
-            "consecutive failures",
-        ));
-        escalation = escalation.max(Escalation::Handoff);
-    }
-    memory.level = escalation;
-    Assessment {
-        alert: !reasons.is_empty() || signals.failure > 0.0,
-        escalation,
-        reasons,
-        scores: Scores {
-            failure: signals.failure,
-            failure_count: memory.failure_count,
+    match turn.role {
+        Role::Bot => bot_turn(memory, turn, signals),
+        Role::Customer => customer_turn(memory, turn, signals),
+        Role::Agent | Role::System => Assessment {
+            scores: scores(memory, signals),
             ..Default::default()
         },
     }
 }
 
-fn reason(code: ReasonCode, turn: &Turn, matched: &str) -> Reason {
+/// A bot turn changes what the customer's next turn means; the decision waits for the customer.
+fn bot_turn(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessment {
+    let failure = signals.failure;
+    let off_topic = signals.hits.iter().any(|h| h.matched == OFF_TOPIC);
+    memory.incoherence = 0.7 * memory.incoherence + if off_topic { 0.3 } else { 0.0 };
+    let lost_thread = memory.incoherence >= INCOHERENT_AT
+        && turn.text.split_whitespace().count() >= LOST_THREAD_MIN_WORDS;
+    memory.pending_failure = failure;
+    memory.pending_turn.clone_from(&turn.turn_id);
+    let mut reasons = Vec::new();
+    if failure >= HARD_FAILURE {
+        memory.failures += 1.0;
+        memory.failure_count += 1;
+        memory.first_problem_ms.get_or_insert(turn.time_ms);
+        if let Some(h) = signals
+            .hits
+            .iter()
+            .filter(|h| h.kind.is_failure())
+            .max_by(|a, b| a.weight.total_cmp(&b.weight))
+        {
+            reasons.push(reason(
+                failure_code(h.kind),
+                h.kind.label(),
+                h.weight,
+                turn,
+                &h.matched,
+            ));
+        }
+    } else if failure < 0.3 {
+        memory.failures = (memory.failures - 0.5).max(0.0);
+    }
+    Assessment {
+        alert: failure >= 0.5 || lost_thread,
+        escalation: Escalation::None,
+        reasons,
+        scores: scores(memory, signals),
+    }
+}
+
+fn customer_turn(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessment {
+    let mut reasons: Vec<Reason> = Vec::new();
+    let mut must = Escalation::None;
+    let strongest = |kinds: &[SignalKind]| {
+        signals
+            .hits
+            .iter()
+            .filter(|h| kinds.contains(&h.kind))
+            .max_by(|a, b| a.weight.total_cmp(&b.weight))
+    };
+    let negative = signals.emotion.negative();
+    let positive = signals.emotion.positive;
+    let repair = strongest(&[SignalKind::Repair, SignalKind::CustomerRepeat]);
+    let again = strongest(&[SignalKind::RepeatComplaint]);
+    let stake = signals
+        .hits
+        .iter()
+        .filter(|h| matches!(h.kind, SignalKind::HighStakes(_)))
+        .max_by(|a, b| a.weight.total_cmp(&b.weight));
+    let pending = std::mem::take(&mut memory.pending_failure);
+    let pending_turn = std::mem::take(&mut memory.pending_turn);
+
+    if let Some(h) = signals.strongest(SignalKind::ExplicitRequest) {
+        reasons.push(reason(
+            ReasonCode::ExplicitRequest,
+            "human",
+            1.0,
+            turn,
+            &h.matched,
+        ));
+        must = Escalation::Handoff;
+    }
+    if let Some(h) = strongest(&[SignalKind::Abuse])
+        && h.weight >= 0.75
+    {
+        reasons.push(reason(
+            ReasonCode::Abuse,
+            "abuse",
+            h.weight,
+            turn,
+            &h.matched,
+        ));
+        must = Escalation::Handoff;
+    }
+    if let Some(h) = stake {
+        let SignalKind::HighStakes(s) = h.kind else {
+            unreachable!()
+        };
+        let grave = matches!(s, Stake::Legal | Stake::Fraud | Stake::Bereavement);
+        if (grave && h.weight >= 0.8) || h.weight >= 0.9 {
+            must = Escalation::Handoff;
+        }
+        // The stake persists (raised before and again now) or two stakes meet (a large sum and
+        // a request for advice): a human should take over.
+        let raised_before = memory
+            .reasons
+            .iter()
+            .any(|r| r.code == ReasonCode::HighStakes);
+        let kinds = signals
+            .hits
+            .iter()
+            .filter(|x| matches!(x.kind, SignalKind::HighStakes(_)) && x.weight >= 0.4)
+            .map(|x| x.kind)
+            .fold(Vec::new(), |mut v, k| {
+                if !v.contains(&k) {
+                    v.push(k);
+                }
+                v
+            });
+        if h.weight >= 0.5 && (raised_before || kinds.len() >= 2) {
+            must = Escalation::Handoff;
+        }
+        if h.weight >= 0.5 {
+            reasons.push(reason(
+                ReasonCode::HighStakes,
+                s.name(),
+                h.weight,
+                turn,
+                &h.matched,
+            ));
+        }
+    }
+
+    // The heat of this turn: independent kinds of evidence combine as a noisy-or.
+    let stake_w = stake.map_or(0.0, |h| h.weight);
+    let heat = 1.0
+        - [
+            negative,
+            0.55 * repair.map_or(0.0, |h| h.weight),
+            0.8 * again.map_or(0.0, |h| h.weight),
+            0.4 * stake_w,
+            0.35 * pending,
+        ]
+        .iter()
+        .fold(1.0, |acc, w| acc * (1.0 - w));
+    let heat = (heat - 0.35 * positive * (1.0 - negative)).max(0.0);
+
+    let previous = memory.smoothed;
+    memory.smoothed = 0.5 * memory.smoothed + 0.5 * negative;
+    memory.trend = memory.smoothed - previous;
+    if negative > memory.peak_negative {
+        memory.peak_negative = negative;
+        memory.peak_turn.clone_from(&turn.turn_id);
+    }
+    memory.escalation = (CARRY * memory.escalation + heat).min(1.0);
+    if positive >= 0.5 && negative < 0.2 && signals.failure < 0.3 {
+        // Thanks after a fix: the ending is good, the failures are forgiven.
+        memory.escalation *= 0.5;
+        memory.failures = 0.0;
+    }
+    let alert = heat >= ALERT_AT || must > Escalation::None;
+    if alert {
+        memory.first_problem_ms.get_or_insert(turn.time_ms);
+    }
+
+    explain(&mut reasons, signals, turn, pending, &pending_turn);
+    if memory.failures >= FAILURES_FOR_HANDOFF {
+        must = Escalation::Handoff;
+        reasons.push(reason(
+            ReasonCode::BotFallback,
+            "repeated_failure",
+            1.0,
+            turn,
+            &format!("{} failed bot turns", memory.failures),
+        ));
+    }
+    let by_score = if memory.escalation >= HANDOFF_AT {
+        Escalation::Handoff
+    } else if memory.escalation >= OFFER_AT {
+        Escalation::Offer
+    } else {
+        Escalation::None
+    };
+    let held = hold(memory);
+    let level = must.max(by_score).max(held);
+    if level != memory.level {
+        memory.turns_at_level = 0;
+    } else {
+        memory.turns_at_level += 1;
+    }
+    memory.level = level;
+    if memory.escalation >= OFFER_AT && memory.trend > 0.15 {
+        reasons.push(reason(
+            ReasonCode::EscalatingTrend,
+            "trend",
+            memory.trend,
+            turn,
+            "",
+        ));
+    }
+    reasons.sort_by(|a, b| b.weight.total_cmp(&a.weight));
+    remember(memory, &reasons);
+    Assessment {
+        alert,
+        escalation: level,
+        reasons,
+        scores: scores(memory, signals),
+    }
+}
+
+/// Hysteresis: an offer stands for at least one more customer turn, then until the score cools
+/// `COOL_BY` below the offer threshold.
+fn hold(memory: &Memory) -> Escalation {
+    let cooled = memory.escalation < OFFER_AT - COOL_BY && memory.turns_at_level >= 1;
+    match memory.level {
+        Escalation::Offer | Escalation::Handoff if !cooled => Escalation::Offer,
+        _ => Escalation::None,
+    }
+}
+
+/// Reasons for the emotional and failure evidence of a customer turn.
+fn explain(
+    reasons: &mut Vec<Reason>,
+    signals: &Signals,
+    turn: &Turn,
+    pending: f32,
+    pending_turn: &str,
+) {
+    for h in &signals.hits {
+        let code = match h.kind {
+            SignalKind::Frustration
+            | SignalKind::Anger
+            | SignalKind::Anxiety
+            | SignalKind::Sadness
+            | SignalKind::Sarcasm => ReasonCode::NegativeEmotion,
+            SignalKind::Urgency => ReasonCode::Urgency,
+            SignalKind::Abuse if h.weight < 0.75 => ReasonCode::Abuse,
+            SignalKind::Repair | SignalKind::RepeatComplaint => ReasonCode::Repair,
+            SignalKind::CustomerRepeat => ReasonCode::CustomerRepeat,
+            SignalKind::BotFallback => ReasonCode::BotFallback,
+            SignalKind::LowConfidence => ReasonCode::LowConfidence,
+            _ => continue,
+        };
+        if h.weight < 0.3 {
+            continue;
+        }
+        match reasons.iter_mut().find(|r| r.code == code) {
+            Some(r) => {
+                r.matched.push(h.matched.clone());
+                r.weight = r.weight.max(h.weight);
+            }
+            None => reasons.push(reason(code, h.kind.label(), h.weight, turn, &h.matched)),
+        }
+    }
+    if pending >= 0.5 && !pending_turn.is_empty() {
+        let mut r = reason(
+            ReasonCode::BotFallback,
+            "after_bot_failure",
+            pending,
+            turn,
+            "",
+        );
+        r.turn_ids.insert(0, pending_turn.to_string());
+        r.matched.clear();
+        reasons.push(r);
+    }
+}
+
+/// Keeps the strongest reason per code for the handoff context.
+fn remember(memory: &mut Memory, reasons: &[Reason]) {
+    for r in reasons {
+        match memory.reasons.iter_mut().find(|m| m.code == r.code) {
+            Some(m) if m.weight >= r.weight => {}
+            Some(m) => *m = r.clone(),
+            None => memory.reasons.push(r.clone()),
+        }
+    }
+}
+
+fn failure_code(kind: SignalKind) -> ReasonCode {
+    match kind {
+        SignalKind::ActionFailed => ReasonCode::ActionFailed,
+        SignalKind::BotLoop => ReasonCode::BotLoop,
+        SignalKind::LowConfidence => ReasonCode::LowConfidence,
+        SignalKind::CustomerRepeat => ReasonCode::CustomerRepeat,
+        SignalKind::Repair | SignalKind::RepeatComplaint => ReasonCode::Repair,
+        _ => ReasonCode::BotFallback,
+    }
+}
+
+fn scores(memory: &Memory, signals: &Signals) -> Scores {
+    let e = signals.emotion;
+    Scores {
+        frustration: e.frustration,
+        anger: e.anger,
+        anxiety: e.anxiety,
+        sadness: e.sadness,
+        urgency: e.urgency,
+        positive: e.positive,
+        failure: signals.failure,
+        escalation: memory.escalation,
+        peak_negative: memory.peak_negative,
+        trend: memory.trend,
+        failure_count: memory.failure_count,
+    }
+}
+
+fn reason(code: ReasonCode, detail: &str, weight: f32, turn: &Turn, matched: &str) -> Reason {
     Reason {
         code,
-        detail: String::new(),
-        weight: 1.0,
+        detail: detail.to_string(),
+        weight,
         turn_ids: vec![turn.turn_id.clone()],
-        matched: vec![matched.to_string()],
+        matched: if matched.is_empty() {
+            vec![]
+        } else {
+            vec![matched.to_string()]
+        },
     }
 }
 
@@ -62,4 +363,10 @@ pub fn reset_after_handoff(memory: &mut Memory) {
     memory.level = Escalation::None;
     memory.turns_at_level = 0;
     memory.reasons.clear();
+    memory.pending_failure = 0.0;
+    memory.pending_turn.clear();
+    memory.incoherence = 0.0;
 }
+
+#[cfg(test)]
+mod tests;

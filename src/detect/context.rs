@@ -1,0 +1,123 @@
+//! Signals that need the conversation so far: the customer repeating a request, the bot repeating
+//! its reply (a loop), and a bot reply that ignores what the customer just said.
+
+use crate::domain::{Role, TurnRecord};
+use std::sync::OnceLock;
+
+/// Words too common to show that two turns are about the same thing.
+const STOP: &[&str] = &[
+    "the", "and", "you", "your", "for", "that", "this", "with", "have", "are", "was", "what",
+    "can", "not", "but", "all", "any", "how", "its", "it's", "i'm", "yes", "she", "him", "her",
+    "they", "them", "there", "then", "than", "from", "will", "would", "could", "about", "just",
+    "like", "know", "think", "really", "yeah", "okay", "well", "one", "get", "got", "did", "does",
+    "don't", "too", "also", "some", "out", "who", "why", "when", "where", "which", "been", "were",
+    "very", "much", "more", "good", "great", "sure", "thanks", "thank", "please", "want", "need",
+    "der", "die", "das", "und", "ich", "sie", "ist", "nicht", "mit", "ein", "eine", "einen", "den",
+    "dem", "des", "auf", "für", "von", "bitte", "danke", "auch", "noch", "mein", "meine", "wie",
+    "was", "hab", "habe", "kann", "ja", "nein", "aber", "oder", "wenn", "dass", "schon", "mal",
+];
+
+/// Hashes of the stop words, sorted, computed once.
+fn stop_hashes() -> &'static [u64] {
+    static STOP_HASHES: OnceLock<Vec<u64>> = OnceLock::new();
+    STOP_HASHES.get_or_init(|| {
+        let mut v: Vec<u64> = STOP.iter().map(|w| hash(w.as_bytes())).collect();
+        v.sort_unstable();
+        v
+    })
+}
+
+/// Hashes of a text's content words (three letters or more, not stop words), sorted and
+/// deduplicated. Lowercases ASCII on the fly; no allocation per word.
+pub fn content(text: &str) -> Vec<u64> {
+    let stop = stop_hashes();
+    let mut out: Vec<u64> = Vec::with_capacity(16);
+    let mut word = [0u8; 48];
+    let mut len = 0usize;
+    let mut letters = 0usize;
+    let flush = |word: &[u8], letters: usize, out: &mut Vec<u64>| {
+        if letters >= 3 {
+            let h = hash(word);
+            if stop.binary_search(&h).is_err() {
+                // Light stemming: "tickets" and "ticket" are the same request.
+                let stem = word.strip_suffix(b"s").unwrap_or(word);
+                out.push(hash(stem));
+            }
+        }
+    };
+    for &b in text.as_bytes() {
+        // ASCII is lowercased here; other bytes (umlauts, accents) are kept as they are, which is
+        // enough to tell words apart.
+        if b.is_ascii_alphanumeric() || b == b'\'' || b >= 0x80 {
+            if len < word.len() {
+                word[len] = b.to_ascii_lowercase();
+                len += 1;
+            }
+            // Count characters, not UTF-8 continuation bytes.
+            if b & 0xC0 != 0x80 {
+                letters += 1;
+            }
+        } else if len > 0 {
+            flush(&word[..len], letters, &mut out);
+            len = 0;
+            letters = 0;
+        }
+    }
+    if len > 0 {
+        flush(&word[..len], letters, &mut out);
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+fn hash(word: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in word {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// Shared words of two sorted sets.
+pub fn shared(a: &[u64], b: &[u64]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                n += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    n
+}
+
+/// Jaccard similarity of two sorted sets.
+pub fn similarity(a: &[u64], b: &[u64]) -> f32 {
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    let s = shared(a, b);
+    s as f32 / (a.len() + b.len() - s) as f32
+}
+
+/// The earlier turn of `role` (among the last `window` of that role) most like `words`.
+pub fn most_similar<'a>(
+    words: &[u64],
+    history: &'a [TurnRecord],
+    role: Role,
+    window: usize,
+) -> Option<(f32, &'a TurnRecord)> {
+    history
+        .iter()
+        .rev()
+        .filter(|r| r.role == role)
+        .take(window)
+        .map(|r| (similarity(words, &content(&r.text)), r))
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+}

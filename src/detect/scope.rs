@@ -1,0 +1,69 @@
+//! Where one lexicon match can reach another: negation and intensifier scope.
+//!
+//! A modifier governs a match when it comes before it in the same clause (no `, . ; : ! ?` and no
+//! "but"/"aber"/"sondern" between) and at most `reach` words away.
+
+use super::lexicon::{Cat, Found};
+
+/// Clause breaks between two byte offsets of the normalized text.
+fn breaks_between(text: &str, from: usize, to: usize) -> bool {
+    let Some(gap) = text.get(from..to) else {
+        return true;
+    };
+    gap.bytes()
+        .any(|b| matches!(b, b',' | b'.' | b';' | b':' | b'!' | b'?'))
+        || gap.contains(" but ")
+        || gap.contains(" aber ")
+        || gap.contains(" sondern ")
+}
+
+/// Words between two byte offsets.
+fn words_between(text: &str, from: usize, to: usize) -> usize {
+    text.get(from..to)
+        .map_or(usize::MAX, |g| g.split_whitespace().count())
+}
+
+/// True when a modifier that matches `is` governs the match `target` from before it.
+pub fn governed(
+    text: &str,
+    found: &[Found],
+    target: &Found,
+    reach: usize,
+    is: impl Fn(&Found) -> bool,
+) -> bool {
+    found.iter().any(|m| {
+        m.end <= target.start
+            && is(m)
+            && words_between(text, m.end, target.start) <= reach
+            && !breaks_between(text, m.end, target.start)
+    })
+}
+
+/// True when a negator sits just after the match in the same clause ("human not needed",
+/// "Mitarbeiter nicht nötig", "brauch ich nicht").
+pub fn negated_after(text: &str, found: &[Found], target: &Found, reach: usize) -> bool {
+    found.iter().any(|m| {
+        m.start >= target.end
+            && matches!(m.cat, Cat::Negator)
+            && words_between(text, target.end, m.start) <= reach
+            && !breaks_between(text, target.end, m.start)
+    })
+}
+
+/// True when a negator (or "no"/"nein" inside the clause) governs the match.
+pub fn negated(text: &str, found: &[Found], target: &Found) -> bool {
+    governed(text, found, target, 3, |m| {
+        matches!(m.cat, Cat::Negator | Cat::No) && !is_inability(text, m)
+    })
+}
+
+/// "can't", "couldn't", "kann nicht": inability, which complains rather than negates a request.
+pub fn is_inability(text: &str, m: &Found) -> bool {
+    let before = &text[..m.start];
+    before.ends_with("ca") || before.ends_with("coul") || before.ends_with("wo")
+}
+
+/// True when the match is the first word(s) of the turn (after greetings punctuation).
+pub fn opens_turn(text: &str, m: &Found) -> bool {
+    text[..m.start].bytes().all(|b| !b.is_ascii_alphanumeric())
+}

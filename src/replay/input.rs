@@ -1,0 +1,139 @@
+//! Reading conversations in the eval JSONL format into domain turns. Only the fields a bot platform
+//! would send are read: gold labels (`escalate`, `gold_*`, `labels`, `note`, `dialogue_labels`,
+//! `split`) are not even declared here, so serde skips them.
+
+use crate::domain::{BotFacts, Channel, CustomerProfile, Lang, Nlu, Role, Tier, Turn};
+use serde::Deserialize;
+
+/// Seconds between synthesized turn times (the data has none).
+const TURN_SPACING_MS: i64 = 10_000;
+/// Synthesized start time of every conversation.
+const START_MS: i64 = 1_700_000_000_000;
+
+#[derive(Deserialize)]
+struct RawConversation {
+    conversation_id: String,
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    language: Option<String>,
+    #[serde(default)]
+    channel: Option<String>,
+    #[serde(default)]
+    customer: Option<RawCustomer>,
+    turns: Vec<RawTurn>,
+}
+
+#[derive(Deserialize)]
+struct RawCustomer {
+    #[serde(default)]
+    tier: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawTurn {
+    idx: i64,
+    role: String,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    nlu: Option<RawNlu>,
+    #[serde(default)]
+    bot: Option<RawBot>,
+}
+
+#[derive(Deserialize)]
+struct RawNlu {
+    #[serde(default)]
+    intent: String,
+    #[serde(default)]
+    confidence: Option<f32>,
+    #[serde(default)]
+    fallback: bool,
+}
+
+#[derive(Deserialize)]
+struct RawBot {
+    #[serde(default)]
+    fallback: bool,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    action_failed: bool,
+}
+
+/// One conversation ready to replay.
+#[derive(Debug, Clone)]
+pub struct Conversation {
+    pub conversation_id: String,
+    pub source: Option<String>,
+    /// The turns, with `turn_id` = the line's `idx`.
+    pub turns: Vec<Turn>,
+}
+
+/// Parses one JSONL line.
+pub fn parse(line: &str) -> Result<Conversation, serde_json::Error> {
+    let raw: RawConversation = serde_json::from_str(line)?;
+    let language = raw.language.as_deref().and_then(Lang::from_hint);
+    let channel = raw.channel.as_deref().map_or(Channel::Unspecified, channel);
+    let customer = raw.customer.map(|c| CustomerProfile {
+        tier: match c.tier.as_deref() {
+            Some("vip") => Tier::Vip,
+            Some("premium") => Tier::Premium,
+            _ => Tier::Standard,
+        },
+        ..Default::default()
+    });
+    let turns = raw
+        .turns
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| Turn {
+            tenant_id: "replay".into(),
+            conversation_id: raw.conversation_id.clone(),
+            turn_id: t.idx.to_string(),
+            sequence: None,
+            role: match t.role.as_str() {
+                "user" | "customer" => Role::Customer,
+                "agent" => Role::Agent,
+                "system" => Role::System,
+                _ => Role::Bot,
+            },
+            text: t.text,
+            time_ms: START_MS + i as i64 * TURN_SPACING_MS,
+            language_hint: language,
+            channel,
+            nlu: t.nlu.map(|n| Nlu {
+                intent: n.intent,
+                confidence: n.confidence,
+                fallback: n.fallback,
+                entities: vec![],
+            }),
+            bot: t.bot.map(|b| BotFacts {
+                fallback: b.fallback,
+                action: b.action,
+                action_failed: b.action_failed,
+            }),
+            customer: customer.clone(),
+            metadata: Default::default(),
+        })
+        .collect();
+    Ok(Conversation {
+        conversation_id: raw.conversation_id,
+        source: raw.source,
+        turns,
+    })
+}
+
+fn channel(name: &str) -> Channel {
+    match name {
+        "webchat" | "web" => Channel::Webchat,
+        "app" => Channel::App,
+        "whatsapp" => Channel::Whatsapp,
+        "sms" => Channel::Sms,
+        "email" => Channel::Email,
+        "voice" | "phone" => Channel::Voice,
+        "social" => Channel::Social,
+        _ => Channel::Other,
+    }
+}

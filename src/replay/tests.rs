@@ -1,0 +1,97 @@
+//! Runs `replay` and `eval` end to end on a small conversation file written here.
+
+use super::{EvalArgs, ReplayArgs, eval, evaluate_file, metrics, replay};
+use crate::config::Config;
+use std::io::Write;
+
+const CONVERSATIONS: &str = r#"{"conversation_id": "t-1", "source": "test", "language": "en", "channel": "webchat", "customer": {"tier": "standard"}, "turns": [{"idx": 0, "role": "user", "text": "hi, where is my parcel?", "nlu": {"intent": "track", "confidence": 0.9, "fallback": false}, "escalate": false}, {"idx": 1, "role": "bot", "text": "It arrives tomorrow between 9 and 12.", "bot": {"fallback": false, "action": "track", "action_failed": false}, "escalate": null}, {"idx": 2, "role": "user", "text": "great, thanks!", "escalate": false}], "gold_handoff_turn": null}
+{"conversation_id": "t-2", "source": "test", "language": "de", "turns": [{"idx": 0, "role": "user", "text": "Meine Rechnung ist zu hoch", "escalate": false}, {"idx": 1, "role": "bot", "text": "Das habe ich leider nicht verstanden.", "bot": {"fallback": true, "action": "", "action_failed": false}, "escalate": null}, {"idx": 2, "role": "user", "text": "Ich will sofort mit einem Mitarbeiter sprechen!", "escalate": true}, {"idx": 3, "role": "bot", "text": "Ich verbinde Sie.", "escalate": null}], "gold_handoff_turn": 2}
+"#;
+
+fn file() -> tempfile::NamedTempFile {
+    let mut f = tempfile::NamedTempFile::new().expect("temp file");
+    f.write_all(CONVERSATIONS.as_bytes()).expect("write");
+    f
+}
+
+#[test]
+fn replay_writes_one_decision_line_per_turn() {
+    let input = file();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = dir.path().join("decisions.jsonl");
+    replay(ReplayArgs {
+        input: vec![input.path().to_path_buf()],
+        output: output.clone(),
+        config: None,
+    })
+    .expect("replay runs");
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&output)
+        .expect("output")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(lines.len(), 7);
+    let action = |c: &str, idx: i64| {
+        lines
+            .iter()
+            .find(|l| l["conversation_id"] == c && l["idx"] == idx)
+            .map(|l| l["action"].as_str().unwrap_or("").to_string())
+            .expect("line exists")
+    };
+    assert_eq!(action("t-1", 2), "continue");
+    assert_eq!(action("t-2", 2), "handoff");
+    let reasons = lines
+        .iter()
+        .find(|l| l["conversation_id"] == "t-2" && l["idx"] == 2)
+        .map(|l| l["reasons"].to_string())
+        .unwrap_or_default();
+    assert!(reasons.contains("explicit_request") && reasons.contains("Mitarbeiter"));
+}
+
+#[test]
+fn eval_scores_the_file_against_its_labels() {
+    let input = file();
+    let runs = evaluate_file(&Config::default(), input.path()).expect("eval runs");
+    let gold_and_outcomes: Vec<_> = runs.into_iter().map(|(_, g, o)| (g, o)).collect();
+    let figures = metrics::figures("test", &gold_and_outcomes);
+    assert_eq!(figures.conversations, 2);
+    assert_eq!(figures.dialogue_hits, 1);
+    assert_eq!(figures.handoffs_without_gold, 0);
+    assert_eq!(figures.turn.fn_, 0);
+    assert_eq!(figures.latency_median, Some(0.0));
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let html = dir.path().join("report.html");
+    let json = dir.path().join("figures.json");
+    eval(EvalArgs {
+        input: vec![input.path().to_path_buf()],
+        config: None,
+        html: Some(html.clone()),
+        json: Some(json.clone()),
+    })
+    .expect("eval command runs");
+    assert!(std::fs::read_to_string(html).expect("html").contains("t-2"));
+    assert!(
+        std::fs::read_to_string(json)
+            .expect("json")
+            .contains("\"f1\"")
+    );
+}
+
+#[test]
+fn latency_counts_user_turns_from_gold_to_handoff() {
+    let gold = super::gold::Gold {
+        conversation_id: "x".into(),
+        handoff_turn: Some(2),
+        turns: vec![
+            (0, true, None),
+            (1, false, None),
+            (2, true, None),
+            (3, false, None),
+            (4, true, None),
+        ],
+    };
+    assert_eq!(metrics::latency(&gold, 2, 2), 0);
+    assert_eq!(metrics::latency(&gold, 2, 4), 1);
+    assert_eq!(metrics::latency(&gold, 2, 0), -1);
+}
