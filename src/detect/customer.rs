@@ -134,7 +134,9 @@ fn request(t: &str, f: &Folded, text: &str, found: &[Found], hits: &mut Vec<Hit>
     let asked = |m: &Found| {
         found.iter().any(|x| {
             x.cat == Cat::Ask
-                && ((x.end <= m.start && t[x.end..m.start].split_whitespace().count() <= 6)
+                // An ask may overlap the noun it governs ("get me a" + "a human").
+                && ((x.start < m.start
+                    && t[x.end.min(m.start)..m.start].split_whitespace().count() <= 6)
                     || (x.start >= m.end && t[m.end..x.start].split_whitespace().count() <= 3))
         })
     };

@@ -99,6 +99,10 @@ fn explicit_requests_for_a_human_in_both_languages() {
         &["c: why can't I just talk to a human"],
         &["explicit_request"],
     );
+    check(&["c: get me a human"], &["explicit_request"]);
+    check(&["c: human please"], &["explicit_request"]);
+    check(&["c: I need a human agent now"], &["explicit_request"]);
+    check(&["c: holen Sie mir einen Menschen"], &["explicit_request"]);
 }
 
 #[test]

@@ -221,10 +221,10 @@ async fn a_routine_intent_stays_with_the_bot_until_the_bot_fails_at_it() {
     let d = send(&mut app, routine("t3", "PARCEL STATUS", true))
         .await
         .unwrap();
-    assert_eq!(
-        action(&d),
-        pb::Action::Handoff,
-        "the bot failed twice at it"
+    assert!(
+        matches!(action(&d), pb::Action::OfferHandoff | pb::Action::Handoff),
+        "the bot failed twice at it: {:?}",
+        action(&d)
     );
 }
 

@@ -197,7 +197,14 @@ async fn stream_turns_multiplexes_two_interleaved_conversations_in_order() {
             let text = if conv == "b" && i == 5 {
                 "let me talk to a person"
             } else {
-                "what are your opening hours?"
+                // Different routine questions: the same one five times would be a customer repeat.
+                [
+                    "hi there",
+                    "what are your opening hours?",
+                    "and on saturday?",
+                    "where is the nearest store?",
+                    "ok, good to know",
+                ][i as usize - 1]
             };
             let mut t = customer(conv, &format!("{conv}{i}"), text);
             t.sequence = Some(i);
