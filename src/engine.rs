@@ -109,12 +109,9 @@ impl Engine {
         }
         let store = &self.inner.store;
         let fingerprint = turn.fingerprint();
-        if let Some(r) = store
-            .receipt(&turn.tenant_id, &turn.conversation_id, &turn.turn_id)
-            .await?
-        {
-            return replayed(r, fingerprint, &turn.turn_id);
-        }
+        // No receipt lookup up front: `commit` checks the turn id in the same transaction and
+        // answers `Duplicate` with the first receipt, so a repeated turn changes nothing either way,
+        // and the common (new) turn saves a read.
         for _ in 0..MAX_ATTEMPTS {
             let state = store
                 .load(&turn.tenant_id, &turn.conversation_id)

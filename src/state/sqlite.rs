@@ -30,6 +30,62 @@ use writer::{Answer, Job};
 
 /// Idle read connections kept open.
 const READERS: usize = 8;
+/// Conversations whose last committed state is kept decoded in memory. Past this many the cache
+/// starts over (cheap, and a miss only costs one read).
+const CACHED: usize = 20_000;
+
+/// The last committed state of recently active conversations, so a turn does not read and decode
+/// the whole conversation back from the file. Only committed states enter it. Another process
+/// writing the same file makes an entry stale; the writer's version check then answers `Conflict`,
+/// which evicts the entry, and the retry reads the file.
+///
+/// Erasure must win over a racing commit: `forget` and `expire` bump `epoch` before and after their
+/// write and then clear; a commit puts its state only if the epoch is still the one it started in.
+#[derive(Default)]
+struct StateCache {
+    map: Mutex<std::collections::HashMap<(String, String), ConversationState>>,
+    epoch: std::sync::atomic::AtomicU64,
+}
+
+impl StateCache {
+    fn get(&self, tenant_id: &str, conversation_id: &str) -> Option<ConversationState> {
+        let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(&(tenant_id.to_string(), conversation_id.to_string()))
+            .cloned()
+    }
+
+    fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::SeqCst)
+    }
+
+    fn put(&self, state: ConversationState, started: u64) {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if self.epoch() != started {
+            return;
+        }
+        if map.len() >= CACHED {
+            map.clear();
+        }
+        map.insert(
+            (state.tenant_id.clone(), state.conversation_id.clone()),
+            state,
+        );
+    }
+
+    fn evict(&self, tenant_id: &str, conversation_id: &str) {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        map.remove(&(tenant_id.to_string(), conversation_id.to_string()));
+    }
+
+    /// Runs an erasing write with the cache kept out of its way (see the type's comment).
+    async fn erasing<T>(&self, write: impl std::future::Future<Output = T>) -> T {
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        let out = write.await;
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        self.map.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        out
+    }
+}
 
 pub struct SqliteStore {
     /// Jobs for the writer thread; the thread ends when the store (the last sender) is dropped.
@@ -42,6 +98,7 @@ pub struct SqliteStore {
     receipt_window: u64,
     /// Counted by the writer thread: how many writes shared each transaction.
     stats: Arc<writer::Stats>,
+    cache: StateCache,
 }
 
 impl SqliteStore {
@@ -66,6 +123,7 @@ impl SqliteStore {
             notify: Arc::new(Notify::new()),
             receipt_window: receipt_window.max(1) as u64,
             stats,
+            cache: StateCache::default(),
         })
     }
 
@@ -172,17 +230,34 @@ impl Store for SqliteStore {
         tenant_id: &str,
         conversation_id: &str,
     ) -> Result<Option<ConversationState>, StoreError> {
+        // The file stays the truth: one indexed read of the version, and the state blob only when
+        // the cached copy is missing or stale (another process wrote the same file).
+        let cached = self.cache.get(tenant_id, conversation_id);
+        let cached_version = cached.as_ref().map_or(-1, |s| s.version as i64);
         let (t, c) = (tenant_id.to_string(), conversation_id.to_string());
-        self.read(move |conn| {
-            let blob: Option<Vec<u8>> = conn
-                .prepare_cached(
-                    "SELECT state FROM conversations WHERE tenant_id = ?1 AND conversation_id = ?2",
+        let row: Option<(i64, Option<Vec<u8>>)> = self
+            .read(move |conn| {
+                conn.prepare_cached(
+                    "SELECT version, CASE WHEN version = ?3 THEN NULL ELSE state END
+                     FROM conversations WHERE tenant_id = ?1 AND conversation_id = ?2",
                 )
-                .and_then(|mut s| s.query_row(params![t, c], |r| r.get(0)).optional())
-                .map_err(sql)?;
-            blob.map(|b| decode(&b, "conversations")).transpose()
-        })
-        .await
+                .and_then(|mut s| {
+                    s.query_row(params![t, c, cached_version], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })
+                    .optional()
+                })
+                .map_err(sql)
+            })
+            .await?;
+        match (row, cached) {
+            (None, _) => Ok(None),
+            (Some((_, None)), Some(state)) => Ok(Some(state)),
+            (Some((_, Some(blob))), _) => decode(&blob, "conversations").map(Some),
+            (Some((_, None)), None) => Err(StoreError::Corrupt(
+                "conversations: state column is empty".into(),
+            )),
+        }
     }
 
     async fn receipt(
@@ -224,14 +299,23 @@ impl Store for SqliteStore {
     }
 
     async fn commit(&self, commit: Commit) -> Result<CommitResult, StoreError> {
+        let state = commit.state.clone();
+        let epoch = self.cache.epoch();
         // Encoding is CPU work: done here, on the caller's task, not on the one writer thread.
         let row = writes::CommitRow::encode(commit, self.receipt_window)?;
         let has_event = row.event.is_some();
-        let result = self.write(move |conn| writes::commit(conn, &row)).await?;
-        if has_event && result == CommitResult::Committed {
-            self.notify.notify_waiters();
+        let result = self.write(move |conn| writes::commit(conn, &row)).await;
+        match &result {
+            Ok(CommitResult::Committed) => {
+                self.cache.put(state, epoch);
+                if has_event {
+                    self.notify.notify_waiters();
+                }
+            }
+            // Stale or unknown: the next load reads the file.
+            _ => self.cache.evict(&state.tenant_id, &state.conversation_id),
         }
-        Ok(result)
+        result
     }
 
     async fn claim(
@@ -285,7 +369,8 @@ impl Store for SqliteStore {
         let t = tenant_id.to_string();
         let c = conversation_id.map(str::to_string);
         let k = customer_id.map(str::to_string);
-        self.write(move |conn| writes::forget(conn, &t, c.as_deref(), k.as_deref()))
+        self.cache
+            .erasing(self.write(move |conn| writes::forget(conn, &t, c.as_deref(), k.as_deref())))
             .await
     }
 
@@ -294,7 +379,10 @@ impl Store for SqliteStore {
         idle_before_ms: i64,
         delivered_before_ms: i64,
     ) -> Result<(u64, u64), StoreError> {
-        self.write(move |conn| writes::expire(conn, idle_before_ms, delivered_before_ms))
+        self.cache
+            .erasing(
+                self.write(move |conn| writes::expire(conn, idle_before_ms, delivered_before_ms)),
+            )
             .await
     }
 
