@@ -323,3 +323,29 @@ fn german_complaints_about_travel() {
         &["frustration"],
     );
 }
+
+#[test]
+fn rejections_doubt_and_impatience_in_english() {
+    check(
+        &[
+            "b: The Grand Lodge has a room for you.",
+            "c: Actually I wanted something near the airport",
+        ],
+        &["repair"],
+    );
+    check(
+        &[
+            "b: There are no flights that day.",
+            "c: Are you sure? Please check again",
+        ],
+        &["repair"],
+    );
+    check(
+        &[
+            "b: I found Luigi's, an Italian place.",
+            "c: none of those, that's too expensive",
+        ],
+        &["repair"],
+    );
+    check(&["c: this is taking forever, hurry up"], &["frustration"]);
+}
