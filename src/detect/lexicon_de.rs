@@ -111,7 +111,7 @@ pub const DE: &[(&str, Cat)] = &[
     ("gewalt*", Emotion(Anger, 0.6)), ("*missbrauch*", Emotion(Anger, 0.7)), ("schlamp*", Emotion(Frustration, 0.7)),
     ("fehlleistung*", Emotion(Frustration, 0.7)), ("entfaellt", Emotion(Frustration, 0.5)),
     ("entfallen", Emotion(Frustration, 0.5)), ("ueberfordert", Emotion(Frustration, 0.5)),
-    ("geprellt", Emotion(Anger, 0.7)), ("nie wieder", Emotion(Frustration, 0.5)), ("gestoppt", Emotion(Frustration, 0.4)),
+    ("geprellt", Emotion(Anger, 0.7)), ("nie wieder", Emotion(Frustration, 0.35)), ("gestoppt", Emotion(Frustration, 0.4)),
     ("flammen", Emotion(Anxiety, 0.5)), ("brand", Emotion(Anxiety, 0.4)), ("*brandanschlag", Emotion(Anger, 0.6)), ("feuer", Emotion(Anxiety, 0.4)),
     ("evakuier*", Emotion(Anxiety, 0.5)), ("gestrandet", Emotion(Frustration, 0.7)), ("festgesessen", Emotion(Frustration, 0.6)),
     ("stecken geblieben", Emotion(Frustration, 0.6)), ("liegen geblieben", Emotion(Frustration, 0.6)),
@@ -238,7 +238,7 @@ pub const DE: &[(&str, Cat)] = &[
     ("muss morgen", Emotion(Urgency, 0.6)), ("bis morgen", Emotion(Urgency, 0.3)),
     ("muessen vorher", Emotion(Urgency, 0.6)), ("eilt", Emotion(Urgency, 0.7)),
     ("traurig", Emotion(Sadness, 0.7)), ("schade", Emotion(Sadness, 0.3)), ("leider", Emotion(Sadness, 0.2)),
-    ("verloren", Emotion(Sadness, 0.4)), ("weinen", Emotion(Sadness, 0.7)),
+    ("verloren", Emotion(Sadness, 0.3)), ("weinen", Emotion(Sadness, 0.7)),
     ("oh nein", Emotion(Sadness, 0.5)),
     // --- positiv ---
     ("danke*", Positive(0.5)), ("vielen dank", Positive(0.6)), ("merci*", Positive(0.5)),

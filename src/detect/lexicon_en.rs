@@ -170,7 +170,7 @@ pub const EN: &[(&str, Cat)] = &[
     // --- it happens again ---
     // corrections, rejections of a suggestion, doubt, impatience
     ("actually i want*", Repair(0.7)), ("actually i need", Repair(0.7)), ("actually i'd", Repair(0.7)),
-    ("actually, i", Repair(0.5)), ("actually i", Repair(0.5)), ("actually", Repair(0.3)),
+    ("actually, i", Repair(0.5)), ("actually i", Repair(0.5)),
     ("try again", Repair(0.7)), ("check again", Repair(0.8)), ("look again", Repair(0.7)),
     ("i don't believe", Repair(0.75)), ("are you sure", Repair(0.7)), ("can't be right", Repair(0.9)),
     ("doesn't sound right", Repair(0.8)), ("you got it wrong", Repair(0.9)), ("wrong one", Repair(0.75)),
