@@ -33,7 +33,7 @@ pub fn read(text: &str, f: &Folded, found: &[Found], typo: Typography, hits: &mu
                 }) {
                     // "not happy", "nicht zufrieden", "not helpful": disappointment.
                     negative_seen = true;
-                    hits.push(hit(SignalKind::Frustration, 0.6 * w.max(0.6), quote(m)));
+                    hits.push(hit(SignalKind::Frustration, 0.65 * w.max(0.6), quote(m)));
                 } else if let Cat::Ironic(_) = m.cat {
                     ironic.push((w, quote(m)));
                 } else {

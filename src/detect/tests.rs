@@ -297,10 +297,55 @@ fn routine_turns_stay_quiet() {
         "c: yes please",
         "c: Ja, gerne ab dem 3. Juli",
         "c: Flat 3, 22 Marlborough Road",
+        "c: Der Streik der Lokführer ist seit gestern beendet",
     ] {
         let detector = Detector::new();
         let s = run(&detector, turns(&[text]));
         assert!(s.emotion.negative() < 0.3, "{text}: {:?}", s.hits);
         assert!(s.failure < 0.3, "{text}: {:?}", s.hits);
     }
+}
+
+#[test]
+fn german_complaints_about_travel() {
+    check(
+        &["c: Der Wagen war verdreckt und rappelvoll"],
+        &["frustration"],
+    );
+    check(&["c: Die Schaffnerin war total pampig zu mir"], &["anger"]);
+    check(&["c: Die Fahrkarten sind völlig überteuert"], &["anger"]);
+    check(
+        &["c: Was für ein Debakel heute am Bahnhof"],
+        &["frustration"],
+    );
+    check(
+        &["c: Wir hängen fest, die Heizung ausgefallen, saukalt"],
+        &["frustration"],
+    );
+}
+
+#[test]
+fn rejections_doubt_and_impatience_in_english() {
+    check(
+        &[
+            "b: The Grand Lodge has a room for you.",
+            "c: Actually I wanted something near the airport",
+        ],
+        &["repair"],
+    );
+    check(
+        &[
+            "b: There are no flights that day.",
+            "c: Are you sure? Please check again",
+        ],
+        &["repair"],
+    );
+    check(
+        &[
+            "b: I found Luigi's, an Italian place.",
+            "c: none of those, that's too expensive",
+        ],
+        &["repair"],
+    );
+    check(&["c: this is taking forever, hurry up"], &["frustration"]);
 }
