@@ -4,7 +4,7 @@
 use super::cues::Typography;
 use super::lexicon::{Cat, Found};
 use super::normalize::Folded;
-use super::scope::{governed, is_inability, negated, negated_after, opens_turn};
+use super::scope::{governed, is_inability, negated, negated_after, opens_turn, within_words};
 use crate::domain::{Hit, SignalKind};
 
 /// Reads a customer's words. `text` is the original, `f` its folded form, `found` the matches.
@@ -136,8 +136,8 @@ fn request(t: &str, f: &Folded, text: &str, found: &[Found], hits: &mut Vec<Hit>
             x.cat == Cat::Ask
                 // An ask may overlap the noun it governs ("get me a" + "a human").
                 && ((x.start < m.start
-                    && t[x.end.min(m.start)..m.start].split_whitespace().count() <= 6)
-                    || (x.start >= m.end && t[m.end..x.start].split_whitespace().count() <= 3))
+                    && within_words(t, x.end.min(m.start), m.start, 6))
+                    || (x.start >= m.end && within_words(t, m.end, x.start, 3)))
         })
     };
     for m in found {

@@ -17,10 +17,11 @@ fn breaks_between(text: &str, from: usize, to: usize) -> bool {
         || gap.contains(" sondern ")
 }
 
-/// Words between two byte offsets.
-fn words_between(text: &str, from: usize, to: usize) -> usize {
+/// True when at most `reach` words lie between two byte offsets. Stops counting past `reach`, so
+/// checking every pair of matches stays cheap on long texts.
+pub fn within_words(text: &str, from: usize, to: usize, reach: usize) -> bool {
     text.get(from..to)
-        .map_or(usize::MAX, |g| g.split_whitespace().count())
+        .is_some_and(|g| g.split_whitespace().take(reach + 1).count() <= reach)
 }
 
 /// True when a modifier that matches `is` governs the match `target` from before it.
@@ -34,7 +35,7 @@ pub fn governed(
     found.iter().any(|m| {
         m.end <= target.start
             && is(m)
-            && words_between(text, m.end, target.start) <= reach
+            && within_words(text, m.end, target.start, reach)
             && !breaks_between(text, m.end, target.start)
     })
 }
@@ -45,7 +46,7 @@ pub fn negated_after(text: &str, found: &[Found], target: &Found, reach: usize) 
     found.iter().any(|m| {
         m.start >= target.end
             && matches!(m.cat, Cat::Negator)
-            && words_between(text, target.end, m.start) <= reach
+            && within_words(text, target.end, m.start, reach)
             && !breaks_between(text, target.end, m.start)
     })
 }

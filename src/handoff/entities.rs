@@ -42,9 +42,11 @@ struct Pattern {
 const ID: &str = r"[^\d\n]{0,20}?#?\b([A-Z]{0,4}-?\d[\dA-Z-]{3,})";
 
 static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
+    // ASCII word boundaries: with Unicode ones the regex engine cannot use its lazy DFA on text
+    // with umlauts and falls back to a much slower NFA over the whole turn.
     let p = |kind, re: String, group, check| Pattern {
         kind,
-        re: Regex::new(&re).expect("entity pattern compiles"),
+        re: Regex::new(&re.replace(r"\b", r"(?-u:\b)")).expect("entity pattern compiles"),
         group,
         check,
     };
