@@ -1,6 +1,6 @@
 //! What the durable stores share: records as JSON, the few columns pulled out of them, and the clock.
 
-use super::{StoreError, Verdict};
+use super::{Commit, StoreError, Verdict};
 use crate::domain::HandoffEvent;
 use serde::{Serialize, de::DeserializeOwned};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -49,4 +49,67 @@ pub fn now_ms() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
+}
+
+/// A commit with its records already encoded.
+pub struct CommitRow {
+    pub tenant_id: String,
+    pub conversation_id: String,
+    pub expected_version: i64,
+    pub version: i64,
+    pub customer_id: Option<String>,
+    pub updated_ms: i64,
+    pub state: Vec<u8>,
+    pub receipt: Option<(String, i64, Vec<u8>)>,
+    pub event: Option<EventRow>,
+}
+
+/// The columns of a handoff event the stores index or aggregate, and the event itself encoded.
+pub struct EventRow {
+    pub event_id: String,
+    pub handoff_id: String,
+    pub queue: String,
+    pub created_ms: i64,
+    pub reason: String,
+    pub seconds: f64,
+    pub body: Vec<u8>,
+}
+
+impl CommitRow {
+    /// Encodes once, on the caller's task (CPU work kept off the stores' writer threads).
+    pub fn encode(commit: Commit) -> Result<Self, StoreError> {
+        let Commit {
+            state,
+            expected_version,
+            receipt,
+            event,
+        } = commit;
+        let receipt = match receipt {
+            Some(r) => Some((r.turn_id.clone(), r.decision.sequence as i64, encode(&r)?)),
+            None => None,
+        };
+        let event = match event {
+            Some(e) => Some(EventRow {
+                event_id: e.event_id.clone(),
+                handoff_id: e.handoff_id.clone(),
+                queue: e.route.queue.clone(),
+                created_ms: e.created_ms,
+                reason: primary_reason(&e),
+                seconds: e.context.seconds_since_first_problem,
+                body: encode(&e)?,
+            }),
+            None => None,
+        };
+        Ok(CommitRow {
+            tenant_id: state.tenant_id.clone(),
+            conversation_id: state.conversation_id.clone(),
+            expected_version: expected_version as i64,
+            version: state.version as i64,
+            customer_id: state.customer.as_ref().map(|c| c.customer_id.clone()),
+            updated_ms: state.updated_ms,
+            state: encode(&state)?,
+            receipt,
+            event,
+        })
+    }
 }

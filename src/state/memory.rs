@@ -119,12 +119,7 @@ impl MemoryStore {
     /// Appends a committed handoff event to the outbox and wakes the feed.
     fn publish(&self, ev: HandoffEvent) {
         let mut outbox = lock(&self.outbox);
-        let reason = ev
-            .context
-            .reasons
-            .first()
-            .map(|r| r.code.label().to_string())
-            .unwrap_or_default();
+        let reason = super::codec::primary_reason(&ev);
         outbox.handoffs.push((
             ev.tenant_id.clone(),
             reason,

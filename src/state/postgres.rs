@@ -164,10 +164,10 @@ impl Store for PostgresStore {
     }
 
     async fn commit(&self, commit: Commit) -> Result<CommitResult, StoreError> {
-        let row = sql::CommitRow::encode(commit)?;
+        let row = codec::CommitRow::encode(commit)?;
         let mut conn = self.pool.get().await?;
         let result = sql::commit(&mut conn, &row, self.receipt_window).await?;
-        if row.has_event() && result == CommitResult::Committed {
+        if row.event.is_some() && result == CommitResult::Committed {
             self.notify.notify_waiters();
         }
         Ok(result)

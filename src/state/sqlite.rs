@@ -302,9 +302,12 @@ impl Store for SqliteStore {
         let state = commit.state.clone();
         let epoch = self.cache.epoch();
         // Encoding is CPU work: done here, on the caller's task, not on the one writer thread.
-        let row = writes::CommitRow::encode(commit, self.receipt_window)?;
+        let row = codec::CommitRow::encode(commit)?;
+        let window = self.receipt_window as i64;
         let has_event = row.event.is_some();
-        let result = self.write(move |conn| writes::commit(conn, &row)).await;
+        let result = self
+            .write(move |conn| writes::commit(conn, &row, window))
+            .await;
         match &result {
             Ok(CommitResult::Committed) => {
                 self.cache.put(state, epoch);

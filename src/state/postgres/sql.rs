@@ -2,8 +2,8 @@
 
 use super::pg;
 use super::pool::Conn;
-use crate::state::codec::{self, decode, encode};
-use crate::state::{Commit, CommitResult, StoreError};
+use crate::state::codec::{CommitRow, decode};
+use crate::state::{CommitResult, StoreError};
 use tokio_postgres::types::ToSql;
 
 pub const LOAD: &str =
@@ -96,71 +96,6 @@ pub const QUALITY_OUTCOMES: &str = "
     SELECT h.tenant_id, h.reason, o.resolved, o.satisfaction, o.verdict
     FROM outcomes o JOIN handoffs h ON h.handoff_id = o.handoff_id
     WHERE $1::text IS NULL OR h.tenant_id = $1";
-
-/// A commit with its records already encoded.
-pub struct CommitRow {
-    tenant_id: String,
-    conversation_id: String,
-    expected_version: i64,
-    version: i64,
-    customer_id: Option<String>,
-    updated_ms: i64,
-    state: Vec<u8>,
-    receipt: Option<(String, i64, Vec<u8>)>,
-    event: Option<EventRow>,
-}
-
-struct EventRow {
-    event_id: String,
-    handoff_id: String,
-    queue: String,
-    created_ms: i64,
-    reason: String,
-    seconds: f64,
-    body: Vec<u8>,
-}
-
-impl CommitRow {
-    pub fn encode(commit: Commit) -> Result<Self, StoreError> {
-        let Commit {
-            state,
-            expected_version,
-            receipt,
-            event,
-        } = commit;
-        let receipt = match receipt {
-            Some(r) => Some((r.turn_id.clone(), r.decision.sequence as i64, encode(&r)?)),
-            None => None,
-        };
-        let event = match event {
-            Some(e) => Some(EventRow {
-                event_id: e.event_id.clone(),
-                handoff_id: e.handoff_id.clone(),
-                queue: e.route.queue.clone(),
-                created_ms: e.created_ms,
-                reason: codec::primary_reason(&e),
-                seconds: e.context.seconds_since_first_problem,
-                body: encode(&e)?,
-            }),
-            None => None,
-        };
-        Ok(CommitRow {
-            tenant_id: state.tenant_id.clone(),
-            conversation_id: state.conversation_id.clone(),
-            expected_version: expected_version as i64,
-            version: state.version as i64,
-            customer_id: state.customer.as_ref().map(|c| c.customer_id.clone()),
-            updated_ms: state.updated_ms,
-            state: encode(&state)?,
-            receipt,
-            event,
-        })
-    }
-
-    pub fn has_event(&self) -> bool {
-        self.event.is_some()
-    }
-}
 
 /// The version check first (it takes the conversation's row lock, so racing writers queue behind
 /// it), then the receipt (unique per turn id), then the event; all or nothing.

@@ -3,75 +3,10 @@
 
 use super::sql;
 use crate::domain::{HandoffEvent, TurnReceipt};
-use crate::state::codec::{self, decode, encode};
-use crate::state::{Commit, CommitResult, FeedFilter, OutcomeRecord, StoreError};
+use crate::state::codec::{self, CommitRow, decode};
+use crate::state::{CommitResult, FeedFilter, OutcomeRecord, StoreError};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashSet;
-
-/// A commit with its records already encoded.
-pub struct CommitRow {
-    tenant_id: String,
-    conversation_id: String,
-    expected_version: i64,
-    version: i64,
-    customer_id: Option<String>,
-    updated_ms: i64,
-    state: Vec<u8>,
-    receipt: Option<(String, i64, Vec<u8>)>,
-    pub event: Option<EventRow>,
-    receipt_window: i64,
-}
-
-pub struct EventRow {
-    event_id: String,
-    handoff_id: String,
-    queue: String,
-    created_ms: i64,
-    reason: String,
-    seconds: f64,
-    body: Vec<u8>,
-}
-
-impl CommitRow {
-    pub fn encode(commit: Commit, receipt_window: u64) -> Result<Self, StoreError> {
-        let Commit {
-            state,
-            expected_version,
-            receipt,
-            event,
-        } = commit;
-        let receipt = receipt
-            .map(|r| -> Result<_, StoreError> {
-                Ok((r.turn_id.clone(), r.decision.sequence as i64, encode(&r)?))
-            })
-            .transpose()?;
-        let event = event
-            .map(|e| -> Result<_, StoreError> {
-                Ok(EventRow {
-                    event_id: e.event_id.clone(),
-                    handoff_id: e.handoff_id.clone(),
-                    queue: e.route.queue.clone(),
-                    created_ms: e.created_ms,
-                    reason: codec::primary_reason(&e),
-                    seconds: e.context.seconds_since_first_problem,
-                    body: encode(&e)?,
-                })
-            })
-            .transpose()?;
-        Ok(CommitRow {
-            tenant_id: state.tenant_id.clone(),
-            conversation_id: state.conversation_id.clone(),
-            expected_version: expected_version as i64,
-            version: state.version as i64,
-            customer_id: state.customer.as_ref().map(|c| c.customer_id.clone()),
-            updated_ms: state.updated_ms,
-            state: encode(&state)?,
-            receipt,
-            event,
-            receipt_window: receipt_window as i64,
-        })
-    }
-}
 
 pub fn receipt_by_turn(
     conn: &Connection,
@@ -93,7 +28,12 @@ pub fn receipt_by_turn(
 }
 
 /// Duplicate turn id first, then the version check, then state + receipt + event.
-pub fn commit(conn: &Connection, row: &CommitRow) -> Result<CommitResult, StoreError> {
+/// `receipt_window`: receipts older than this many turns of the conversation are dropped.
+pub fn commit(
+    conn: &Connection,
+    row: &CommitRow,
+    receipt_window: i64,
+) -> Result<CommitResult, StoreError> {
     let (t, c) = (&row.tenant_id, &row.conversation_id);
     if let Some((turn_id, _, _)) = &row.receipt
         && let Some(seen) = receipt_by_turn(conn, t, c, turn_id)?
@@ -139,7 +79,7 @@ pub fn commit(conn: &Connection, row: &CommitRow) -> Result<CommitResult, StoreE
         conn.prepare_cached(
             "DELETE FROM receipts WHERE tenant_id = ?1 AND conversation_id = ?2 AND sequence <= ?3",
         )
-        .and_then(|mut s| s.execute(params![t, c, sequence - row.receipt_window]))
+        .and_then(|mut s| s.execute(params![t, c, sequence - receipt_window]))
         .map_err(sql)?;
     }
     if let Some(e) = &row.event {
