@@ -19,7 +19,7 @@ mod tests;
 
 use crate::domain::{Emotion, Hit, Lang, Role, SignalKind, Signals, Stake, Turn, TurnRecord};
 use customer::hit;
-use lexicon::{Cat, Found, Lexicon};
+use lexicon::{Found, Lexicon};
 
 /// NLU confidence below which a customer turn counts as poorly understood.
 const LOW_CONFIDENCE: f32 = 0.4;
@@ -57,12 +57,8 @@ impl Detector {
     pub fn detect(&self, turn: &Turn, history: &[TurnRecord]) -> Signals {
         let folded = normalize::fold(&turn.text);
         let mut found: Vec<Found> = Vec::with_capacity(32);
-        self.lexicon.scan(&folded.text, &mut found);
-        let (de, en) = found.iter().fold((0, 0), |(de, en), m| match m.cat {
-            Cat::Mark(Lang::De) => (de + 1, en),
-            Cat::Mark(Lang::En) => (de, en + 1),
-            _ => (de, en),
-        });
+        // Language markers are counted by the scan and not kept (nothing else reads them).
+        let (de, en) = self.lexicon.scan(&folded.text, &mut found);
         let language = turn.language_hint.unwrap_or(if de > en {
             Lang::De
         } else if en > de {
@@ -106,16 +102,31 @@ impl Detector {
 
 /// The language of the conversation so far, when this turn does not say (a bare "ok", "agent").
 fn continuing_language(history: &[TurnRecord]) -> Lang {
+    // Whole words between spaces (or the ends of the text), compared ignoring ASCII case; the two
+    // without a trailing space only need to start a word ("bitteschön", "pleased").
+    const DE_WORDS: [&str; 6] = ["ich", "und", "nicht", "sie", "der", "die"];
+    const EN_WORDS: [&str; 6] = ["the", "and", "you", "i", "to", "is"];
     let (de, en) = history.iter().rev().take(6).fold((0, 0), |(de, en), r| {
-        let t = r.text.to_lowercase();
-        let de_words = [
-            " ich ", " und ", " nicht ", " sie ", " bitte", " der ", " die ",
-        ];
-        let en_words = [" the ", " and ", " you ", " i ", " to ", " is ", " please"];
-        let padded = format!(" {t} ");
+        let (mut de_seen, mut en_seen) = (0u8, 0u8);
+        let (mut bitte, mut please) = (false, false);
+        for word in r.text.split(' ') {
+            for (k, w) in DE_WORDS.iter().enumerate() {
+                if word.eq_ignore_ascii_case(w) {
+                    de_seen |= 1 << k;
+                }
+            }
+            for (k, w) in EN_WORDS.iter().enumerate() {
+                if word.eq_ignore_ascii_case(w) {
+                    en_seen |= 1 << k;
+                }
+            }
+            let head = |n: usize| word.as_bytes().get(..n).unwrap_or_default();
+            bitte |= head(5).eq_ignore_ascii_case(b"bitte");
+            please |= head(6).eq_ignore_ascii_case(b"please");
+        }
         (
-            de + de_words.iter().filter(|w| padded.contains(*w)).count(),
-            en + en_words.iter().filter(|w| padded.contains(*w)).count(),
+            de + de_seen.count_ones() as usize + usize::from(bitte),
+            en + en_seen.count_ones() as usize + usize::from(please),
         )
     });
     if de > en { Lang::De } else { Lang::En }

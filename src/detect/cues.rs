@@ -1,6 +1,8 @@
 //! Typographic cues: shouting in capitals (but not acronyms or product names), emphasis on one
 //! word, repeated punctuation.
 
+use std::borrow::Cow;
+
 /// What the typography of a turn says.
 #[derive(Debug, Default, Clone, Copy, PartialEq)]
 pub struct Typography {
@@ -31,20 +33,26 @@ const EMPHATIC: &[&str] = &[
 ];
 
 pub fn read(text: &str) -> Typography {
-    let mut t = Typography {
-        repeated_punct: text.contains("!!") || text.contains("??"),
-        interrobang: text.contains("?!") || text.contains("!?"),
+    let bytes = text.as_bytes();
+    // One branch-free pass over neighbouring bytes: "!!", "??", "?!", "!?", two capitals.
+    let (mut repeated, mut interrobang, mut caps_pair) = (false, false, false);
+    for (&a, &b) in bytes.iter().zip(bytes.iter().skip(1)) {
+        let (a_bang, a_ask, b_bang, b_ask) = (a == b'!', a == b'?', b == b'!', b == b'?');
+        repeated |= (a_bang & b_bang) | (a_ask & b_ask);
+        interrobang |= (a_ask & b_bang) | (a_bang & b_ask);
+        caps_pair |= a.is_ascii_uppercase() & b.is_ascii_uppercase();
+    }
+    let t = Typography {
+        repeated_punct: repeated,
+        interrobang,
         ..Default::default()
     };
-    // Capitals matter only where two capital letters meet.
-    let caps_pair = text
-        .as_bytes()
-        .windows(2)
-        .any(|w| w[0].is_ascii_uppercase() && w[1].is_ascii_uppercase())
-        || !text.is_ascii();
-    if !caps_pair {
+    // Capitals matter only where two capital letters meet (in ASCII text), or where one word
+    // holds two letters that are not lowercase (otherwise no word can be in capitals).
+    if !(caps_pair || (!text.is_ascii() && caps_token(text))) {
         return t;
     }
+    let mut t = t;
     let mut run = 0usize;
     let mut best_run = 0usize;
     let mut caps_words = 0usize;
@@ -55,9 +63,18 @@ pub fn read(text: &str) -> Typography {
         if word.is_empty() {
             continue;
         }
-        let letters = word.chars().filter(|c| c.is_alphabetic()).count();
-        let has_digit = word.chars().any(|c| c.is_ascii_digit());
-        let all_caps = letters >= 2 && !has_digit && word.chars().all(|c| !c.is_lowercase());
+        let (mut letters, mut has_digit, mut has_lower) = (0usize, false, false);
+        for c in word.chars() {
+            if c.is_ascii() {
+                letters += usize::from(c.is_ascii_alphabetic());
+                has_digit |= c.is_ascii_digit();
+                has_lower |= c.is_ascii_lowercase();
+            } else {
+                letters += usize::from(c.is_alphabetic());
+                has_lower |= c.is_lowercase();
+            }
+        }
+        let all_caps = letters >= 2 && !has_digit && !has_lower;
         if all_caps && !ACRONYMS.contains(&word) {
             caps_words += 1;
             run += 1;
@@ -66,7 +83,7 @@ pub fn read(text: &str) -> Typography {
                 stressed += 1;
             }
         } else {
-            if word.chars().any(|c| c.is_lowercase()) {
+            if has_lower {
                 lower_words += 1;
             }
             run = 0;
@@ -77,64 +94,104 @@ pub fn read(text: &str) -> Typography {
     t
 }
 
+/// True when some whitespace-separated token holds two letters that are not lowercase.
+fn caps_token(text: &str) -> bool {
+    let mut caps = 0u32;
+    for c in text.chars() {
+        if c.is_ascii_lowercase() {
+            continue;
+        }
+        if c.is_whitespace() {
+            caps = 0;
+        } else if c.is_alphabetic() && !c.is_lowercase() {
+            caps += 1;
+            if caps >= 2 {
+                return true;
+            }
+        }
+    }
+    false
+}
+
 /// Smallest sum of money that makes a purchase or a loss a high-stakes moment.
 const LARGE_AMOUNT: f64 = 3000.0;
+
+/// Currency words (lowercase) that make a number a sum of money.
+const CURRENCIES: &[&str] = &["eur", "euro", "chf", "franken", "dollar", "pounds"];
+
+/// `s` lowercased, without a copy when it already is.
+fn lower(s: &str) -> Cow<'_, str> {
+    if s.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(s.to_lowercase())
+    }
+}
+
+fn not_alnum(c: char) -> bool {
+    !c.is_alphanumeric()
+}
 
 /// A large sum of money in the text ("485.000 €", "£22k", "30 grand", "18-20k"), as written.
 pub fn large_amount(text: &str) -> Option<&str> {
     if !text.bytes().any(|b| b.is_ascii_digit()) {
         return None;
     }
-    let tokens: Vec<&str> = text.split_whitespace().collect();
-    for (i, raw) in tokens.iter().enumerate() {
-        if !raw.bytes().any(|b| b.is_ascii_digit()) {
-            continue;
-        }
-        let next = tokens
-            .get(i + 1)
-            .map(|t| t.to_lowercase())
-            .unwrap_or_default();
-        let prev = if i > 0 { tokens[i - 1] } else { "" };
-        let core = raw.trim_matches(|c: char| !c.is_alphanumeric());
-        let currency = |t: &str| {
-            t.contains(['€', '$', '£'])
-                || ["eur", "euro", "chf", "franken", "dollar", "pounds"]
-                    .iter()
-                    .any(|c| {
-                        t.to_lowercase()
-                            .trim_matches(|c: char| !c.is_alphanumeric())
-                            == *c
-                    })
-        };
-        let money = currency(raw) || currency(&next) || currency(prev);
-        // "18-20k": take the upper end.
-        let core = core.rsplit('-').next().unwrap_or(core);
-        let lower = core.to_lowercase();
-        let (digits, factor) = if let Some(n) = lower.strip_suffix('k') {
-            (n, 1000.0)
-        } else if matches!(
-            next.trim_matches(|c: char| !c.is_alphanumeric()),
-            "grand" | "k" | "tsd" | "tausend"
-        ) {
-            (lower.as_str(), 1000.0)
-        } else if money || thousands(&lower) {
-            (lower.as_str(), 1.0)
-        } else {
-            continue;
-        };
-        let clean: String = digits.chars().filter(|c| c.is_ascii_digit()).collect();
-        if clean.is_empty() || digits.chars().any(|c| c.is_alphabetic()) {
-            continue;
-        }
-        let decimals = digits
-            .rsplit_once([',', '.'])
-            .is_some_and(|(_, d)| d.len() == 2);
-        let value: f64 = clean.parse::<f64>().unwrap_or(0.0) / if decimals { 100.0 } else { 1.0 };
-        if value * factor >= LARGE_AMOUNT {
+    let mut tokens = text.split_whitespace();
+    let mut prev = "";
+    let mut current = tokens.next();
+    while let Some(raw) = current {
+        let next = tokens.next();
+        if raw.bytes().any(|b| b.is_ascii_digit()) && is_large_amount(prev, raw, next.unwrap_or(""))
+        {
             return Some(raw);
         }
+        prev = raw;
+        current = next;
     }
     None
+}
+
+/// True when the token `raw` (with a digit), between `prev` and `next`, is a large sum.
+fn is_large_amount(prev: &str, raw: &str, next: &str) -> bool {
+    let next = lower(next);
+    let core = raw.trim_matches(not_alnum);
+    let currency = |t: &str| {
+        t.contains(['€', '$', '£']) || CURRENCIES.contains(&lower(t).trim_matches(not_alnum))
+    };
+    let money = currency(raw) || currency(&next) || currency(prev);
+    // "18-20k": take the upper end.
+    let core = core.rsplit('-').next().unwrap_or(core);
+    let low = lower(core);
+    let (digits, factor) = if let Some(n) = low.strip_suffix('k') {
+        (n, 1000.0)
+    } else if matches!(
+        next.trim_matches(not_alnum),
+        "grand" | "k" | "tsd" | "tausend"
+    ) {
+        (&*low, 1000.0)
+    } else if money || thousands(&low) {
+        (&*low, 1.0)
+    } else {
+        return false;
+    };
+    if digits.chars().any(|c| c.is_alphabetic()) {
+        return false;
+    }
+    let mut value = 0f64;
+    let mut any_digit = false;
+    for b in digits.bytes().filter(u8::is_ascii_digit) {
+        value = value * 10.0 + f64::from(b - b'0');
+        any_digit = true;
+    }
+    if !any_digit {
+        return false;
+    }
+    let decimals = digits
+        .rsplit_once([',', '.'])
+        .is_some_and(|(_, d)| d.len() == 2);
+    let value = value / if decimals { 100.0 } else { 1.0 };
+    value * factor >= LARGE_AMOUNT
 }
 
 /// "485.000", "22,000": digit groups of three, the way sums of money are written.

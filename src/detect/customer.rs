@@ -124,7 +124,8 @@ fn typography(typo: Typography, f: &Folded, hits: &mut Vec<Hit>) {
 
 /// The explicit request for a human: a phrase, or a human noun asked for, not negated.
 fn request(t: &str, f: &Folded, text: &str, found: &[Found], hits: &mut Vec<Hit>) {
-    let words = t.split_whitespace().count();
+    // Only short turns matter here: count no further than 9 words, and only when needed.
+    let words = || t.split_whitespace().take(9).count();
     let question = t.trim_end().ends_with('?');
     let refuses = |m: &Found| {
         governed(t, found, m, 4, |x| {
@@ -143,7 +144,7 @@ fn request(t: &str, f: &Folded, text: &str, found: &[Found], hits: &mut Vec<Hit>
     for m in found {
         let is_request = match m.cat {
             Cat::HumanPhrase => !refuses(m),
-            Cat::Human => !refuses(m) && (asked(m) || words <= 3 || (question && words <= 8)),
+            Cat::Human => !refuses(m) && (asked(m) || words() <= 3 || (question && words() <= 8)),
             _ => false,
         };
         if is_request {

@@ -7,7 +7,9 @@
 
 use super::normalize::{fold, is_word_byte};
 use crate::domain::{Lang, SignalKind, Stake};
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::automaton::Automaton as _;
+use aho_corasick::dfa::DFA;
+use aho_corasick::{Anchored, MatchKind, StartKind};
 
 /// What a lexicon entry means.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -64,8 +66,20 @@ pub struct Entry {
 
 /// All lexicons compiled into one automaton.
 pub struct Lexicon {
-    pub automaton: AhoCorasick,
+    pub automaton: Automaton,
     pub entries: Vec<Entry>,
+}
+
+/// A dense aho-corasick DFA over all patterns, stepped byte by byte in `Lexicon::scan`.
+pub struct Automaton {
+    dfa: DFA,
+}
+
+impl Automaton {
+    /// Heap bytes of the transition table, match lists and pattern lengths.
+    pub fn memory_usage(&self) -> usize {
+        self.dfa.memory_usage()
+    }
 }
 
 impl Lexicon {
@@ -87,36 +101,57 @@ impl Lexicon {
                 });
             }
         }
-        let automaton = AhoCorasickBuilder::new()
+        debug_assert!(patterns.iter().all(|p| !p.is_empty()));
+        // No prefilter: with this many patterns nearly every byte starts one, and `scan` steps
+        // the DFA itself.
+        let dfa = DFA::builder()
             .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
+            .start_kind(StartKind::Unanchored)
+            .prefilter(false)
             .build(&patterns)
             .expect("lexicon automaton builds");
+        let automaton = Automaton { dfa };
         Lexicon { automaton, entries }
     }
 
     /// Every entry found in `text` (normalized) whose word boundaries hold, in start order.
-    pub fn scan(&self, text: &str, out: &mut Vec<Found>) {
+    /// Language markers are counted, not kept: returns how many German and English ones matched.
+    pub fn scan(&self, text: &str, out: &mut Vec<Found>) -> (usize, usize) {
         let bytes = text.as_bytes();
-        for m in self.automaton.find_overlapping_iter(text) {
-            let entry = self.entries[m.pattern().as_usize()];
-            let (s, e) = (m.start(), m.end());
-            let starts_ok = entry.open_start
-                || s == 0
-                || !is_word_byte(bytes[s - 1])
-                || !is_word_byte(bytes[s]);
-            let ends_ok = entry.open_end
-                || e == bytes.len()
-                || !is_word_byte(bytes[e])
-                || !is_word_byte(bytes[e - 1]);
-            if starts_ok && ends_ok {
-                out.push(Found {
-                    cat: entry.cat,
-                    lang: entry.lang,
-                    neutral: entry.neutral,
-                    start: s,
-                    end: e,
-                });
+        let dfa = &self.automaton.dfa;
+        // Overlapping search: every pattern ending at every position, in the order of the DFA's
+        // match lists (the order `find_overlapping_iter` reports them in).
+        let mut sid = dfa
+            .start_state(Anchored::No)
+            .expect("unanchored start state");
+        for (i, &b) in bytes.iter().enumerate() {
+            sid = dfa.next_state(Anchored::No, sid, b);
+            if !(dfa.is_special(sid) && dfa.is_match(sid)) {
+                continue;
+            }
+            let e = i + 1;
+            // The match ends inside a word when the next byte continues it.
+            let ends_inside = e < bytes.len() && is_word_byte(bytes[e]) && is_word_byte(b);
+            for k in 0..dfa.match_len(sid) {
+                let pid = dfa.match_pattern(sid, k);
+                let entry = &self.entries[pid.as_usize()];
+                if ends_inside && !entry.open_end {
+                    continue;
+                }
+                let s = e - dfa.pattern_len(pid);
+                let starts_ok = entry.open_start
+                    || s == 0
+                    || !is_word_byte(bytes[s - 1])
+                    || !is_word_byte(bytes[s]);
+                if starts_ok {
+                    out.push(Found {
+                        cat: entry.cat,
+                        lang: entry.lang,
+                        neutral: entry.neutral,
+                        start: s,
+                        end: e,
+                    });
+                }
             }
         }
         out.sort_by_key(|f| (f.start, std::cmp::Reverse(f.end)));
@@ -136,6 +171,19 @@ impl Lexicon {
             }
         }
         out.truncate(kept);
+        let (mut de, mut en) = (0, 0);
+        out.retain(|m| match m.cat {
+            Cat::Mark(Lang::De) => {
+                de += 1;
+                false
+            }
+            Cat::Mark(Lang::En) => {
+                en += 1;
+                false
+            }
+            _ => true,
+        });
+        (de, en)
     }
 }
 

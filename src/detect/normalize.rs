@@ -2,6 +2,9 @@
 //! `ae/oe/ue`, `ß` as `ss`, typographic apostrophes as `'`, letters repeated three or more times
 //! collapsed to one ("sooooo" -> "so"). Keeps a map back to the original byte offsets so evidence
 //! quotes the customer's own words.
+//!
+//! Runs of ASCII without a letter stretched three times are copied through a lookup table in one
+//! go; only stretched letters and characters outside ASCII take the careful path.
 
 /// A normalized copy of a text with offsets into the original.
 #[derive(Debug, Default)]
@@ -36,75 +39,126 @@ impl Folded {
     }
 }
 
+/// ASCII folding: lowercase, tab and line breaks as space, backtick as apostrophe.
+const ASCII_FOLD: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut i = 0;
+    while i < 128 {
+        let b = i as u8;
+        t[i] = match b {
+            b'\n' | b'\r' | b'\t' => b' ',
+            b'`' => b'\'',
+            _ => b.to_ascii_lowercase(),
+        };
+        i += 1;
+    }
+    t
+};
+
 /// Normalizes `source` (see the module doc).
 pub fn fold(source: &str) -> Folded {
-    let mut out = Folded {
-        text: String::with_capacity(source.len() + 8),
-        origin: Vec::with_capacity(source.len() + 8),
-        elongated: false,
-    };
-    let mut last: Option<char> = None;
-    let mut run = 0usize;
-    for (at, ch) in source.char_indices() {
-        // Fast path: ASCII that is not a repeated letter.
-        if ch.is_ascii() && !(ch.is_ascii_alphabetic() && Some(ch) == last) && ch != '`' {
-            run = 0;
-            last = Some(ch);
-            let b = match ch {
-                '\n' | '\r' | '\t' => b' ',
-                c => c.to_ascii_lowercase() as u8,
-            };
-            out.origin.push(at as u32);
-            out.text.push(b as char);
+    let bytes = source.as_bytes();
+    let mut text: Vec<u8> = Vec::with_capacity(source.len() + 8);
+    let mut origin: Vec<u32> = Vec::with_capacity(source.len() + 8);
+    let mut elongated = false;
+    // The previous character outside ASCII and how often it repeated so far. An ASCII character
+    // in between never equals one outside ASCII, so runs never span the two kinds.
+    let mut last = '\0';
+    let mut run = 0u32;
+    let mut i = 0;
+    while i < bytes.len() {
+        let ascii = bytes[i..]
+            .iter()
+            .position(|&b| b >= 0x80)
+            .unwrap_or(bytes.len() - i);
+        if ascii > 0 {
+            elongated |= fold_ascii(&bytes[i..i + ascii], i, &mut text, &mut origin);
+            i += ascii;
+            last = '\0';
             continue;
         }
-        let at = at as u32;
-        let push = |s: &str, out: &mut Folded| {
-            for b in 0..s.len() {
-                let _ = b;
-                out.origin.push(at);
+        let ch = source[i..].chars().next().unwrap_or('\u{fffd}');
+        let at = i as u32;
+        i += ch.len_utf8();
+        let mut push = |s: &[u8]| {
+            for _ in 0..s.len() {
+                origin.push(at);
             }
-            out.text.push_str(s);
+            text.extend_from_slice(s);
         };
-        if Some(ch) == last && ch.is_alphabetic() {
+        if ch == last && ch.is_alphabetic() {
             run += 1;
             if run >= 2 {
-                // Third and later copies of the same letter: drop, and drop the second copy too.
+                // Third and later copies of the same letter: drop, and drop the second copy too
+                // (the last character it folded to).
                 if run == 2 {
-                    let second = out.text.pop();
-                    if let Some(c) = second {
-                        for _ in 0..c.len_utf8() {
-                            out.origin.pop();
-                        }
-                    }
-                    out.elongated = true;
+                    let width = text
+                        .iter()
+                        .rev()
+                        .position(|&b| b & 0xC0 != 0x80)
+                        .map_or(0, |p| p + 1);
+                    text.truncate(text.len() - width);
+                    origin.truncate(origin.len() - width);
+                    elongated = true;
                 }
                 continue;
             }
         } else {
             run = 0;
         }
-        last = Some(ch);
+        last = ch;
         match ch {
-            'ä' | 'Ä' => push("ae", &mut out),
-            'ö' | 'Ö' => push("oe", &mut out),
-            'ü' | 'Ü' => push("ue", &mut out),
-            'ß' | 'ẞ' => push("ss", &mut out),
-            '\u{2019}' | '\u{2018}' | '`' | '´' => push("'", &mut out),
-            '\n' | '\r' | '\t' => push(" ", &mut out),
-            c if c.is_ascii() => {
-                let mut buf = [0u8; 4];
-                push(c.to_ascii_lowercase().encode_utf8(&mut buf), &mut out);
-            }
+            'ä' | 'Ä' => push(b"ae"),
+            'ö' | 'Ö' => push(b"oe"),
+            'ü' | 'Ü' => push(b"ue"),
+            'ß' | 'ẞ' => push(b"ss"),
+            '\u{2019}' | '\u{2018}' | '´' => push(b"'"),
             c => {
                 for l in c.to_lowercase() {
                     let mut buf = [0u8; 4];
-                    push(l.encode_utf8(&mut buf), &mut out);
+                    push(l.encode_utf8(&mut buf).as_bytes());
                 }
             }
         }
     }
-    out
+    Folded {
+        text: String::from_utf8(text).expect("folding keeps UTF-8"),
+        origin,
+        elongated,
+    }
+}
+
+/// Folds a run of ASCII starting at byte `base` of the source. True when a letter was stretched.
+fn fold_ascii(run: &[u8], base: usize, text: &mut Vec<u8>, origin: &mut Vec<u32>) -> bool {
+    let stretched = run
+        .windows(3)
+        .any(|w| w[0] == w[1] && w[1] == w[2] && w[0].is_ascii_alphabetic());
+    if !stretched {
+        text.extend(run.iter().map(|&b| ASCII_FOLD[usize::from(b)]));
+        origin.extend((base..base + run.len()).map(|o| o as u32));
+        return false;
+    }
+    let mut last = 0u8;
+    let mut repeats = 0u32;
+    for (k, &b) in run.iter().enumerate() {
+        if b == last && b.is_ascii_alphabetic() {
+            repeats += 1;
+            if repeats >= 2 {
+                // Third and later copies of the same letter: drop, and drop the second too.
+                if repeats == 2 {
+                    text.pop();
+                    origin.pop();
+                }
+                continue;
+            }
+        } else {
+            repeats = 0;
+        }
+        last = b;
+        text.push(ASCII_FOLD[usize::from(b)]);
+        origin.push((base + k) as u32);
+    }
+    true
 }
 
 /// True for bytes that continue a word (letters, digits, apostrophes inside words).
