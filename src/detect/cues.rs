@@ -32,16 +32,24 @@ const EMPHATIC: &[&str] = &[
     "SAID", "GESAGT", "NO", "NOW", "JETZT", "SOFORT", "DONE", "EXCHANGE", "WRONG", "FALSCH",
 ];
 
+#[inline(never)]
 pub fn read(text: &str) -> Typography {
     let bytes = text.as_bytes();
-    // One branch-free pass over neighbouring bytes: "!!", "??", "?!", "!?", two capitals.
-    let (mut repeated, mut interrobang, mut caps_pair) = (false, false, false);
-    for (&a, &b) in bytes.iter().zip(bytes.iter().skip(1)) {
-        let (a_bang, a_ask, b_bang, b_ask) = (a == b'!', a == b'?', b == b'!', b == b'?');
-        repeated |= (a_bang & b_bang) | (a_ask & b_ask);
-        interrobang |= (a_ask & b_bang) | (a_bang & b_ask);
-        caps_pair |= a.is_ascii_uppercase() & b.is_ascii_uppercase();
+    let pairs = || bytes.iter().zip(bytes.get(1..).unwrap_or_default());
+    // Branch-free passes over neighbouring bytes (the compiler vectorizes them).
+    let (mut repeated, mut interrobang) = (false, false);
+    if bytes.contains(&b'!') || bytes.contains(&b'?') {
+        (repeated, interrobang) = pairs().fold((false, false), |(rep, ib), (&a, &b)| {
+            let (a_bang, a_ask, b_bang, b_ask) = (a == b'!', a == b'?', b == b'!', b == b'?');
+            (
+                rep | (a_bang & b_bang) | (a_ask & b_ask),
+                ib | (a_ask & b_bang) | (a_bang & b_ask),
+            )
+        });
     }
+    let caps_pair = pairs().fold(false, |acc, (&a, &b)| {
+        acc | (a.is_ascii_uppercase() & b.is_ascii_uppercase())
+    });
     let t = Typography {
         repeated_punct: repeated,
         interrobang,
@@ -96,11 +104,22 @@ pub fn read(text: &str) -> Typography {
 
 /// True when some whitespace-separated token holds two letters that are not lowercase.
 fn caps_token(text: &str) -> bool {
+    let bytes = text.as_bytes();
     let mut caps = 0u32;
-    for c in text.chars() {
-        if c.is_ascii_lowercase() {
-            continue;
-        }
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let c = if b < 0x80 {
+            i += 1;
+            if b.is_ascii_lowercase() {
+                continue;
+            }
+            char::from(b)
+        } else {
+            let c = text[i..].chars().next().unwrap_or_default();
+            i += c.len_utf8();
+            c
+        };
         if c.is_whitespace() {
             caps = 0;
         } else if c.is_alphabetic() && !c.is_lowercase() {
@@ -134,7 +153,7 @@ fn not_alnum(c: char) -> bool {
 
 /// A large sum of money in the text ("485.000 €", "£22k", "30 grand", "18-20k"), as written.
 pub fn large_amount(text: &str) -> Option<&str> {
-    if !text.bytes().any(|b| b.is_ascii_digit()) {
+    if !text.bytes().fold(false, |any, b| any | b.is_ascii_digit()) {
         return None;
     }
     let mut tokens = text.split_whitespace();

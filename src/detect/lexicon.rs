@@ -7,9 +7,6 @@
 
 use super::normalize::{fold, is_word_byte};
 use crate::domain::{Lang, SignalKind, Stake};
-use aho_corasick::automaton::Automaton as _;
-use aho_corasick::dfa::DFA;
-use aho_corasick::{Anchored, MatchKind, StartKind};
 
 /// What a lexicon entry means.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -70,15 +67,244 @@ pub struct Lexicon {
     pub entries: Vec<Entry>,
 }
 
-/// A dense aho-corasick DFA over all patterns, stepped byte by byte in `Lexicon::scan`.
+/// A dense DFA over all patterns with classic aho-corasick semantics (every pattern that ends at
+/// a position is reported there), built once from aho-corasick's NFA and stepped byte by byte in
+/// `Lexicon::scan`. Own layout: states in breadth-first order (the busy shallow states share
+/// cache lines), match states first, transitions as row offsets.
 pub struct Automaton {
-    dfa: DFA,
+    /// Byte -> column; bytes in no pattern share one.
+    classes: [u8; 256],
+    /// Columns per state.
+    stride: u32,
+    /// `ceil(2^40 / stride)`: turns a row offset back into a state number without dividing.
+    reciprocal: u64,
+    /// `trans[row + class]`: the row offset (state number * stride) of the next state.
+    trans: Vec<u32>,
+    /// The row offset of the start state.
+    start: u32,
+    /// Row offsets below this are match states.
+    match_limit: u32,
+    /// Match state k ends the patterns `ends[bounds[k]..bounds[k + 1]]`.
+    bounds: Vec<u32>,
+    ends: Vec<PatternEnd>,
+    /// The longest pattern, in bytes.
+    max_len: usize,
+}
+
+/// A pattern that ends in some match state.
+#[derive(Debug, Clone, Copy)]
+struct PatternEnd {
+    entry: u32,
+    len: u32,
+    open_start: bool,
+    open_end: bool,
 }
 
 impl Automaton {
-    /// Heap bytes of the transition table, match lists and pattern lengths.
+    /// Heap bytes of the transition table and match lists.
     pub fn memory_usage(&self) -> usize {
-        self.dfa.memory_usage()
+        self.trans.len() * std::mem::size_of::<u32>()
+            + self.bounds.len() * std::mem::size_of::<u32>()
+            + self.ends.len() * std::mem::size_of::<PatternEnd>()
+    }
+
+    /// The textbook construction: a trie of the patterns, failure links in breadth-first order,
+    /// every missing transition taken from the failure state, and every state's matches its own
+    /// (in pattern order) followed by its failure state's (as aho-corasick orders them).
+    fn build(patterns: &[String], entries: &[Entry]) -> Automaton {
+        const NONE: u32 = u32::MAX;
+        // One column per byte that occurs in a pattern, one for all others.
+        let mut used = [false; 256];
+        for p in patterns {
+            for b in p.bytes() {
+                used[usize::from(b)] = true;
+            }
+        }
+        let mut classes = [0u8; 256];
+        let mut columns = usize::from(used.iter().any(|u| !u));
+        for b in 0..256 {
+            if used[b] {
+                classes[b] = columns as u8;
+                columns += 1;
+            }
+        }
+        let stride = columns;
+        // The trie; state 0 is the start.
+        let mut trans: Vec<u32> = vec![NONE; stride];
+        let mut own: Vec<Vec<u32>> = vec![Vec::new()];
+        for (pid, p) in patterns.iter().enumerate() {
+            let mut state = 0usize;
+            for b in p.bytes() {
+                let slot = state * stride + usize::from(classes[usize::from(b)]);
+                if trans[slot] == NONE {
+                    trans[slot] = own.len() as u32;
+                    own.push(Vec::new());
+                    trans.resize(own.len() * stride, NONE);
+                }
+                state = trans[slot] as usize;
+            }
+            own[state].push(pid as u32);
+        }
+        // Failure links and the missing transitions, shallow states first.
+        let states = own.len();
+        let mut fail = vec![0u32; states];
+        let mut lists: Vec<Vec<u32>> = vec![Vec::new(); states];
+        let mut order: Vec<u32> = Vec::with_capacity(states);
+        order.push(0);
+        let mut at = 0;
+        while at < order.len() {
+            let s = order[at] as usize;
+            at += 1;
+            for c in 0..stride {
+                let via_fail = if s == 0 {
+                    0
+                } else {
+                    trans[fail[s] as usize * stride + c]
+                };
+                let t = trans[s * stride + c];
+                if t == NONE {
+                    trans[s * stride + c] = via_fail;
+                } else {
+                    let t = t as usize;
+                    fail[t] = via_fail;
+                    let mut list = own[t].clone();
+                    list.extend_from_slice(&lists[via_fail as usize]);
+                    lists[t] = list;
+                    order.push(t as u32);
+                }
+            }
+        }
+        // Renumber: match states first, each group in breadth-first order.
+        let (matching, other): (Vec<u32>, Vec<u32>) =
+            order.iter().partition(|&&s| !lists[s as usize].is_empty());
+        let mut renumber = vec![0u32; states];
+        for (new, &old) in matching.iter().chain(&other).enumerate() {
+            renumber[old as usize] = new as u32;
+        }
+        let mut table = vec![0u32; states * stride];
+        for (old, row) in trans.chunks(stride).enumerate() {
+            let base = renumber[old] as usize * stride;
+            for (c, &to) in row.iter().enumerate() {
+                table[base + c] = renumber[to as usize] * stride as u32;
+            }
+        }
+        let mut bounds = vec![0u32];
+        let mut ends = Vec::new();
+        for &old in &matching {
+            for &pid in &lists[old as usize] {
+                let entry = &entries[pid as usize];
+                ends.push(PatternEnd {
+                    entry: pid,
+                    len: patterns[pid as usize].len() as u32,
+                    open_start: entry.open_start,
+                    open_end: entry.open_end,
+                });
+            }
+            bounds.push(ends.len() as u32);
+        }
+        Automaton {
+            classes,
+            stride: stride as u32,
+            reciprocal: (1u64 << 40).div_ceil(stride as u64),
+            trans: table,
+            start: renumber[0] * stride as u32,
+            match_limit: (matching.len() * stride) as u32,
+            bounds,
+            ends,
+            max_len: patterns.iter().map(String::len).max().unwrap_or(0),
+        }
+    }
+
+    /// One step.
+    #[inline(always)]
+    fn next(&self, row: u32, byte: u8) -> u32 {
+        self.trans[(row + u32::from(self.classes[usize::from(byte)])) as usize]
+    }
+
+    /// The patterns that end in the match state at `row`.
+    fn ends_at(&self, row: u32) -> &[PatternEnd] {
+        let k = ((u64::from(row) * self.reciprocal) >> 40) as usize;
+        debug_assert_eq!(k as u32 * self.stride, row);
+        &self.ends[self.bounds[k] as usize..self.bounds[k + 1] as usize]
+    }
+
+    /// Every position where a match state is reached, as `(end, row)` in text order. Long texts
+    /// are scanned as two interleaved halves (the second starts one pattern length early, so it
+    /// is in the right state from the middle on): two independent chains of table look-ups keep
+    /// the CPU busy while each waits on memory.
+    #[inline(never)]
+    fn events(&self, bytes: &[u8], events: &mut Events) {
+        let n = bytes.len();
+        let reach = self.max_len;
+        if n < 2 * reach + 32 {
+            let mut row = self.start;
+            for (i, &b) in bytes.iter().enumerate() {
+                row = self.next(row, b);
+                if row < self.match_limit {
+                    events.push(i + 1, row);
+                }
+            }
+            return;
+        }
+        let mid = (n + reach) / 2;
+        let second = mid - reach;
+        let mut later = Events::default();
+        let (mut r1, mut r2) = (self.start, self.start);
+        for (k, (&b1, &b2)) in bytes[..mid].iter().zip(&bytes[second..]).enumerate() {
+            r1 = self.next(r1, b1);
+            r2 = self.next(r2, b2);
+            if r1 < self.match_limit {
+                events.push(k + 1, r1);
+            }
+            if r2 < self.match_limit && second + k + 1 > mid {
+                later.push(second + k + 1, r2);
+            }
+        }
+        for (i, &b) in bytes.iter().enumerate().skip(second + mid) {
+            r2 = self.next(r2, b);
+            if r2 < self.match_limit {
+                later.push(i + 1, r2);
+            }
+        }
+        for (end, row) in later.iter() {
+            events.push(end, row);
+        }
+    }
+}
+
+/// Match events of one scan, on the stack unless there are very many.
+struct Events {
+    inline: [(u32, u32); 128],
+    len: usize,
+    spill: Vec<(u32, u32)>,
+}
+
+impl Default for Events {
+    fn default() -> Self {
+        Events {
+            inline: [(0, 0); 128],
+            len: 0,
+            spill: Vec::new(),
+        }
+    }
+}
+
+impl Events {
+    #[inline(always)]
+    fn push(&mut self, end: usize, row: u32) {
+        if self.len < self.inline.len() {
+            self.inline[self.len] = (end as u32, row);
+            self.len += 1;
+        } else {
+            self.spill.push((end as u32, row));
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (usize, u32)> + '_ {
+        self.inline[..self.len]
+            .iter()
+            .chain(&self.spill)
+            .map(|&(end, row)| (end as usize, row))
     }
 }
 
@@ -101,49 +327,37 @@ impl Lexicon {
                 });
             }
         }
-        debug_assert!(patterns.iter().all(|p| !p.is_empty()));
-        // No prefilter: with this many patterns nearly every byte starts one, and `scan` steps
-        // the DFA itself.
-        let dfa = DFA::builder()
-            .match_kind(MatchKind::Standard)
-            .start_kind(StartKind::Unanchored)
-            .prefilter(false)
-            .build(&patterns)
-            .expect("lexicon automaton builds");
-        let automaton = Automaton { dfa };
+        // An empty pattern would match everywhere; the automaton reports matches only on bytes.
+        assert!(
+            patterns.iter().all(|p| !p.is_empty()),
+            "empty lexicon pattern"
+        );
+        let automaton = Automaton::build(&patterns, &entries);
         Lexicon { automaton, entries }
     }
 
     /// Every entry found in `text` (normalized) whose word boundaries hold, in start order.
     /// Language markers are counted, not kept: returns how many German and English ones matched.
+    #[inline(never)]
     pub fn scan(&self, text: &str, out: &mut Vec<Found>) -> (usize, usize) {
         let bytes = text.as_bytes();
-        let dfa = &self.automaton.dfa;
-        // Overlapping search: every pattern ending at every position, in the order of the DFA's
-        // match lists (the order `find_overlapping_iter` reports them in).
-        let mut sid = dfa
-            .start_state(Anchored::No)
-            .expect("unanchored start state");
-        for (i, &b) in bytes.iter().enumerate() {
-            sid = dfa.next_state(Anchored::No, sid, b);
-            if !(dfa.is_special(sid) && dfa.is_match(sid)) {
-                continue;
-            }
-            let e = i + 1;
+        let automaton = &self.automaton;
+        let mut events = Events::default();
+        automaton.events(bytes, &mut events);
+        // Every pattern ending at every position, in the order of the match lists (the order
+        // aho-corasick's overlapping search reports them in).
+        for (e, row) in events.iter() {
             // The match ends inside a word when the next byte continues it.
-            let ends_inside = e < bytes.len() && is_word_byte(bytes[e]) && is_word_byte(b);
-            for k in 0..dfa.match_len(sid) {
-                let pid = dfa.match_pattern(sid, k);
-                let entry = &self.entries[pid.as_usize()];
-                if ends_inside && !entry.open_end {
+            let ends_inside =
+                e < bytes.len() && is_word_byte(bytes[e]) & is_word_byte(bytes[e - 1]);
+            for end in automaton.ends_at(row) {
+                if ends_inside && !end.open_end {
                     continue;
                 }
-                let s = e - dfa.pattern_len(pid);
-                let starts_ok = entry.open_start
-                    || s == 0
-                    || !is_word_byte(bytes[s - 1])
-                    || !is_word_byte(bytes[s]);
-                if starts_ok {
+                let s = e - end.len as usize;
+                let starts_inside = s > 0 && is_word_byte(bytes[s - 1]) & is_word_byte(bytes[s]);
+                if end.open_start || !starts_inside {
+                    let entry = &self.entries[end.entry as usize];
                     out.push(Found {
                         cat: entry.cat,
                         lang: entry.lang,
@@ -157,14 +371,18 @@ impl Lexicon {
         out.sort_by_key(|f| (f.start, std::cmp::Reverse(f.end)));
         // A match inside a longer one of the same kind is the same evidence ("verspaet" inside
         // "verspaetung"): keep the longer.
-        let mut kept = 0;
+        let mut kept = 0usize;
         for i in 0..out.len() {
             let m = out[i];
-            let nested = out[..kept].iter().rev().take(8).any(|k| {
-                k.start <= m.start
-                    && m.end <= k.end
-                    && std::mem::discriminant(&k.cat) == std::mem::discriminant(&m.cat)
-            });
+            // Among the last 8 kept (no branches: the compiler unrolls this).
+            let kind = std::mem::discriminant(&m.cat);
+            let nested = out[kept.saturating_sub(8)..kept]
+                .iter()
+                .fold(false, |any, k| {
+                    any | ((k.start <= m.start)
+                        & (m.end <= k.end)
+                        & (std::mem::discriminant(&k.cat) == kind))
+                });
             if !nested {
                 out[kept] = m;
                 kept += 1;

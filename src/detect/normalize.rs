@@ -162,6 +162,19 @@ fn fold_ascii(run: &[u8], base: usize, text: &mut Vec<u8>, origin: &mut Vec<u32>
 }
 
 /// True for bytes that continue a word (letters, digits, apostrophes inside words).
+#[inline(always)]
 pub fn is_word_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b >= 0x80
+    WORD_BYTES[usize::from(b)]
 }
+
+/// `is_word_byte` as a table (no branches in the boundary checks of `Lexicon::scan`).
+static WORD_BYTES: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b.is_ascii_alphanumeric() || b >= 0x80;
+        i += 1;
+    }
+    t
+};
