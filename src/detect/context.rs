@@ -28,56 +28,75 @@ fn stop_hashes() -> &'static [u64] {
 }
 
 /// Hashes of a text's content words (three letters or more, not stop words), sorted and
-/// deduplicated. Lowercases ASCII on the fly; no allocation per word.
+/// deduplicated. Lowercases ASCII on the fly and hashes as it goes: no allocation per word, one
+/// for the result.
 pub fn content(text: &str) -> Vec<u64> {
+    /// Bytes hashed per word; longer words are told apart by their beginning.
+    const HASHED: usize = 48;
     let stop = stop_hashes();
-    let mut out: Vec<u64> = Vec::with_capacity(16);
-    let mut word = [0u8; 48];
+    let bytes = text.as_bytes();
+    // A word takes at least three bytes and a separator.
+    let mut out: Vec<u64> = Vec::with_capacity(bytes.len() / 4 + 1);
+    // The hash of the word so far, of the word without its last byte, and that last byte.
+    let (mut h, mut h_stem, mut last) = (FNV_OFFSET, FNV_OFFSET, 0u8);
     let mut len = 0usize;
     let mut letters = 0usize;
-    let flush = |word: &[u8], letters: usize, out: &mut Vec<u64>| {
-        if letters >= 3 {
-            let h = hash(word);
-            if stop.binary_search(&h).is_err() {
-                // Light stemming: "tickets" and "ticket" are the same request.
-                let stem = word.strip_suffix(b"s").unwrap_or(word);
-                out.push(hash(stem));
-            }
+    let mut flush = |h: u64, h_stem: u64, last: u8, letters: usize| {
+        if letters >= 3 && stop.binary_search(&h).is_err() {
+            // Light stemming: "tickets" and "ticket" are the same request.
+            out.push(if last == b's' { h_stem } else { h });
         }
     };
-    for &b in text.as_bytes() {
+    for &b in bytes {
         // ASCII is lowercased here; other bytes (umlauts, accents) are kept as they are, which is
         // enough to tell words apart.
-        if b.is_ascii_alphanumeric() || b == b'\'' || b >= 0x80 {
-            if len < word.len() {
-                word[len] = b.to_ascii_lowercase();
+        let lower = WORD_LOWER[usize::from(b)];
+        if lower != 0 {
+            if len < HASHED {
+                h_stem = h;
+                h = fnv_step(h, lower);
+                last = lower;
                 len += 1;
             }
             // Count characters, not UTF-8 continuation bytes.
-            if b & 0xC0 != 0x80 {
-                letters += 1;
-            }
+            letters += usize::from(b & 0xC0 != 0x80);
         } else if len > 0 {
-            flush(&word[..len], letters, &mut out);
-            len = 0;
-            letters = 0;
+            flush(h, h_stem, last, letters);
+            (h, h_stem, last, len, letters) = (FNV_OFFSET, FNV_OFFSET, 0, 0, 0);
         }
     }
     if len > 0 {
-        flush(&word[..len], letters, &mut out);
+        flush(h, h_stem, last, letters);
     }
     out.sort_unstable();
     out.dedup();
     out
 }
 
-fn hash(word: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in word {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
+/// Bytes of a word (letters, digits, apostrophes, anything outside ASCII) lowercased; 0 for the
+/// bytes between words.
+static WORD_LOWER: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        if b.is_ascii_alphanumeric() || b == b'\'' || b >= 0x80 {
+            t[i] = b.to_ascii_lowercase();
+        }
+        i += 1;
     }
-    h
+    t
+};
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+#[inline(always)]
+fn fnv_step(h: u64, b: u8) -> u64 {
+    (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+}
+
+fn hash(word: &[u8]) -> u64 {
+    word.iter().fold(FNV_OFFSET, |h, &b| fnv_step(h, b))
 }
 
 /// Shared words of two sorted sets.

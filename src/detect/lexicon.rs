@@ -228,46 +228,61 @@ impl Automaton {
         &self.ends[self.bounds[k] as usize..self.bounds[k + 1] as usize]
     }
 
-    /// Every position where a match state is reached, as `(end, row)` in text order. Long texts
-    /// are scanned as two interleaved halves (the second starts one pattern length early, so it
-    /// is in the right state from the middle on): two independent chains of table look-ups keep
-    /// the CPU busy while each waits on memory.
+    /// Every position where a match state is reached, as `(end, row)`, in no particular order
+    /// (`Lexicon::scan` sorts what it finds; two matches with the same span come from the same
+    /// event, in match-list order). Longer texts are cut into pieces scanned in lock step, each
+    /// piece starting one pattern length early so it is in the right state where its part
+    /// begins: independent chains of table look-ups keep the CPU busy while each waits on memory.
     #[inline(never)]
     fn events(&self, bytes: &[u8], events: &mut Events) {
         let n = bytes.len();
         let reach = self.max_len;
-        if n < 2 * reach + 32 {
-            let mut row = self.start;
-            for (i, &b) in bytes.iter().enumerate() {
-                row = self.next(row, b);
-                if row < self.match_limit {
-                    events.push(i + 1, row);
+        if n >= 4 * reach + 64 {
+            self.events_in::<4>(bytes, events);
+        } else if n >= 2 * reach + 32 {
+            self.events_in::<2>(bytes, events);
+        } else {
+            self.events_in::<1>(bytes, events);
+        }
+    }
+
+    /// `events` with the text cut into `N` pieces.
+    #[inline(always)]
+    fn events_in<const N: usize>(&self, bytes: &[u8], events: &mut Events) {
+        let n = bytes.len();
+        let reach = self.max_len;
+        // Each piece takes `steps` bytes; piece j > 0 owns the ends after `owns[j]` and starts
+        // `reach` bytes before that.
+        let steps = if N == 1 {
+            n
+        } else {
+            (n + (N - 1) * reach).div_ceil(N)
+        };
+        let mut owns = [0usize; N];
+        let mut at = [0usize; N];
+        for j in 1..N {
+            owns[j] = steps + (j - 1) * (steps - reach);
+            at[j] = owns[j] - reach;
+        }
+        let mut rows = [self.start; N];
+        // The last piece may run out of text first.
+        let together = steps.min(n - at[N - 1]);
+        for k in 0..together {
+            for j in 0..N {
+                let i = at[j] + k;
+                rows[j] = self.next(rows[j], bytes[i]);
+                if rows[j] < self.match_limit && i + 1 > owns[j] {
+                    events.push(i + 1, rows[j]);
                 }
             }
-            return;
         }
-        let mid = (n + reach) / 2;
-        let second = mid - reach;
-        let mut later = Events::default();
-        let (mut r1, mut r2) = (self.start, self.start);
-        for (k, (&b1, &b2)) in bytes[..mid].iter().zip(&bytes[second..]).enumerate() {
-            r1 = self.next(r1, b1);
-            r2 = self.next(r2, b2);
-            if r1 < self.match_limit {
-                events.push(k + 1, r1);
+        for j in 0..N {
+            for i in at[j] + together..(at[j] + steps).min(n) {
+                rows[j] = self.next(rows[j], bytes[i]);
+                if rows[j] < self.match_limit && i + 1 > owns[j] {
+                    events.push(i + 1, rows[j]);
+                }
             }
-            if r2 < self.match_limit && second + k + 1 > mid {
-                later.push(second + k + 1, r2);
-            }
-        }
-        for (i, &b) in bytes.iter().enumerate().skip(second + mid) {
-            r2 = self.next(r2, b);
-            if r2 < self.match_limit {
-                later.push(i + 1, r2);
-            }
-        }
-        for (end, row) in later.iter() {
-            events.push(end, row);
         }
     }
 }
