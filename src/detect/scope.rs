@@ -20,8 +20,26 @@ fn breaks_between(text: &str, from: usize, to: usize) -> bool {
 /// True when at most `reach` words lie between two byte offsets. Stops counting past `reach`, so
 /// checking every pair of matches stays cheap on long texts.
 pub fn within_words(text: &str, from: usize, to: usize, reach: usize) -> bool {
-    text.get(from..to)
-        .is_some_and(|g| g.split_whitespace().take(reach + 1).count() <= reach)
+    let Some(gap) = text.get(from..to) else {
+        return false;
+    };
+    if !gap.is_ascii() {
+        return gap.split_whitespace().take(reach + 1).count() <= reach;
+    }
+    // ASCII: count the starts of runs of non-whitespace bytes (`char::is_whitespace` in ASCII).
+    let mut words = 0;
+    let mut in_word = false;
+    for &b in gap.as_bytes() {
+        let space = matches!(b, b' ' | b'\t'..=b'\r');
+        if !space && !in_word {
+            words += 1;
+            if words > reach {
+                return false;
+            }
+        }
+        in_word = !space;
+    }
+    true
 }
 
 /// True when a modifier that matches `is` governs the match `target` from before it.
