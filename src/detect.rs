@@ -70,7 +70,7 @@ impl Detector {
         let mixed =
             de.min(en) >= 2 || de + en == 0 || (de.min(en) >= 1 && 3 * de.min(en) >= de.max(en));
         found.retain(|m| mixed || m.neutral || m.lang == language);
-        let mut hits: Vec<Hit> = Vec::new();
+        let mut hits: Vec<Hit> = Vec::with_capacity(8);
         match turn.role {
             Role::Customer => {
                 let typo = cues::read(&turn.text);

@@ -32,7 +32,6 @@ const EMPHATIC: &[&str] = &[
     "SAID", "GESAGT", "NO", "NOW", "JETZT", "SOFORT", "DONE", "EXCHANGE", "WRONG", "FALSCH",
 ];
 
-#[inline(never)]
 pub fn read(text: &str) -> Typography {
     let bytes = text.as_bytes();
     let pairs = || bytes.iter().zip(bytes.get(1..).unwrap_or_default());

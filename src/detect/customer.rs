@@ -8,7 +8,6 @@ use super::scope::{governed, is_inability, negated, negated_after, opens_turn, w
 use crate::domain::{Hit, SignalKind};
 
 /// Reads a customer's words. `text` is the original, `f` its folded form, `found` the matches.
-#[inline(never)]
 pub fn read(text: &str, f: &Folded, found: &[Found], typo: Typography, hits: &mut Vec<Hit>) {
     let t = f.text.as_str();
     let quote = |m: &Found| f.original(text, m.start, m.end).to_string();

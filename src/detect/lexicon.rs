@@ -353,7 +353,6 @@ impl Lexicon {
 
     /// Every entry found in `text` (normalized) whose word boundaries hold, in start order.
     /// Language markers are counted, not kept: returns how many German and English ones matched.
-    #[inline(never)]
     pub fn scan(&self, text: &str, out: &mut Vec<Found>) -> (usize, usize) {
         let bytes = text.as_bytes();
         let automaton = &self.automaton;
@@ -428,4 +427,117 @@ pub struct Found {
     pub neutral: bool,
     pub start: usize,
     pub end: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::{lexicon_de, lexicon_en};
+    use aho_corasick::{AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+
+    /// `scan` as it was written over aho-corasick's overlapping search.
+    fn reference(
+        lexicon: &Lexicon,
+        automaton: &aho_corasick::AhoCorasick,
+        text: &str,
+    ) -> (Vec<Found>, (usize, usize)) {
+        let bytes = text.as_bytes();
+        let mut out: Vec<Found> = Vec::new();
+        for m in automaton.find_overlapping_iter(text) {
+            let entry = lexicon.entries[m.pattern().as_usize()];
+            let (s, e) = (m.start(), m.end());
+            let starts_ok = entry.open_start
+                || s == 0
+                || !is_word_byte(bytes[s - 1])
+                || !is_word_byte(bytes[s]);
+            let ends_ok = entry.open_end
+                || e == bytes.len()
+                || !is_word_byte(bytes[e])
+                || !is_word_byte(bytes[e - 1]);
+            if starts_ok && ends_ok {
+                out.push(Found {
+                    cat: entry.cat,
+                    lang: entry.lang,
+                    neutral: entry.neutral,
+                    start: s,
+                    end: e,
+                });
+            }
+        }
+        out.sort_by_key(|f| (f.start, std::cmp::Reverse(f.end)));
+        let mut kept = 0;
+        for i in 0..out.len() {
+            let m = out[i];
+            let nested = out[..kept].iter().rev().take(8).any(|k| {
+                k.start <= m.start
+                    && m.end <= k.end
+                    && std::mem::discriminant(&k.cat) == std::mem::discriminant(&m.cat)
+            });
+            if !nested {
+                out[kept] = m;
+                kept += 1;
+            }
+        }
+        out.truncate(kept);
+        let de = out.iter().filter(|m| m.cat == Cat::Mark(Lang::De)).count();
+        let en = out.iter().filter(|m| m.cat == Cat::Mark(Lang::En)).count();
+        out.retain(|m| !matches!(m.cat, Cat::Mark(_)));
+        (out, (de, en))
+    }
+
+    fn key(f: &Found) -> String {
+        format!(
+            "{:?} {:?} {} {}..{}",
+            f.cat, f.lang, f.neutral, f.start, f.end
+        )
+    }
+
+    #[test]
+    fn scan_agrees_with_overlapping_aho_corasick() {
+        let sources: &[(&[(&str, Cat)], Lang)] =
+            &[(lexicon_en::EN, Lang::En), (lexicon_de::DE, Lang::De)];
+        let lexicon = Lexicon::compile(sources);
+        let patterns: Vec<String> = sources
+            .iter()
+            .flat_map(|(s, _)| s.iter().map(|(raw, _)| fold(raw.trim_matches('*')).text))
+            .collect();
+        let automaton = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&patterns)
+            .expect("builds");
+        // Every pattern between spaces, and run together (matches inside words), cut into
+        // texts of many lengths (one, two and four scanning pieces).
+        let spaced = patterns.join(" ");
+        let packed = patterns.concat();
+        let mut texts: Vec<String> =
+            vec![
+            fold("Das ist jetzt schon das dritte Mal!! Ich will sofort einen Mitarbeiter sprechen.")
+                .text,
+            fold("no no no, that's NOT what I asked for... can I talk to a real person please?")
+                .text,
+        ];
+        for whole in [&spaced, &packed] {
+            for len in [7, 90, 200, 1000] {
+                let mut start = 0;
+                while start < whole.len() {
+                    let mut end = (start + len).min(whole.len());
+                    while !whole.is_char_boundary(end) {
+                        end += 1;
+                    }
+                    texts.push(whole[start..end].to_string());
+                    start = end;
+                }
+            }
+        }
+        for text in &texts {
+            let mut found = Vec::new();
+            let counts = lexicon.scan(text, &mut found);
+            let (expected, expected_counts) = reference(&lexicon, &automaton, text);
+            assert_eq!(counts, expected_counts, "{text:?}");
+            let got: Vec<String> = found.iter().map(key).collect();
+            let want: Vec<String> = expected.iter().map(key).collect();
+            assert_eq!(got, want, "{text:?}");
+        }
+    }
 }
