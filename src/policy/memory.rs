@@ -74,6 +74,9 @@ fn bot_turn(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessment {
     } else if failure < 0.3 {
         memory.failures = (memory.failures - 0.5).max(0.0);
     }
+    // A bot turn is a problem when it fails by its own account, or when it loses the thread: the
+    // learned model's reading where it has one, else the incoherence rule.
+    let lost_thread = signals.learned.map_or(lost_thread, |l| l.alert);
     Assessment {
         alert: failure >= 0.5 || lost_thread,
         escalation: Escalation::None,
@@ -192,7 +195,10 @@ fn customer_turn(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessm
         memory.escalation *= 0.5;
         memory.failures = 0.0;
     }
-    let alert = heat >= ALERT_AT || must > Escalation::None;
+    // The learned model weighs this turn's words, the bot's reply before it and the rule evidence
+    // together; where it has no reading, the rules' heat decides.
+    let problem = signals.learned.map_or(heat >= ALERT_AT, |l| l.alert);
+    let alert = problem || must > Escalation::None;
     if alert {
         memory.first_problem_ms.get_or_insert(turn.time_ms);
     }
