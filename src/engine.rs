@@ -234,11 +234,9 @@ impl Engine {
         if state.recent.len() >= self.inner.settings.history_turns {
             state.recent.pop_front();
         }
-        state.recent.push_back(TurnRecord::of(
-            turn,
-            &signals,
-            assessment.scores.escalation,
-        ));
+        state
+            .recent
+            .push_back(TurnRecord::of(turn, &signals, assessment.scores.escalation));
         handoff::collect(&mut state, turn);
         let policies = self.inner.policy.load();
         let tenant_policy = policies.tenant(&turn.tenant_id);

@@ -174,12 +174,16 @@ fn read_labelled(path: &Path, folds: usize) -> anyhow::Result<LabelledFile> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut conversations = Vec::new();
-    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
         let at = || format!("{}:{}", path.display(), n + 1);
         let conversation = replay::input::parse(line).with_context(at)?;
         let gold = replay::gold::parse(line).with_context(at)?;
-        let fold = (model::mix(model::hash_str(&conversation.conversation_id)) % folds as u64)
-            as usize;
+        let fold =
+            (model::mix(model::hash_str(&conversation.conversation_id)) % folds as u64) as usize;
         conversations.push((conversation, gold, fold));
     }
     Ok(LabelledFile {
@@ -251,7 +255,10 @@ fn enough(scored: &[(Head, f32, bool)], head: Head) -> bool {
     let (pos, neg) = scored
         .iter()
         .filter(|s| s.0 == head)
-        .fold((0, 0), |(p, n), s| if s.2 { (p + 1, n) } else { (p, n + 1) });
+        .fold(
+            (0, 0),
+            |(p, n), s| if s.2 { (p + 1, n) } else { (p, n + 1) },
+        );
     pos >= 20 && neg >= 20
 }
 
@@ -295,7 +302,10 @@ fn print_thresholds(thresholds: &[f32; 4], oof: &[(Head, f32, bool)]) {
         let t = thresholds[head as usize];
         let n = oof.iter().filter(|s| s.0 == head).count();
         if t.is_nan() {
-            println!("head {:<12} {n:>6} turns: too few labels, rules decide", head.name());
+            println!(
+                "head {:<12} {n:>6} turns: too few labels, rules decide",
+                head.name()
+            );
         } else {
             println!(
                 "head {:<12} {n:>6} turns: threshold {t:.2}, out-of-fold F1 {:.3}",
@@ -383,7 +393,10 @@ mod tests {
         let mut data = Vec::new();
         for i in 0..400u64 {
             let label = i % 4 == 0;
-            data.push(example(vec![1, if label { 7 } else { 9 }, 100 + i % 13], label));
+            data.push(example(
+                vec![1, if label { 7 } else { 9 }, 100 + i % 13],
+                label,
+            ));
         }
         let ftrl = Ftrl {
             alpha: 0.1,

@@ -349,3 +349,46 @@ fn rejections_doubt_and_impatience_in_english() {
     );
     check(&["c: this is taking forever, hurry up"], &["frustration"]);
 }
+
+#[test]
+fn the_learned_model_reads_the_heads_it_was_trained_for() {
+    let with = Detector::new();
+    let without = Detector::with_model(None);
+    let english = turns(&[
+        "b: Which day would you like to travel?",
+        "c: Tuesday morning, two people please",
+    ]);
+    let german = turns(&["c: Ich möchte meine Adresse ändern, bitte"]);
+    let de_bot = turns(&[
+        "c: Hallo",
+        "b: Gerne helfe ich Ihnen bei Ihrer Bestellung weiter",
+    ]);
+    for (conversation, expect) in [(english, true), (german, true), (de_bot, false)] {
+        let learned = run(&with, conversation.clone()).learned;
+        assert_eq!(learned.is_some(), expect, "{conversation:?}: {learned:?}");
+        if let Some(l) = learned {
+            assert!((0.0..=1.0).contains(&l.p));
+        }
+        assert!(run(&without, conversation).learned.is_none());
+    }
+}
+
+#[test]
+fn a_bot_reply_that_ignores_the_question_reads_worse_than_one_that_answers_it() {
+    let detector = Detector::new();
+    let p = |reply: &str| {
+        run(
+            &detector,
+            turns(&[
+                "c: What time does the museum open on Sundays?",
+                &format!("b: {reply}"),
+            ]),
+        )
+        .learned
+        .expect("English bot turns have a head")
+        .p
+    };
+    let answers = p("The museum opens at ten on Sundays.");
+    let ignores = p("I like pizza. Do you have a dog?");
+    assert!(ignores > answers, "ignores {ignores} answers {answers}");
+}
