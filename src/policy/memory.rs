@@ -77,6 +77,7 @@ fn bot_turn(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessment {
     // A bot turn is a problem when it fails by its own account, or when it loses the thread: the
     // learned model's reading where it has one, else the incoherence rule.
     let lost_thread = signals.learned.map_or(lost_thread, |l| l.alert);
+    learned_reason(&mut reasons, signals, turn, "bot_reply");
     Assessment {
         alert: failure >= 0.5 || lost_thread,
         escalation: Escalation::None,
@@ -204,6 +205,7 @@ fn customer_turn(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessm
     }
 
     explain(&mut reasons, signals, turn, pending, &pending_turn);
+    learned_reason(&mut reasons, signals, turn, "customer_turn");
     if memory.failures >= FAILURES_FOR_HANDOFF {
         must = Escalation::Handoff;
         reasons.push(reason(
@@ -303,6 +305,13 @@ fn explain(
         r.turn_ids.insert(0, pending_turn.to_string());
         r.matched.clear();
         reasons.push(r);
+    }
+}
+
+/// The model's reading as evidence when it flags the turn, so an alert always names its grounds.
+fn learned_reason(reasons: &mut Vec<Reason>, signals: &Signals, turn: &Turn, detail: &str) {
+    if let Some(l) = signals.learned.filter(|l| l.alert) {
+        reasons.push(reason(ReasonCode::LearnedModel, detail, l.p, turn, ""));
     }
 }
 
