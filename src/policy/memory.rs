@@ -19,8 +19,10 @@ const OFFER_AT: f32 = 0.45;
 const HANDOFF_AT: f32 = 0.8;
 /// How far below a threshold the score must fall before the level drops (hysteresis).
 const COOL_BY: f32 = 0.2;
-/// Turn heat from which a customer turn is flagged as showing a problem.
+/// Turn heat from which a customer turn is flagged as showing a problem (without a model reading).
 const ALERT_AT: f32 = 0.38;
+/// Turn heat that flags a customer turn even when the learned model does not.
+const STRONG_HEAT: f32 = 0.8;
 /// Hard bot failures (fallback, failed action, loop) after which a human takes over.
 const FAILURES_FOR_HANDOFF: f32 = 2.0;
 /// Bot failure strength that counts as a hard failure.
@@ -197,8 +199,10 @@ fn customer_turn(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessm
         memory.failures = 0.0;
     }
     // The learned model weighs this turn's words, the bot's reply before it and the rule evidence
-    // together; where it has no reading, the rules' heat decides.
-    let problem = signals.learned.map_or(heat >= ALERT_AT, |l| l.alert);
+    // together; where it has no reading, the rules' heat decides, and strong rule evidence ("the
+    // third time nothing works!") alerts whatever the model says: its training chats rarely
+    // contain such turns, so it cannot be trusted to overrule them.
+    let problem = signals.learned.map_or(heat >= ALERT_AT, |l| l.alert) || heat >= STRONG_HEAT;
     let alert = problem || must > Escalation::None;
     if alert {
         memory.first_problem_ms.get_or_insert(turn.time_ms);

@@ -247,6 +247,8 @@ fn the_learned_reading_decides_the_alert_but_not_the_level() {
     // Without a reading the rules' heat decides: an angry turn alerts, a calm one does not.
     assert!(with_learned("this is ridiculous, I am furious", None).0);
     assert!(!with_learned("ok", None).0);
+    // Strong rule evidence alerts even when the model reads the turn as fine.
+    assert!(with_learned("This is the third time nothing works, I am furious!", no).0);
     // A request for a human alerts and hands off whatever the model says.
     assert_eq!(
         with_learned("I want to speak to a human", no),
