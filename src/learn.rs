@@ -6,7 +6,8 @@
 //! in service. Training is FTRL-Proximal logistic regression (McMahan et al., 2013) over hashed
 //! binary features: sparse weights, no feature dictionary. Folds are whole conversations. The
 //! threshold of each head maximises F1 over the out-of-fold probabilities; the reported figures
-//! come from running the real engine over each held-out fold with the model trained without it.
+//! come from running the real engine over each held-out fold with the model trained without it and
+//! thresholds chosen without it.
 
 use crate::config::Config;
 use crate::detect::Detector;
@@ -107,16 +108,31 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
         // Out-of-fold probabilities choose each head's threshold.
         let mut fold_models = Vec::with_capacity(folds);
         let mut oof: Vec<(Head, f32, bool)> = Vec::with_capacity(examples.len());
+        let mut oof_fold: Vec<usize> = Vec::with_capacity(examples.len());
         for k in 0..folds {
             let weights = settings.fit(examples.iter().filter(|e| e.fold != k), args.epochs);
             let m = Model::new(args.bits, weights, [0.5; 4]);
             for e in examples.iter().filter(|e| e.fold == k) {
                 oof.push((e.head, m.probability(&e.features), e.label));
+                oof_fold.push(k);
             }
             fold_models.push(m);
         }
         thresholds = choose_thresholds(&oof);
         print_thresholds(&thresholds, &oof);
+        // Each fold's figures use thresholds chosen without it (nested), so no figure below has
+        // seen its own labels.
+        let fold_thresholds: Vec<[f32; 4]> = (0..folds)
+            .map(|k| {
+                let others: Vec<(Head, f32, bool)> = oof
+                    .iter()
+                    .zip(&oof_fold)
+                    .filter(|(_, f)| **f != k)
+                    .map(|(s, _)| *s)
+                    .collect();
+                choose_thresholds(&others)
+            })
+            .collect();
 
         // The real engine over each held-out fold, with the model that never saw it.
         let mut cv = Vec::new();
@@ -125,7 +141,7 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
             let mut runs = Vec::new();
             let mut base = Vec::new();
             for (k, m) in fold_models.iter_mut().enumerate() {
-                m.thresholds = thresholds;
+                m.thresholds = fold_thresholds[k];
                 let held_out: Vec<&(Conversation, Gold, usize)> =
                     file.conversations.iter().filter(|c| c.2 == k).collect();
                 let detector = Detector::with_model(Some(Arc::new(m.clone())));
