@@ -392,3 +392,15 @@ fn a_bot_reply_that_ignores_the_question_reads_worse_than_one_that_answers_it() 
     let ignores = p("I like pizza. Do you have a dog?");
     assert!(ignores > answers, "ignores {ignores} answers {answers}");
 }
+
+#[test]
+fn someone_in_a_sentence_is_not_a_request_for_a_human() {
+    check(
+        &["c: I like stories about someone who is totally alone"],
+        &["!explicit_request"],
+    );
+    check(
+        &["c: I need someone who can fix this, not a bot"],
+        &["explicit_request"],
+    );
+}

@@ -21,8 +21,8 @@ const HANDOFF_AT: f32 = 0.8;
 const COOL_BY: f32 = 0.2;
 /// Turn heat from which a customer turn is flagged as showing a problem (without a model reading).
 const ALERT_AT: f32 = 0.38;
-/// Turn heat that flags a customer turn even when the learned model does not.
-const STRONG_HEAT: f32 = 0.8;
+/// Anger that flags a customer turn even when the learned model does not.
+const STRONG_ANGER: f32 = 0.8;
 /// Hard bot failures (fallback, failed action, loop) after which a human takes over.
 const FAILURES_FOR_HANDOFF: f32 = 2.0;
 /// Bot failure strength that counts as a hard failure.
@@ -199,10 +199,14 @@ fn customer_turn(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessm
         memory.failures = 0.0;
     }
     // The learned model weighs this turn's words, the bot's reply before it and the rule evidence
-    // together; where it has no reading, the rules' heat decides, and strong rule evidence ("the
-    // third time nothing works!") alerts whatever the model says: its training chats rarely
-    // contain such turns, so it cannot be trusted to overrule them.
-    let problem = signals.learned.map_or(heat >= ALERT_AT, |l| l.alert) || heat >= STRONG_HEAT;
+    // together; where it has no reading, the rules' heat decides. Strong evidence aimed at the
+    // service alerts whatever the model says, since its training chats rarely contain such turns:
+    // the problem recurs ("the third time nothing works!"), the customer is furious, or upset right
+    // after the bot failed. Many negative words alone do not: a film review is full of them.
+    let directed = again.is_some_and(|h| h.weight >= 0.7)
+        || signals.emotion.anger >= STRONG_ANGER
+        || (pending >= 0.5 && heat >= ALERT_AT);
+    let problem = signals.learned.map_or(heat >= ALERT_AT, |l| l.alert) || directed;
     let alert = problem || must > Escalation::None;
     if alert {
         memory.first_problem_ms.get_or_insert(turn.time_ms);

@@ -255,3 +255,19 @@ fn the_learned_reading_decides_the_alert_but_not_the_level() {
         (true, Escalation::Handoff)
     );
 }
+
+#[test]
+fn a_death_hands_off_when_it_is_the_customers_loss_not_a_story() {
+    check(
+        &["c: My father died last week and I need to close his account"],
+        "H",
+    );
+    check(
+        &["c: Meine Mutter ist gestorben, was passiert mit dem Vertrag?"],
+        "H",
+    );
+    check(
+        &["c: The film is about a soldier who died in the war, I loved it"],
+        ".",
+    );
+}
