@@ -50,6 +50,10 @@ pub struct TrainArgs {
     /// Write the cross-validated figures as JSON here.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// Write the HTML report of the cross-validated runs (each conversation replayed by the
+    /// model that never saw it) here.
+    #[arg(long)]
+    pub html: Option<PathBuf>,
     #[arg(long)]
     pub config: Option<PathBuf>,
 }
@@ -136,6 +140,7 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
 
         // The real engine over each held-out fold, with the model that never saw it.
         let mut cv = Vec::new();
+        let mut cv_runs = Vec::new();
         let mut rules_only = Vec::new();
         for file in &files {
             let mut runs = Vec::new();
@@ -148,13 +153,23 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
                 runs.extend(replay_all(&config, detector, &held_out)?);
                 base.extend(replay_all(&config, Detector::with_model(None), &held_out)?);
             }
-            cv.push(metrics::figures(&file.name, &runs));
-            rules_only.push(metrics::figures(&file.name, &base));
+            cv.push(figures(&file.name, &runs));
+            rules_only.push(figures(&file.name, &base));
+            cv_runs.push(runs);
         }
         println!("rules alone:");
         print!("{}", metrics::table(&rules_only));
         println!("rules and the learned model, {folds}-fold cross-validated:");
         print!("{}", metrics::table(&cv));
+        if let Some(p) = &args.html {
+            let files: Vec<replay::report::FileRun> = cv
+                .iter()
+                .zip(&cv_runs)
+                .map(|(figures, runs)| replay::report::FileRun { figures, runs })
+                .collect();
+            std::fs::write(p, replay::report::html(&files))
+                .with_context(|| format!("cannot write {}", p.display()))?;
+        }
         if let Some(p) = &args.json {
             let json = serde_json::json!({ "rules_only": rules_only, "cross_validated": cv });
             std::fs::write(p, serde_json::to_string_pretty(&json)?)
@@ -257,13 +272,30 @@ fn replay_all(
     config: &Config,
     detector: Detector,
     conversations: &[&(Conversation, Gold, usize)],
-) -> anyhow::Result<Vec<(Gold, Vec<metrics::TurnOutcome>)>> {
+) -> anyhow::Result<Vec<Run>> {
     let engine = replay::engine_with(config, Arc::new(detector))?;
     let runtime = tokio::runtime::Builder::new_current_thread().build()?;
     conversations
         .iter()
-        .map(|(c, g, _)| Ok((g.clone(), runtime.block_on(replay::run(&engine, c))?)))
+        .map(|(c, g, _)| {
+            Ok((
+                c.clone(),
+                g.clone(),
+                runtime.block_on(replay::run(&engine, c))?,
+            ))
+        })
         .collect()
+}
+
+/// One replayed conversation: its turns, its gold, the engine's outcomes.
+type Run = (Conversation, Gold, Vec<metrics::TurnOutcome>);
+
+fn figures(name: &str, runs: &[Run]) -> metrics::FileFigures {
+    let scored: Vec<(Gold, Vec<metrics::TurnOutcome>)> = runs
+        .iter()
+        .map(|(_, g, o)| (g.clone(), o.clone()))
+        .collect();
+    metrics::figures(name, &scored)
 }
 
 /// A head is trained and thresholded only with enough labelled turns of both classes.
