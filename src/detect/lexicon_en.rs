@@ -11,7 +11,7 @@ pub const EN: &[(&str, Cat)] = &[
     ("humans", Human), ("a person", Human), ("real person", Human), ("live person", Human),
     ("actual person", Human), ("human being", Human), ("representative", Human),
     ("rep", Human), ("operator", Human), ("supervisor", Human), ("manager", Human),
-    ("someone", Human), ("somebody", Human), ("anyone", Human), ("anybody", Human),
+    ("someone", Someone), ("somebody", Someone), ("anyone", Someone), ("anybody", Someone),
     ("customer service", Human), ("customer support", Human), ("support team", Human),
     ("advisor", Human), ("adviser", Human), ("specialist", Human), ("staff", Human),
     ("real human", Human), ("live chat", Human), ("a human", Human), ("the human", Human),

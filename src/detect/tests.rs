@@ -404,3 +404,25 @@ fn someone_in_a_sentence_is_not_a_request_for_a_human() {
         &["explicit_request"],
     );
 }
+
+#[test]
+fn someone_is_a_request_only_when_asked_for() {
+    for asked in [
+        "c: I need someone to look at this",
+        "c: can someone call me back",
+        "c: anyone?",
+        "c: Ich brauche jemanden, der mir hilft",
+        "c: Kann mich jemand anrufen?",
+        "c: Ist da jemand?",
+    ] {
+        check(&[asked], &["explicit_request"]);
+    }
+    for mentioned in [
+        "c: anyone famous in that film?",
+        "c: a story about somebody who gets lost",
+        "c: Ich kenne jemanden, der das auch hatte",
+        "c: just one person, a table for one",
+    ] {
+        check(&[mentioned], &["!explicit_request"]);
+    }
+}
