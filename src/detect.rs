@@ -138,7 +138,12 @@ impl Detector {
         {
             let mut features = Vec::with_capacity(96);
             model::features(turn.role, &turn.text, history, &signals, &mut features);
-            signals.learned = m.read(head, &features);
+            signals.learned = m.read(head, &features).map(|mut l| {
+                if l.alert {
+                    l.evidence = m.evidence(turn.role, &turn.text);
+                }
+                l
+            });
         }
         signals
     }

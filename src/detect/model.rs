@@ -75,6 +75,9 @@ pub struct Learned {
     pub p: f32,
     /// `p` reached the head's threshold.
     pub alert: bool,
+    /// When it alerts: byte ranges in the turn's text of the (up to three) words that weighed
+    /// most toward a problem, as the evidence its reason quotes.
+    pub evidence: [Option<(u32, u32)>; 3],
 }
 
 impl Model {
@@ -118,7 +121,29 @@ impl Model {
         Some(Learned {
             p,
             alert: p >= threshold,
+            evidence: [None; 3],
         })
+    }
+
+    /// The (up to three) words of `text` whose own weights push most toward a problem, as byte
+    /// ranges, strongest first.
+    pub fn evidence(&self, role: Role, text: &str) -> [Option<(u32, u32)>; 3] {
+        let mut best: [Option<(f32, u32, u32)>; 3] = [None; 3];
+        let Some(r) = role_bits(role) else {
+            return [None; 3];
+        };
+        let mask = (1u64 << self.bits) - 1;
+        each_token(text, |h, start, end| {
+            let w = self.weights[(key(r, ns::WORD, h) & mask) as usize];
+            if w <= 0.0 || best.iter().flatten().any(|b| b.1 == start as u32) {
+                return;
+            }
+            if let Some(slot) = best.iter().position(|b| b.is_none_or(|b| b.0 < w)) {
+                best[slot..].rotate_right(1);
+                best[slot] = Some((w, start as u32, end as u32));
+            }
+        });
+        best.map(|b| b.map(|(_, s, e)| (s, e)))
     }
 
     /// Sparse little-endian encoding: magic, bits, four thresholds, count, (index, weight)*.
@@ -211,16 +236,14 @@ pub fn features(
     out: &mut Vec<u64>,
 ) {
     out.clear();
-    let r = match role {
-        Role::Customer => 0x100u64,
-        Role::Bot => 0x200,
-        _ => return,
+    let Some(r) = role_bits(role) else {
+        return;
     };
     let lang = match signals.language {
         Lang::En => 0u64,
         Lang::De => 1,
     };
-    let key = |space: u64, value: u64| mix(mix(r | space) ^ value);
+    let key = |space: u64, value: u64| key(r, space, value);
     out.push(key(ns::BIAS, lang));
 
     let words = tokens(text);
@@ -293,6 +316,18 @@ pub fn features(
     }
 }
 
+fn role_bits(role: Role) -> Option<u64> {
+    match role {
+        Role::Customer => Some(0x100),
+        Role::Bot => Some(0x200),
+        _ => None,
+    }
+}
+
+fn key(role: u64, space: u64, value: u64) -> u64 {
+    mix(mix(role | space) ^ value)
+}
+
 /// Unigrams, bigrams and the opening word.
 fn push_words(words: &[u64], mut push: impl FnMut(u64, u64)) {
     for (i, &w) in words.iter().enumerate() {
@@ -310,18 +345,24 @@ fn push_words(words: &[u64], mut push: impl FnMut(u64, u64)) {
 /// "Rückerstattung" and "Rueckerstattung" are one word); every emoji or other symbol is a word.
 pub fn tokens(text: &str) -> Vec<u64> {
     let mut out = Vec::with_capacity(text.len() / 5 + 1);
+    each_token(text, |h, _, _| out.push(h));
+    out
+}
+
+/// Calls `f(hash, start, end)` for every word of `text` (see `tokens`), with its byte range.
+fn each_token(text: &str, mut f: impl FnMut(u64, usize, usize)) {
     let mut h = FNV_OFFSET;
-    let mut open = false;
+    let mut start = None;
     let feed = |h: &mut u64, b: u8| {
         *h ^= u64::from(b);
         *h = h.wrapping_mul(FNV_PRIME);
     };
-    for ch in text.chars() {
-        if ch.is_ascii_alphanumeric() || ch == '\'' && open {
+    for (at, ch) in text.char_indices() {
+        if ch.is_ascii_alphanumeric() || ch == '\'' && start.is_some() {
             if ch != '\'' {
                 feed(&mut h, ch.to_ascii_lowercase() as u8);
             }
-            open = true;
+            start.get_or_insert(at);
             continue;
         }
         if ch.is_alphabetic() {
@@ -344,22 +385,20 @@ pub fn tokens(text: &str) -> Vec<u64> {
                     feed(&mut h, b);
                 }
             }
-            open = true;
+            start.get_or_insert(at);
             continue;
         }
-        if open {
-            out.push(h);
+        if let Some(s) = start.take() {
+            f(h, s, at);
             h = FNV_OFFSET;
-            open = false;
         }
         if !ch.is_ascii() && !ch.is_whitespace() {
-            out.push(mix(u64::from(ch)));
+            f(mix(u64::from(ch)), at, at + ch.len_utf8());
         }
     }
-    if open {
-        out.push(h);
+    if let Some(s) = start {
+        f(h, s, text.len());
     }
-    out
 }
 
 /// Share of this turn's words found in the other turn, binned (0: none … 4: most).

@@ -426,3 +426,27 @@ fn someone_is_a_request_only_when_asked_for() {
         check(&[mentioned], &["!explicit_request"]);
     }
 }
+
+#[test]
+fn a_learned_alert_quotes_the_words_that_weighed_most() {
+    let detector = Detector::new();
+    let conversation = turns(&[
+        "b: Have you seen that one?",
+        "c: no, that's not what I asked for, this is useless and wrong",
+    ]);
+    let text = conversation[1].text.clone();
+    let learned = run(&detector, conversation)
+        .learned
+        .expect("English customer turns have a head");
+    assert!(learned.alert, "{learned:?}");
+    let words: Vec<&str> = learned
+        .evidence
+        .iter()
+        .flatten()
+        .map(|&(s, e)| &text[s as usize..e as usize])
+        .collect();
+    assert!(!words.is_empty(), "{learned:?}");
+    for w in &words {
+        assert!(w.chars().all(|c| c.is_alphanumeric() || c == '\''), "{w:?}");
+    }
+}

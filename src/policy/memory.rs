@@ -319,7 +319,15 @@ fn explain(
 /// The model's reading as evidence when it flags the turn, so an alert always names its grounds.
 fn learned_reason(reasons: &mut Vec<Reason>, signals: &Signals, turn: &Turn, detail: &str) {
     if let Some(l) = signals.learned.filter(|l| l.alert) {
-        reasons.push(reason(ReasonCode::LearnedModel, detail, l.p, turn, ""));
+        let mut r = reason(ReasonCode::LearnedModel, detail, l.p, turn, "");
+        r.matched = l
+            .evidence
+            .iter()
+            .flatten()
+            .filter_map(|&(s, e)| turn.text.get(s as usize..e as usize))
+            .map(str::to_string)
+            .collect();
+        reasons.push(r);
     }
 }
 

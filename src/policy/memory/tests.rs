@@ -236,10 +236,12 @@ fn the_learned_reading_decides_the_alert_but_not_the_level() {
     let yes = Some(Learned {
         p: 0.6,
         alert: true,
+        evidence: [None; 3],
     });
     let no = Some(Learned {
         p: 0.05,
         alert: false,
+        evidence: [None; 3],
     });
     // A calm turn the model flags is a problem turn; the level still comes from the evidence.
     assert_eq!(with_learned("ok", yes), (true, Escalation::None));
