@@ -19,6 +19,7 @@ pub struct Config {
     pub feed: FeedConfig,
     pub retention: RetentionConfig,
     pub policy: PolicyConfig,
+    pub detection: DetectionConfig,
     /// The file this configuration was read from, if any: the policy is reloaded from it.
     #[serde(skip)]
     pub file: Option<PathBuf>,
@@ -52,6 +53,22 @@ pub struct LimitsConfig {
     pub history_turns: usize,
     /// Turn receipts kept per conversation for dedupe (every store).
     pub receipt_window: usize,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DetectionConfig {
+    /// The learned turn model: `builtin` (shipped, trained on the dev conversations), `none` (the
+    /// rules alone), or the path of a file written by `escalation-router train`.
+    pub model: String,
+}
+
+impl Default for DetectionConfig {
+    fn default() -> Self {
+        DetectionConfig {
+            model: "builtin".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -180,6 +197,13 @@ impl Config {
     /// Checks the values serde cannot, naming the key.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |key: &str, why: &str| Err(ConfigError::Invalid(format!("{key}: {why}")));
+        let model = self.detection.model.as_str();
+        if model != "builtin" && model != "none" && !Path::new(model).is_file() {
+            return bad(
+                "detection.model",
+                "must be \"builtin\", \"none\" or the path of a model file written by `train`",
+            );
+        }
         if self.limits.max_text_bytes == 0 {
             return bad("limits.max_text_bytes", "must be greater than 0");
         }

@@ -12,6 +12,7 @@ mod customer;
 mod lexicon;
 mod lexicon_de;
 mod lexicon_en;
+pub mod model;
 mod normalize;
 mod scope;
 #[cfg(test)]
@@ -20,6 +21,8 @@ mod tests;
 use crate::domain::{Emotion, Hit, Lang, Role, SignalKind, Signals, Stake, Turn, TurnRecord};
 use customer::hit;
 use lexicon::{Found, Lexicon};
+use model::{Head, Model};
+use std::sync::Arc;
 
 /// NLU confidence below which a customer turn counts as poorly understood.
 const LOW_CONFIDENCE: f32 = 0.4;
@@ -27,6 +30,7 @@ const LOW_CONFIDENCE: f32 = 0.4;
 /// The compiled lexicons of both languages. Cheap to share (`Arc<Detector>`).
 pub struct Detector {
     lexicon: Lexicon,
+    model: Option<Arc<Model>>,
 }
 
 impl Default for Detector {
@@ -36,16 +40,42 @@ impl Default for Detector {
 }
 
 impl Detector {
+    /// The lexicons and the built-in learned model.
     pub fn new() -> Self {
+        let model = Model::from_bytes(model::BUILTIN).expect("the built-in model decodes");
+        Self::with_model(Some(Arc::new(model)))
+    }
+
+    /// The lexicons and the given model (None: the rules decide alone).
+    pub fn with_model(model: Option<Arc<Model>>) -> Self {
         Detector {
             lexicon: Lexicon::compile(&[(lexicon_en::EN, Lang::En), (lexicon_de::DE, Lang::De)]),
+            model,
         }
+    }
+
+    /// The detector `detection.model` asks for; an unreadable model file is an error naming it.
+    pub fn from_config(config: &crate::config::DetectionConfig) -> anyhow::Result<Self> {
+        let model = match config.model.as_str() {
+            "builtin" => Model::from_bytes(model::BUILTIN),
+            "none" => return Ok(Self::with_model(None)),
+            path => std::fs::read(path)
+                .map_err(|e| e.to_string())
+                .and_then(|bytes| Model::from_bytes(&bytes)),
+        }
+        .map_err(|e| anyhow::anyhow!("invalid config: detection.model {:?}: {e}", config.model))?;
+        Ok(Self::with_model(Some(Arc::new(model))))
+    }
+
+    pub fn model(&self) -> Option<&Model> {
+        self.model.as_deref()
     }
 
     /// Heap bytes held by the compiled lexicons (reported by the benchmark).
     pub fn memory_usage(&self) -> usize {
         self.lexicon.automaton.memory_usage()
             + self.lexicon.entries.len() * std::mem::size_of::<lexicon::Entry>()
+            + self.model.as_ref().map_or(0, |m| m.memory_usage())
     }
 
     /// Patterns compiled into the automaton, both languages.
@@ -87,7 +117,7 @@ impl Detector {
             Role::Bot => bot::read(turn, &folded, &found, history, &mut hits),
             Role::Agent | Role::System => {}
         }
-        Signals {
+        let mut signals = Signals {
             language,
             emotion: emotion(&hits),
             failure: noisy_or(
@@ -96,7 +126,22 @@ impl Detector {
                     .map(|h| h.weight),
             ),
             hits,
+            learned: None,
+        };
+        if let Some(m) = &self.model
+            && let Some(head) = Head::of(turn.role, language)
+            && !m.thresholds[head as usize].is_nan()
+        {
+            let mut features = Vec::with_capacity(96);
+            model::features(turn.role, &turn.text, history, &signals, &mut features);
+            signals.learned = m.read(head, &features).map(|mut l| {
+                if l.alert {
+                    l.evidence = m.evidence(turn.role, &turn.text);
+                }
+                l
+            });
         }
+        signals
     }
 }
 

@@ -234,20 +234,9 @@ impl Engine {
         if state.recent.len() >= self.inner.settings.history_turns {
             state.recent.pop_front();
         }
-        state.recent.push_back(TurnRecord {
-            turn_id: turn.turn_id.clone(),
-            role: turn.role,
-            text: turn.text.clone(),
-            time_ms: turn.time_ms,
-            intent: turn
-                .nlu
-                .as_ref()
-                .map(|n| n.intent.clone())
-                .unwrap_or_default(),
-            signals: signals.labels(),
-            negative: signals.emotion.negative(),
-            escalation: assessment.scores.escalation,
-        });
+        state
+            .recent
+            .push_back(TurnRecord::of(turn, &signals, assessment.scores.escalation));
         handoff::collect(&mut state, turn);
         let policies = self.inner.policy.load();
         let tenant_policy = policies.tenant(&turn.tenant_id);

@@ -11,6 +11,7 @@
 //! - `grpc`    tonic services; the only code that sees protobuf types
 //! - `config`  typed settings: defaults -> file -> environment
 //! - `replay`  the replay and eval commands over JSONL conversations
+//! - `learn`   the train command: the learned turn model's weights, cross-validated
 
 pub mod config;
 pub mod detect;
@@ -18,6 +19,7 @@ pub mod domain;
 pub mod engine;
 pub mod grpc;
 pub mod handoff;
+pub mod learn;
 pub mod policy;
 pub mod replay;
 pub mod server;

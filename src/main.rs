@@ -31,6 +31,8 @@ enum Command {
     Replay(escalation_router::replay::ReplayArgs),
     /// Replay labelled conversations and print precision, recall, F1 and latency.
     Eval(escalation_router::replay::EvalArgs),
+    /// Learn the turn model from labelled conversations; print cross-validated figures.
+    Train(escalation_router::learn::TrainArgs),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +47,7 @@ fn main() -> ExitCode {
         Command::Serve { config, baseline } => serve(config, baseline),
         Command::Replay(args) => escalation_router::replay::replay(args),
         Command::Eval(args) => escalation_router::replay::eval(args),
+        Command::Train(args) => escalation_router::learn::train(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

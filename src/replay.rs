@@ -56,11 +56,16 @@ pub struct EvalArgs {
 /// The one place the replay builds its engine: the server's engine and the configured policy over
 /// a fresh memory store.
 pub fn engine_for(config: &Config) -> anyhow::Result<Engine> {
+    engine_with(config, Arc::new(Detector::from_config(&config.detection)?))
+}
+
+/// The replay engine with a given detector (`train` replays held-out folds with fold models).
+pub fn engine_with(config: &Config, detector: Arc<Detector>) -> anyhow::Result<Engine> {
     let store = Arc::new(MemoryStore::new(config.limits.receipt_window));
     let policy = PolicyHandle::from_config(&config.policy)
         .map_err(|e| anyhow::anyhow!("invalid config: policy.{e}"))?;
     Ok(Engine::with_policy(
-        Arc::new(Detector::new()),
+        detector,
         store,
         EngineSettings {
             history_turns: config.limits.history_turns,

@@ -42,7 +42,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let started = Instant::now();
     let store = open_store(&config).await?;
-    let detector = Arc::new(Detector::new());
+    let detector = Arc::new(Detector::from_config(&config.detection)?);
     let policy = PolicyHandle::from_config(&config.policy)
         .map_err(|e| anyhow::anyhow!("invalid config: policy.{e}"))?;
     let engine = Engine::with_policy(

@@ -93,3 +93,85 @@ fn sigterm_stops_the_server_cleanly() {
     assert!(status.success(), "exit status {status:?}, log: {log}");
     assert!(log.contains("shutting down"), "{log}");
 }
+
+/// Labelled conversations in the eval format, written for this test: calm requests are fine,
+/// complaints about the bot are problems.
+fn labelled_conversations(n: usize) -> String {
+    let calm = [
+        "I would like to book a table for two",
+        "Can you send me the invoice please",
+        "What time do you open tomorrow",
+        "Please change my delivery address",
+    ];
+    let upset = [
+        "You keep getting this wrong, useless",
+        "That is not what I asked, again wrong",
+        "This bot understands nothing at all",
+        "Still wrong, I already told you twice",
+    ];
+    (0..n)
+        .map(|i| {
+            let bad = i % 3 == 0;
+            let text = if bad { upset[i % 4] } else { calm[i % 4] };
+            serde_json::json!({
+                "conversation_id": format!("t-{i}"),
+                "language": "en",
+                "turns": [
+                    {"idx": 0, "role": "bot", "text": "How can I help you today?", "escalate": null},
+                    {"idx": 1, "role": "user", "text": text, "escalate": bad},
+                ],
+                "gold_handoff_turn": null,
+            })
+            .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn train_writes_a_model_that_eval_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("labelled.jsonl");
+    std::fs::write(&data, labelled_conversations(120)).unwrap();
+    let model = dir.path().join("model.bin");
+    let out = Command::new(BIN)
+        .args(["train", "--folds", "3", "--bits", "14", "--input"])
+        .arg(&data)
+        .arg("--output")
+        .arg(&model)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("3-fold cross-validated"), "{stdout}");
+    assert!(stdout.contains("customer/en"), "{stdout}");
+    assert!(model.metadata().unwrap().len() > 32);
+
+    let out = Command::new(BIN)
+        .args(["eval", "--input"])
+        .arg(&data)
+        .env("ESCALATION__DETECTION__MODEL", &model)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("labelled.jsonl"), "{stdout}");
+}
+
+#[test]
+fn a_missing_model_file_fails_before_binding_and_names_the_key() {
+    let out = Command::new(BIN)
+        .args(["serve"])
+        .env("ESCALATION__DETECTION__MODEL", "/nonexistent/model.bin")
+        .env("ESCALATION__SERVER__LISTEN", "127.0.0.1:0")
+        .env("ESCALATION__STORE__URL", "memory")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("detection.model"), "{stderr}");
+}

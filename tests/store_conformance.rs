@@ -267,12 +267,14 @@ async fn events_are_leased_oldest_first_released_acked_and_redelivered(f: Fixtur
     s.release("router", &["ev-c1-1".into()]).await.unwrap();
 
     // Short leases expire on their own; only the unacknowledged event comes back.
-    let short = Duration::from_millis(200);
+    let short = Duration::from_secs(1);
     s.release("router", &["ev-c3-1".into()]).await.unwrap();
+    let leased_at = std::time::Instant::now();
     let leased = s.claim(&g, 10, short).await.unwrap();
     assert_eq!(ids(&leased), ["ev-c3-1"]);
     assert!(s.claim(&g, 10, short).await.unwrap().is_empty());
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    tokio::time::sleep((short + Duration::from_millis(300)).saturating_sub(leased_at.elapsed()))
+        .await;
     let redelivered = s.claim(&g, 10, LEASE).await.unwrap();
     assert_eq!(ids(&redelivered), ["ev-c3-1"]);
     assert_eq!(redelivered[0].redeliveries, 2);
@@ -656,12 +658,15 @@ async fn a_reopened_store_continues_and_redelivers_unacknowledged_events(f: Fixt
     let s = &s;
     turn(s, "c1", 1, Some(event("c1", 1, "q", ReasonCode::Abuse))).await;
     turn(s, "c1", 2, Some(event("c1", 2, "q", ReasonCode::Abuse))).await;
-    let short = Duration::from_millis(200);
+    // Long enough that reopening the store (migrations, a connection pool) on a loaded machine
+    // still finds the lease held.
+    let short = Duration::from_secs(3);
     assert_eq!(
         ids(&s.claim(&group("g"), 10, short).await.unwrap()),
         ["ev-c1-1"]
     );
     assert_eq!(s.ack("g", &["ev-c1-1".into()]).await.unwrap(), 1);
+    let leased_at = std::time::Instant::now();
     assert_eq!(
         ids(&s.claim(&group("g"), 10, short).await.unwrap()),
         ["ev-c1-2"]
@@ -693,7 +698,8 @@ async fn a_reopened_store_continues_and_redelivers_unacknowledged_events(f: Fixt
             .unwrap()
             .is_empty()
     );
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    tokio::time::sleep((short + Duration::from_millis(300)).saturating_sub(leased_at.elapsed()))
+        .await;
     let back = again.claim(&group("g"), 10, LEASE).await.unwrap();
     assert_eq!(ids(&back), ["ev-c1-2"]);
     assert_eq!(back[0].redeliveries, 1);

@@ -145,6 +145,7 @@ fn request(t: &str, f: &Folded, text: &str, found: &[Found], hits: &mut Vec<Hit>
         let is_request = match m.cat {
             Cat::HumanPhrase => !refuses(m),
             Cat::Human => !refuses(m) && (asked(m) || words() <= 3 || (question && words() <= 8)),
+            Cat::Someone => !refuses(m) && (asked(m) || (question && words() <= 2)),
             _ => false,
         };
         if is_request {

@@ -15,6 +15,10 @@ pub enum Cat {
     Human,
     /// A whole request on its own ("talk to someone", "ist da jemand").
     HumanPhrase,
+    /// Someone at all ("someone", "jemand", "person"): a request only when asked for ("I need
+    /// someone", "kann mich jemand anrufen") or alone as a question ("anyone?"), not in a sentence
+    /// about someone ("a story about someone who…", "anyone famous in it?").
+    Someone,
     /// A verb or frame that asks for something ("speak to", "verbinden", "i want").
     Ask,
     /// Turns the next few words around ("not", "kein", "never").

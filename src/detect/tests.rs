@@ -349,3 +349,104 @@ fn rejections_doubt_and_impatience_in_english() {
     );
     check(&["c: this is taking forever, hurry up"], &["frustration"]);
 }
+
+#[test]
+fn the_learned_model_reads_the_heads_it_was_trained_for() {
+    let with = Detector::new();
+    let without = Detector::with_model(None);
+    let english = turns(&[
+        "b: Which day would you like to travel?",
+        "c: Tuesday morning, two people please",
+    ]);
+    let german = turns(&["c: Ich möchte meine Adresse ändern, bitte"]);
+    let de_bot = turns(&[
+        "c: Hallo",
+        "b: Gerne helfe ich Ihnen bei Ihrer Bestellung weiter",
+    ]);
+    for (conversation, expect) in [(english, true), (german, true), (de_bot, false)] {
+        let learned = run(&with, conversation.clone()).learned;
+        assert_eq!(learned.is_some(), expect, "{conversation:?}: {learned:?}");
+        if let Some(l) = learned {
+            assert!((0.0..=1.0).contains(&l.p));
+        }
+        assert!(run(&without, conversation).learned.is_none());
+    }
+}
+
+#[test]
+fn a_bot_reply_that_ignores_the_question_reads_worse_than_one_that_answers_it() {
+    let detector = Detector::new();
+    let p = |reply: &str| {
+        run(
+            &detector,
+            turns(&[
+                "c: What time does the museum open on Sundays?",
+                &format!("b: {reply}"),
+            ]),
+        )
+        .learned
+        .expect("English bot turns have a head")
+        .p
+    };
+    let answers = p("The museum opens at ten on Sundays.");
+    let ignores = p("I like pizza. Do you have a dog?");
+    assert!(ignores > answers, "ignores {ignores} answers {answers}");
+}
+
+#[test]
+fn someone_in_a_sentence_is_not_a_request_for_a_human() {
+    check(
+        &["c: I like stories about someone who is totally alone"],
+        &["!explicit_request"],
+    );
+    check(
+        &["c: I need someone who can fix this, not a bot"],
+        &["explicit_request"],
+    );
+}
+
+#[test]
+fn someone_is_a_request_only_when_asked_for() {
+    for asked in [
+        "c: I need someone to look at this",
+        "c: can someone call me back",
+        "c: anyone?",
+        "c: Ich brauche jemanden, der mir hilft",
+        "c: Kann mich jemand anrufen?",
+        "c: Ist da jemand?",
+    ] {
+        check(&[asked], &["explicit_request"]);
+    }
+    for mentioned in [
+        "c: anyone famous in that film?",
+        "c: a story about somebody who gets lost",
+        "c: Ich kenne jemanden, der das auch hatte",
+        "c: just one person, a table for one",
+    ] {
+        check(&[mentioned], &["!explicit_request"]);
+    }
+}
+
+#[test]
+fn a_learned_alert_quotes_the_words_that_weighed_most() {
+    let detector = Detector::new();
+    let conversation = turns(&[
+        "b: Have you seen that one?",
+        "c: no, that's not what I asked for, this is useless and wrong",
+    ]);
+    let text = conversation[1].text.clone();
+    let learned = run(&detector, conversation)
+        .learned
+        .expect("English customer turns have a head");
+    assert!(learned.alert, "{learned:?}");
+    let words: Vec<&str> = learned
+        .evidence
+        .iter()
+        .flatten()
+        .map(|&(s, e)| &text[s as usize..e as usize])
+        .collect();
+    assert!(!words.is_empty(), "{learned:?}");
+    for w in &words {
+        assert!(w.chars().all(|c| c.is_alphanumeric() || c == '\''), "{w:?}");
+    }
+}

@@ -57,6 +57,8 @@ pub enum ReasonCode {
     Vip,
     NoAgentAvailable,
     OutsideBusinessHours,
+    /// The learned turn model reads the turn as a problem (its probability is the weight).
+    LearnedModel,
 }
 
 impl ReasonCode {
@@ -77,6 +79,7 @@ impl ReasonCode {
             ReasonCode::Vip => "vip",
             ReasonCode::NoAgentAvailable => "no_agent_available",
             ReasonCode::OutsideBusinessHours => "outside_business_hours",
+            ReasonCode::LearnedModel => "learned_model",
         }
     }
 }

@@ -143,6 +143,10 @@ pub struct Signals {
     /// Failure strength of this turn, 0..1 (fallbacks, repairs, loops, failed actions).
     pub failure: f32,
     pub hits: Vec<Hit>,
+    /// The learned model's reading of the turn (None without a model, or for a head it has no
+    /// data for).
+    #[serde(skip)]
+    pub learned: Option<crate::detect::model::Learned>,
 }
 
 impl Signals {

@@ -78,6 +78,26 @@ pub struct TurnRecord {
     pub escalation: f32,
 }
 
+impl TurnRecord {
+    /// The record of a turn once detected and assessed (the engine and `train` keep history alike).
+    pub fn of(turn: &super::Turn, signals: &super::Signals, escalation: f32) -> TurnRecord {
+        TurnRecord {
+            turn_id: turn.turn_id.clone(),
+            role: turn.role,
+            text: turn.text.clone(),
+            time_ms: turn.time_ms,
+            intent: turn
+                .nlu
+                .as_ref()
+                .map(|n| n.intent.clone())
+                .unwrap_or_default(),
+            signals: signals.labels(),
+            negative: signals.emotion.negative(),
+            escalation,
+        }
+    }
+}
+
 /// The handoff currently open (at most one per conversation).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct OpenHandoff {

@@ -284,6 +284,7 @@ pub fn reason_code(c: d::ReasonCode) -> pb::ReasonCode {
         R::Vip => pb::ReasonCode::Vip,
         R::NoAgentAvailable => pb::ReasonCode::NoAgentAvailable,
         R::OutsideBusinessHours => pb::ReasonCode::OutsideBusinessHours,
+        R::LearnedModel => pb::ReasonCode::LearnedModel,
     }
 }
 
@@ -465,28 +466,7 @@ pub fn quality_row(r: &crate::state::QualityRow) -> pb::DecisionQualityRow {
 }
 
 fn reason_label(label: &str) -> pb::ReasonCode {
-    use d::ReasonCode as R;
-    [
-        R::ExplicitRequest,
-        R::NegativeEmotion,
-        R::Abuse,
-        R::Repair,
-        R::BotFallback,
-        R::LowConfidence,
-        R::ActionFailed,
-        R::CustomerRepeat,
-        R::BotLoop,
-        R::HighStakes,
-        R::Urgency,
-        R::EscalatingTrend,
-        R::Vip,
-        R::NoAgentAvailable,
-        R::OutsideBusinessHours,
-    ]
-    .into_iter()
-    .find(|c| c.label() == label)
-    .map(reason_code)
-    .unwrap_or(pb::ReasonCode::Unspecified)
+    crate::policy::reason_code(label).map_or(pb::ReasonCode::Unspecified, reason_code)
 }
 
 /// A router's report on one queue.

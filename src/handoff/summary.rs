@@ -193,6 +193,8 @@ fn describe(code: ReasonCode, de: bool) -> &'static str {
         (R::NoAgentAvailable, true) => "gerade ist niemand frei",
         (R::OutsideBusinessHours, false) => "outside business hours",
         (R::OutsideBusinessHours, true) => "außerhalb der Geschäftszeiten",
+        (R::LearnedModel, false) => "the conversation reads like a dissatisfied customer",
+        (R::LearnedModel, true) => "das Gespräch liest sich nach einem unzufriedenen Kunden",
     }
 }
 

@@ -358,7 +358,7 @@ pub struct QueueRule {
 }
 
 /// Every reason code, for parsing configured names.
-pub const REASON_CODES: [ReasonCode; 15] = [
+pub const REASON_CODES: [ReasonCode; 16] = [
     ReasonCode::ExplicitRequest,
     ReasonCode::NegativeEmotion,
     ReasonCode::Abuse,
@@ -374,6 +374,7 @@ pub const REASON_CODES: [ReasonCode; 15] = [
     ReasonCode::Vip,
     ReasonCode::NoAgentAvailable,
     ReasonCode::OutsideBusinessHours,
+    ReasonCode::LearnedModel,
 ];
 
 pub fn reason_code(label: &str) -> Option<ReasonCode> {

@@ -19,8 +19,10 @@ const OFFER_AT: f32 = 0.45;
 const HANDOFF_AT: f32 = 0.8;
 /// How far below a threshold the score must fall before the level drops (hysteresis).
 const COOL_BY: f32 = 0.2;
-/// Turn heat from which a customer turn is flagged as showing a problem.
+/// Turn heat from which a customer turn is flagged as showing a problem (without a model reading).
 const ALERT_AT: f32 = 0.38;
+/// Anger that flags a customer turn even when the learned model does not.
+const STRONG_ANGER: f32 = 0.8;
 /// Hard bot failures (fallback, failed action, loop) after which a human takes over.
 const FAILURES_FOR_HANDOFF: f32 = 2.0;
 /// Bot failure strength that counts as a hard failure.
@@ -74,6 +76,10 @@ fn bot_turn(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessment {
     } else if failure < 0.3 {
         memory.failures = (memory.failures - 0.5).max(0.0);
     }
+    // A bot turn is a problem when it fails by its own account, or when it loses the thread: the
+    // learned model's reading where it has one, else the incoherence rule.
+    let lost_thread = signals.learned.map_or(lost_thread, |l| l.alert);
+    learned_reason(&mut reasons, signals, turn, "bot_reply");
     Assessment {
         alert: failure >= 0.5 || lost_thread,
         escalation: Escalation::None,
@@ -192,12 +198,22 @@ fn customer_turn(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessm
         memory.escalation *= 0.5;
         memory.failures = 0.0;
     }
-    let alert = heat >= ALERT_AT || must > Escalation::None;
+    // The learned model weighs this turn's words, the bot's reply before it and the rule evidence
+    // together; where it has no reading, the rules' heat decides. Strong evidence aimed at the
+    // service alerts whatever the model says, since its training chats rarely contain such turns:
+    // the problem recurs ("the third time nothing works!"), the customer is furious, or upset right
+    // after the bot failed. Many negative words alone do not: a film review is full of them.
+    let directed = again.is_some_and(|h| h.weight >= 0.7)
+        || signals.emotion.anger >= STRONG_ANGER
+        || (pending >= 0.5 && heat >= ALERT_AT);
+    let problem = signals.learned.map_or(heat >= ALERT_AT, |l| l.alert) || directed;
+    let alert = problem || must > Escalation::None;
     if alert {
         memory.first_problem_ms.get_or_insert(turn.time_ms);
     }
 
     explain(&mut reasons, signals, turn, pending, &pending_turn);
+    learned_reason(&mut reasons, signals, turn, "customer_turn");
     if memory.failures >= FAILURES_FOR_HANDOFF {
         must = Escalation::Handoff;
         reasons.push(reason(
@@ -296,6 +312,21 @@ fn explain(
         );
         r.turn_ids.insert(0, pending_turn.to_string());
         r.matched.clear();
+        reasons.push(r);
+    }
+}
+
+/// The model's reading as evidence when it flags the turn, so an alert always names its grounds.
+fn learned_reason(reasons: &mut Vec<Reason>, signals: &Signals, turn: &Turn, detail: &str) {
+    if let Some(l) = signals.learned.filter(|l| l.alert) {
+        let mut r = reason(ReasonCode::LearnedModel, detail, l.p, turn, "");
+        r.matched = l
+            .evidence
+            .iter()
+            .flatten()
+            .filter_map(|&(s, e)| turn.text.get(s as usize..e as usize))
+            .map(str::to_string)
+            .collect();
         reasons.push(r);
     }
 }

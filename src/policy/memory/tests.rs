@@ -4,6 +4,7 @@
 
 use super::{assess, reset_after_handoff};
 use crate::detect::Detector;
+use crate::detect::model::Learned;
 use crate::domain::{BotFacts, Escalation, Memory, Role, Turn, TurnRecord};
 
 /// `"c: text"` customer, `"b: text"` bot, `"b!: text"` bot with a failed action, `"b?: text"` bot
@@ -218,4 +219,57 @@ fn reset_after_handoff_calms_the_memory_but_keeps_the_peak() {
     assert_eq!(memory.escalation, 0.0);
     assert_eq!(memory.level, Escalation::None);
     assert!(memory.peak_negative > 0.5);
+}
+
+/// A customer turn with the given learned reading and no rule evidence beyond `text`.
+fn with_learned(text: &str, learned: Option<Learned>) -> (bool, Escalation) {
+    let detector = Detector::with_model(None);
+    let turn = turns(&[&format!("c: {text}")]).remove(0);
+    let mut signals = detector.detect(&turn, &[]);
+    signals.learned = learned;
+    let a = assess(&mut Memory::default(), &turn, &signals);
+    (a.alert, a.escalation)
+}
+
+#[test]
+fn the_learned_reading_decides_the_alert_but_not_the_level() {
+    let yes = Some(Learned {
+        p: 0.6,
+        alert: true,
+        evidence: [None; 3],
+    });
+    let no = Some(Learned {
+        p: 0.05,
+        alert: false,
+        evidence: [None; 3],
+    });
+    // A calm turn the model flags is a problem turn; the level still comes from the evidence.
+    assert_eq!(with_learned("ok", yes), (true, Escalation::None));
+    assert_eq!(with_learned("ok", no), (false, Escalation::None));
+    // Without a reading the rules' heat decides: an angry turn alerts, a calm one does not.
+    assert!(with_learned("this is ridiculous, I am furious", None).0);
+    assert!(!with_learned("ok", None).0);
+    // Strong rule evidence alerts even when the model reads the turn as fine.
+    assert!(with_learned("This is the third time nothing works, I am furious!", no).0);
+    // A request for a human alerts and hands off whatever the model says.
+    assert_eq!(
+        with_learned("I want to speak to a human", no),
+        (true, Escalation::Handoff)
+    );
+}
+
+#[test]
+fn a_death_hands_off_when_it_is_the_customers_loss_not_a_story() {
+    check(
+        &["c: My father died last week and I need to close his account"],
+        "H",
+    );
+    check(
+        &["c: Meine Mutter ist gestorben, was passiert mit dem Vertrag?"],
+        "H",
+    );
+    check(
+        &["c: The film is about a soldier who died in the war, I loved it"],
+        ".",
+    );
 }
