@@ -281,8 +281,9 @@ impl Automaton {
             }
         }
         for j in 0..N {
-            for i in at[j] + together..(at[j] + steps).min(n) {
-                rows[j] = self.next(rows[j], bytes[i]);
+            let rest = at[j] + together..(at[j] + steps).min(n);
+            for (i, &b) in bytes.iter().enumerate().take(rest.end).skip(rest.start) {
+                rows[j] = self.next(rows[j], b);
                 if rows[j] < self.match_limit && i + 1 > owns[j] {
                     events.push(i + 1, rows[j]);
                 }
