@@ -71,6 +71,14 @@ fn bench(c: &mut Criterion) {
             black_box(detector.detect(black_box(&turns[i]), &[]))
         })
     });
+    let rules_only = Detector::with_model(None);
+    c.bench_function("detect_200_chars_rules_only", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i = (i + 1) % turns.len();
+            black_box(rules_only.detect(black_box(&turns[i]), &[]))
+        })
+    });
     let bot_turns: Vec<Turn> = turns
         .iter()
         .map(|t| Turn {

@@ -128,22 +128,27 @@ impl Model {
     /// The (up to three) words of `text` whose own weights push most toward a problem, as byte
     /// ranges, strongest first.
     pub fn evidence(&self, role: Role, text: &str) -> [Option<(u32, u32)>; 3] {
-        let mut best: [Option<(f32, u32, u32)>; 3] = [None; 3];
+        let mut best: [(f32, u32, u32); 3] = [(0.0, 0, 0); 3];
         let Some(r) = role_bits(role) else {
             return [None; 3];
         };
         let mask = (1u64 << self.bits) - 1;
+        let base = mix(r | ns::WORD);
         each_token(text, |h, start, end| {
-            let w = self.weights[(key(r, ns::WORD, h) & mask) as usize];
-            if w <= 0.0 || best.iter().flatten().any(|b| b.1 == start as u32) {
-                return;
-            }
-            if let Some(slot) = best.iter().position(|b| b.is_none_or(|b| b.0 < w)) {
-                best[slot..].rotate_right(1);
-                best[slot] = Some((w, start as u32, end as u32));
+            let w = self.weights[(mix(base ^ h) & mask) as usize];
+            // The same word again has the same weight: quoted once.
+            if w > best[2].0 && !best.iter().any(|b| b.0 == w) {
+                let entry = (w, start as u32, end as u32);
+                if w > best[0].0 {
+                    best = [entry, best[0], best[1]];
+                } else if w > best[1].0 {
+                    best = [best[0], entry, best[1]];
+                } else {
+                    best[2] = entry;
+                }
             }
         });
-        best.map(|b| b.map(|(_, s, e)| (s, e)))
+        best.map(|(w, s, e)| (w > 0.0).then_some((s, e)))
     }
 
     /// Sparse little-endian encoding: magic, bits, four thresholds, count, (index, weight)*.
@@ -243,7 +248,9 @@ pub fn features(
         Lang::En => 0u64,
         Lang::De => 1,
     };
-    let key = |space: u64, value: u64| key(r, space, value);
+    // `key(r, space, value)`, with the namespace half mixed once per call, not once per feature.
+    let bases: [u64; 16] = std::array::from_fn(|space| mix(r | space as u64));
+    let key = |space: u64, value: u64| mix(bases[space as usize] ^ value);
     out.push(key(ns::BIAS, lang));
 
     let words = tokens(text);
@@ -324,10 +331,6 @@ fn role_bits(role: Role) -> Option<u64> {
     }
 }
 
-fn key(role: u64, space: u64, value: u64) -> u64 {
-    mix(mix(role | space) ^ value)
-}
-
 /// Unigrams, bigrams and the opening word.
 fn push_words(words: &[u64], mut push: impl FnMut(u64, u64)) {
     for (i, &w) in words.iter().enumerate() {
@@ -350,21 +353,34 @@ pub fn tokens(text: &str) -> Vec<u64> {
 }
 
 /// Calls `f(hash, start, end)` for every word of `text` (see `tokens`), with its byte range.
+/// ASCII bytes take a fast path; other characters are decoded one by one.
 fn each_token(text: &str, mut f: impl FnMut(u64, usize, usize)) {
+    let bytes = text.as_bytes();
     let mut h = FNV_OFFSET;
-    let mut start = None;
+    let mut start: Option<usize> = None;
     let feed = |h: &mut u64, b: u8| {
         *h ^= u64::from(b);
         *h = h.wrapping_mul(FNV_PRIME);
     };
-    for (at, ch) in text.char_indices() {
-        if ch.is_ascii_alphanumeric() || ch == '\'' && start.is_some() {
-            if ch != '\'' {
-                feed(&mut h, ch.to_ascii_lowercase() as u8);
+    let mut at = 0;
+    while at < bytes.len() {
+        let b = bytes[at];
+        if b.is_ascii() {
+            if b.is_ascii_alphanumeric() {
+                feed(&mut h, b.to_ascii_lowercase());
+                start.get_or_insert(at);
+            } else if b == b'\'' && start.is_some() {
+                // An apostrophe inside a word is dropped ("don't" is "dont").
+            } else if let Some(s) = start.take() {
+                f(h, s, at);
+                h = FNV_OFFSET;
             }
-            start.get_or_insert(at);
+            at += 1;
             continue;
         }
+        let Some(ch) = text[at..].chars().next() else {
+            break;
+        };
         if ch.is_alphabetic() {
             let folded: &[u8] = match ch {
                 'ä' | 'Ä' => b"ae",
@@ -386,15 +402,16 @@ fn each_token(text: &str, mut f: impl FnMut(u64, usize, usize)) {
                 }
             }
             start.get_or_insert(at);
-            continue;
+        } else {
+            if let Some(s) = start.take() {
+                f(h, s, at);
+                h = FNV_OFFSET;
+            }
+            if !ch.is_whitespace() {
+                f(mix(u64::from(ch)), at, at + ch.len_utf8());
+            }
         }
-        if let Some(s) = start.take() {
-            f(h, s, at);
-            h = FNV_OFFSET;
-        }
-        if !ch.is_ascii() && !ch.is_whitespace() {
-            f(mix(u64::from(ch)), at, at + ch.len_utf8());
-        }
+        at += ch.len_utf8();
     }
     if let Some(s) = start {
         f(h, s, text.len());
