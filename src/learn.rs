@@ -218,10 +218,7 @@ fn read_labelled(path: &Path, folds: usize) -> anyhow::Result<LabelledFile> {
         conversations.push((conversation, gold, fold));
     }
     Ok(LabelledFile {
-        name: path.file_name().map_or_else(
-            || path.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        ),
+        name: replay::file_label(path),
         conversations,
     })
 }

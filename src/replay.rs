@@ -129,10 +129,7 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<()> {
     let mut kept = Vec::new();
     for path in &args.input {
         let runs = evaluate_file(&config, path)?;
-        let name = path.file_name().map_or_else(
-            || path.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
+        let name = file_label(path);
         let figures = metrics::figures(
             &name,
             &runs
@@ -214,6 +211,14 @@ pub async fn run(engine: &Engine, c: &Conversation) -> anyhow::Result<Vec<TurnOu
         });
     }
     Ok(out)
+}
+
+/// How a file is named in the figures: its file name.
+pub fn file_label(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 /// Reads a conversation file (JSONL, one conversation per line).
