@@ -5,7 +5,6 @@
 //! (plain text, negation, explicit requests, frustration, bot fallbacks) at realistic lengths.
 
 use escalation_router::pb;
-use serde::Deserialize;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -433,65 +432,27 @@ pub struct ReplayTurn {
     pub bot: Option<pb::BotTurnFacts>,
 }
 
-#[derive(Deserialize)]
-struct FileConversation {
-    #[serde(default)]
-    language: String,
-    turns: Vec<FileTurn>,
-}
-
-#[derive(Deserialize)]
-struct FileTurn {
-    role: String,
-    text: String,
-    #[serde(default)]
-    nlu: Option<FileNlu>,
-    #[serde(default)]
-    bot: Option<FileBot>,
-}
-
-#[derive(Deserialize)]
-struct FileNlu {
-    #[serde(default)]
-    intent: String,
-    #[serde(default)]
-    confidence: Option<f32>,
-    #[serde(default)]
-    fallback: bool,
-}
-
-#[derive(Deserialize)]
-struct FileBot {
-    #[serde(default)]
-    fallback: bool,
-    #[serde(default)]
-    action: String,
-    #[serde(default)]
-    action_failed: bool,
-}
-
-/// Reads conversations (one JSON object a line) for replay; skips turns with empty text.
+/// Reads conversations in the eval format (the same reader `replay` uses, so gold fields are never
+/// read) for replay; skips turns with empty text.
 pub fn read_replay(path: &Path) -> anyhow::Result<Vec<Arc<ReplayConversation>>> {
-    use anyhow::Context;
-    let data =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    use escalation_router::domain::Role;
     let mut out = Vec::new();
-    for (i, line) in data
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-    {
-        let c: FileConversation = serde_json::from_str(line)
-            .with_context(|| format!("{}:{}: not a conversation", path.display(), i + 1))?;
+    for c in escalation_router::replay::read(path)? {
+        let language = c
+            .turns
+            .iter()
+            .find_map(|t| t.language_hint)
+            .map_or_else(String::new, |l| l.tag().to_string());
         let turns: Vec<ReplayTurn> = c
             .turns
             .into_iter()
             .filter(|t| !t.text.trim().is_empty())
             .map(|t| ReplayTurn {
-                role: match t.role.as_str() {
-                    "bot" => pb::Role::Bot,
-                    "agent" => pb::Role::Agent,
-                    _ => pb::Role::Customer,
+                role: match t.role {
+                    Role::Bot => pb::Role::Bot,
+                    Role::Agent => pb::Role::Agent,
+                    Role::System => pb::Role::System,
+                    Role::Customer => pb::Role::Customer,
                 },
                 text: t.text,
                 nlu: t.nlu.map(|n| pb::NluResult {
@@ -508,10 +469,7 @@ pub fn read_replay(path: &Path) -> anyhow::Result<Vec<Arc<ReplayConversation>>> 
             })
             .collect();
         if !turns.is_empty() {
-            out.push(Arc::new(ReplayConversation {
-                language: c.language,
-                turns,
-            }));
+            out.push(Arc::new(ReplayConversation { language, turns }));
         }
     }
     anyhow::ensure!(!out.is_empty(), "{}: no conversations", path.display());
@@ -521,6 +479,38 @@ pub fn read_replay(path: &Path) -> anyhow::Result<Vec<Arc<ReplayConversation>>> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn replay_files_are_read_with_the_eval_reader_skipping_empty_turns() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.jsonl");
+        let line = serde_json::json!({
+            "conversation_id": "r1", "language": "de",
+            "turns": [
+                {"idx": 0, "role": "user", "text": "Wo ist mein Paket?", "escalate": false,
+                 "nlu": {"intent": "track", "confidence": 0.9}},
+                {"idx": 1, "role": "bot", "text": "", "escalate": null},
+                {"idx": 2, "role": "bot", "text": "Es kommt morgen.",
+                 "bot": {"fallback": false, "action": "track", "action_failed": true}},
+            ],
+            "gold_handoff_turn": null,
+        });
+        std::fs::write(&path, format!("{line}\n\n")).unwrap();
+        let read = read_replay(&path).unwrap();
+        assert_eq!(read.len(), 1);
+        let c = &read[0];
+        assert_eq!(c.language, "de");
+        assert_eq!(c.turns.len(), 2, "the empty bot turn is skipped");
+        assert_eq!(c.turns[0].role, pb::Role::Customer);
+        assert_eq!(c.turns[0].nlu.as_ref().unwrap().intent, "track");
+        assert_eq!(c.turns[1].role, pb::Role::Bot);
+        assert!(c.turns[1].bot.as_ref().unwrap().action_failed);
+        std::fs::write(&path, "").unwrap();
+        assert!(
+            read_replay(&path).is_err(),
+            "an empty file has no conversations"
+        );
+    }
 
     #[test]
     fn a_generated_conversation_alternates_customer_and_bot_with_increasing_sequence() {
