@@ -218,7 +218,10 @@ impl Engine {
             .inner
             .detector
             .detect(turn, state.recent.make_contiguous());
-        let assessment = memory::assess(&mut state.memory, turn, &signals);
+        let policies = self.inner.policy.load();
+        let tenant_policy = policies.tenant(&turn.tenant_id);
+        let assessment =
+            memory::assess_with(&mut state.memory, turn, &signals, tenant_policy.tuning());
         state.version += 1;
         state.turn_count += 1;
         state.updated_ms = turn.time_ms;
@@ -238,8 +241,6 @@ impl Engine {
             .recent
             .push_back(TurnRecord::of(turn, &signals, assessment.scores.escalation));
         handoff::collect(&mut state, turn);
-        let policies = self.inner.policy.load();
-        let tenant_policy = policies.tenant(&turn.tenant_id);
         let queues = self.inner.availability.snapshot(&turn.tenant_id);
         let moment = policy::Moment {
             policy: tenant_policy,

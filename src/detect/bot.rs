@@ -23,6 +23,9 @@ pub fn read(turn: &Turn, f: &Folded, found: &[Found], history: &[TurnRecord], hi
             ));
         }
     }
+    if offers_human(turn, f, found) {
+        hits.push(hit(SignalKind::BotOffer, 1.0, "bot.offer".into()));
+    }
     let admits = found
         .iter()
         .filter_map(|m| match m.cat {
@@ -67,4 +70,33 @@ pub fn read(turn: &Turn, f: &Folded, found: &[Found], history: &[TurnRecord], hi
             format!("like reply at turn {}", earlier.turn_id),
         ));
     }
+}
+
+/// The bot offers a human or a callback: its action says so (`offer_handoff`, `offer_callback`),
+/// or it asks a question (or shows a menu) naming a person and a way to reach one ("Would you like
+/// me to connect you with a colleague?", "Soll ich Sie mit einer Beraterin verbinden?").
+fn offers_human(turn: &Turn, f: &Folded, found: &[Found]) -> bool {
+    if let Some(action) = turn.bot.as_ref().map(|b| b.action.to_ascii_lowercase())
+        && action.contains("offer")
+        && [
+            "handoff", "human", "agent", "callback", "transfer", "escalat",
+        ]
+        .iter()
+        .any(|k| action.contains(k))
+    {
+        return true;
+    }
+    let t = f.text.as_str();
+    let menu = t.contains("1\u{fe0f}\u{20e3}") || t.contains("\n1") || t.contains(" 1)");
+    if !t.contains('?') && !menu {
+        return false;
+    }
+    let person = found
+        .iter()
+        .any(|m| matches!(m.cat, Cat::Human | Cat::Someone))
+        || t.contains(" team");
+    let reach = found
+        .iter()
+        .any(|m| matches!(m.cat, Cat::Ask | Cat::HumanPhrase));
+    person && reach
 }

@@ -8,8 +8,7 @@
 
 use crate::detect::bot::OFF_TOPIC;
 use crate::domain::{
-    Assessment, Escalation, Memory, Reason, ReasonCode, Role, Scores, SignalKind, Signals, Stake,
-    Turn,
+    Assessment, Escalation, Memory, Reason, ReasonCode, Role, Scores, SignalKind, Signals, Turn,
 };
 
 /// Share of the conversation score carried from one customer turn to the next.
@@ -23,8 +22,11 @@ const COOL_BY: f32 = 0.2;
 const ALERT_AT: f32 = 0.38;
 /// Anger that flags a customer turn even when the learned model does not.
 const STRONG_ANGER: f32 = 0.8;
-/// Hard bot failures (fallback, failed action, loop) after which a human takes over.
-const FAILURES_FOR_HANDOFF: f32 = 2.0;
+/// Customer turns showing a problem before the score alone may hand off: one mild turn offers at
+/// most; a handoff on the score needs accumulated evidence.
+const PROBLEM_TURNS_FOR_HANDOFF: u32 = 2;
+/// A turn this intense (fury, open sarcasm) may hand off on its own.
+const INTENSE: f32 = 0.8;
 /// Bot failure strength that counts as a hard failure.
 const HARD_FAILURE: f32 = 0.8;
 /// Recent incoherence from which the bot's replies are flagged: a bot that has just ignored the
@@ -33,16 +35,53 @@ const INCOHERENT_AT: f32 = 0.2;
 /// Shortest reply flagged that way (one-word acknowledgements are rarely breakdowns).
 const LOST_THREAD_MIN_WORDS: usize = 3;
 
-/// Updates the memory with one turn's signals and recommends an escalation level.
+/// The tenant's settings the memory needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tuning {
+    /// Hard bot failures before a human is offered (0: not on failures alone).
+    pub failures_before_offer: u32,
+    /// Hard bot failures before a human takes over.
+    pub failures_before_handoff: u32,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning {
+            failures_before_offer: 0,
+            failures_before_handoff: 2,
+        }
+    }
+}
+
+/// Updates the memory with one turn's signals and recommends an escalation level, with the
+/// default tuning.
 pub fn assess(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessment {
-    match turn.role {
+    assess_with(memory, turn, signals, Tuning::default())
+}
+
+/// Updates the memory with one turn's signals and recommends an escalation level.
+pub fn assess_with(
+    memory: &mut Memory,
+    turn: &Turn,
+    signals: &Signals,
+    tuning: Tuning,
+) -> Assessment {
+    let mut a = match turn.role {
         Role::Bot => bot_turn(memory, turn, signals),
-        Role::Customer => customer_turn(memory, turn, signals),
+        Role::Customer => customer_turn(memory, turn, signals, tuning),
         Role::Agent | Role::System => Assessment {
             scores: scores(memory, signals),
             ..Default::default()
         },
+    };
+    a.role = turn.role;
+    if let Some(nlu) = &turn.nlu {
+        a.intent.clone_from(&nlu.intent);
     }
+    if let Some(bot) = &turn.bot {
+        a.bot_action.clone_from(&bot.action);
+    }
+    a
 }
 
 /// A bot turn changes what the customer's next turn means; the decision waits for the customer.
@@ -54,6 +93,8 @@ fn bot_turn(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessment {
         && turn.text.split_whitespace().count() >= LOST_THREAD_MIN_WORDS;
     memory.pending_failure = failure;
     memory.pending_turn.clone_from(&turn.turn_id);
+    // An offer stands for the customer's next turn when the bot makes it (or relays ours).
+    memory.offer_pending = signals.has(SignalKind::BotOffer);
     let mut reasons = Vec::new();
     if failure >= HARD_FAILURE {
         memory.failures += 1.0;
@@ -85,12 +126,36 @@ fn bot_turn(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessment {
         escalation: Escalation::None,
         reasons,
         scores: scores(memory, signals),
+        ..Default::default()
     }
 }
 
-fn customer_turn(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessment {
+fn customer_turn(
+    memory: &mut Memory,
+    turn: &Turn,
+    signals: &Signals,
+    tuning: Tuning,
+) -> Assessment {
     let mut reasons: Vec<Reason> = Vec::new();
     let mut must = Escalation::None;
+    memory.customer_turns += 1;
+    let offer_pending = std::mem::take(&mut memory.offer_pending);
+    if offer_pending && let Some(h) = signals.strongest(SignalKind::Affirm) {
+        // A short yes to the offer of a human is a request for one.
+        reasons.push(reason(
+            ReasonCode::ExplicitRequest,
+            "accepted_offer",
+            1.0,
+            turn,
+            &h.matched,
+        ));
+        must = Escalation::Handoff;
+    } else if offer_pending && signals.has(SignalKind::Decline) {
+        // Declined: carry on with the bot, and do not ask again at once.
+        memory.settled_at = memory.customer_turns;
+        memory.level = Escalation::None;
+        memory.escalation *= 0.5;
+    }
     let strongest = |kinds: &[SignalKind]| {
         signals
             .hits
@@ -110,7 +175,9 @@ fn customer_turn(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessm
     let pending = std::mem::take(&mut memory.pending_failure);
     let pending_turn = std::mem::take(&mut memory.pending_turn);
 
-    if let Some(h) = signals.strongest(SignalKind::ExplicitRequest) {
+    if let Some(h) = signals.strongest(SignalKind::ExplicitRequest)
+        && must != Escalation::Handoff
+    {
         reasons.push(reason(
             ReasonCode::ExplicitRequest,
             "human",
@@ -136,8 +203,7 @@ fn customer_turn(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessm
         let SignalKind::HighStakes(s) = h.kind else {
             unreachable!()
         };
-        let grave = matches!(s, Stake::Legal | Stake::Fraud | Stake::Bereavement);
-        if (grave && h.weight >= 0.8) || h.weight >= 0.9 {
+        if (s.is_grave() && h.weight >= 0.8) || h.weight >= 0.9 {
             must = Escalation::Handoff;
         }
         // The stake persists (raised before and again now) or two stakes meet (a large sum and
@@ -194,9 +260,10 @@ fn customer_turn(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessm
     }
     memory.escalation = (CARRY * memory.escalation + heat).min(1.0);
     if positive >= 0.5 && negative < 0.2 && signals.failure < 0.3 {
-        // Thanks after a fix: the ending is good, the failures are forgiven.
+        // Thanks after a fix: the ending is good, the failures are forgiven, and no offer follows.
         memory.escalation *= 0.5;
         memory.failures = 0.0;
+        memory.settled_at = memory.customer_turns;
     }
     // The learned model weighs this turn's words, the bot's reply before it and the rule evidence
     // together; where it has no reading, the rules' heat decides. Strong evidence aimed at the
@@ -210,21 +277,33 @@ fn customer_turn(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessm
     let alert = problem || must > Escalation::None;
     if alert {
         memory.first_problem_ms.get_or_insert(turn.time_ms);
+        memory.problem_turns += 1;
     }
 
     explain(&mut reasons, signals, turn, pending, &pending_turn);
     learned_reason(&mut reasons, signals, turn, "customer_turn");
-    if memory.failures >= FAILURES_FOR_HANDOFF {
-        must = Escalation::Handoff;
+    let failures = memory.failures;
+    let (offer_at, handoff_at) = (
+        tuning.failures_before_offer as f32,
+        tuning.failures_before_handoff as f32,
+    );
+    if failures >= handoff_at || (offer_at > 0.0 && failures >= offer_at) {
+        must = must.max(if failures >= handoff_at {
+            Escalation::Handoff
+        } else {
+            Escalation::Offer
+        });
         reasons.push(reason(
             ReasonCode::BotFallback,
             "repeated_failure",
             1.0,
             turn,
-            &format!("{} failed bot turns", memory.failures),
+            &format!("{failures} failed bot turns"),
         ));
     }
-    let by_score = if memory.escalation >= HANDOFF_AT {
+    let by_score = if memory.escalation >= HANDOFF_AT
+        && (memory.problem_turns >= PROBLEM_TURNS_FOR_HANDOFF || negative >= INTENSE)
+    {
         Escalation::Handoff
     } else if memory.escalation >= OFFER_AT {
         Escalation::Offer
@@ -255,6 +334,7 @@ fn customer_turn(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessm
         escalation: level,
         reasons,
         scores: scores(memory, signals),
+        ..Default::default()
     }
 }
 
@@ -397,6 +477,9 @@ pub fn reset_after_handoff(memory: &mut Memory) {
     memory.pending_failure = 0.0;
     memory.pending_turn.clear();
     memory.incoherence = 0.0;
+    memory.offer_pending = false;
+    memory.problem_turns = 0;
+    memory.settled_at = memory.customer_turns;
 }
 
 #[cfg(test)]
