@@ -51,7 +51,13 @@ pub fn read(
     for m in found {
         match m.cat {
             Cat::Emotion(kind, w) => {
-                if negated(t, found, m) {
+                // Inside a happier phrase ("panic over", "kein Problem") it is not meant.
+                let covered = found.iter().any(|x| {
+                    matches!(x.cat, Cat::Positive(_) | Cat::Closing)
+                        && x.start <= m.start
+                        && x.end >= m.end
+                });
+                if covered || negated(t, found, m) {
                     continue;
                 }
                 let mut w = w * modifiers(t, found, m);
@@ -117,11 +123,145 @@ pub fn read(
         }
     }
     typography(typo, f, hits);
+    if let Some((w, quote)) = repeat_contact(t) {
+        hits.push(hit(
+            SignalKind::HighStakes(crate::domain::Stake::RepeatContact),
+            w,
+            f.original(text, quote.0, quote.1).to_string(),
+        ));
+    }
     if let Some(word) = super::cues::censored(text) {
         hits.push(hit(SignalKind::Abuse, 0.8, word.to_string()));
     }
     enthusiasm(hits);
     request(t, f, text, found, hits);
+}
+
+/// Having to come back: a verb of contacting ("written", "called", "geschrieben", "angerufen")
+/// with a count in reach ("twice", "three times", "3 mails", "zum vierten Mal", "mehrmals"), or
+/// several ways of contact in one turn ("uploaded it, emailed it and called"). Just "already"
+/// counts less: one earlier contact may have gone well.
+fn repeat_contact(t: &str) -> Option<(f32, (usize, usize))> {
+    const CONTACT: &[&str] = &[
+        "written",
+        "wrote",
+        "write",
+        "writing",
+        "called",
+        "calling",
+        "phoned",
+        "rang",
+        "emailed",
+        "mailed",
+        "messaged",
+        "contacted",
+        "chatted",
+        "complained",
+        "reported",
+        "uploaded",
+        "submitted",
+        "geschrieben",
+        "schreibe",
+        "angerufen",
+        "anrufe",
+        "rufe",
+        "telefoniert",
+        "gemailt",
+        "gemeldet",
+        "kontaktiert",
+        "reklamiert",
+        "beschwert",
+        "nachgefragt",
+        "hochgeladen",
+        "eingereicht",
+        "oruaf",
+        "orufa",
+        "gschriebn",
+        "agrufa",
+        "aagrueft",
+    ];
+    const COUNT: &[&str] = &[
+        "twice",
+        "thrice",
+        "times",
+        "several",
+        "multiple",
+        "numerous",
+        "repeatedly",
+        "zweimal",
+        "dreimal",
+        "viermal",
+        "fuenfmal",
+        "mehrmals",
+        "mehrfach",
+        "x-mal",
+        "zigmal",
+        "wiederholt",
+        "zwoamoi",
+        "dreimoi",
+        "moi",
+        "mails",
+        "emails",
+        "e-mails",
+        "calls",
+        "messages",
+        "letters",
+        "anrufe",
+        "nachrichten",
+        "briefe",
+    ];
+    let mut words: Vec<(usize, usize)> = Vec::with_capacity(48);
+    let bytes = t.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !(bytes[i].is_ascii_alphanumeric() || bytes[i] == b'-') {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'-') {
+            i += 1;
+        }
+        words.push((start, i));
+    }
+    let word = |k: usize| &t[words[k].0..words[k].1];
+    let contacts: Vec<usize> = (0..words.len())
+        .filter(|&k| CONTACT.contains(&word(k)))
+        .collect();
+    let first = *contacts.first()?;
+    // "zum vierten Mal", "the third time": an ordinal before "mal"/"time".
+    let counted = |k: usize| {
+        let w = word(k);
+        COUNT.contains(&w)
+            || ((w == "mal" || w == "time")
+                && k > 0
+                && (word(k - 1).ends_with("ten")
+                    || word(k - 1).ends_with("rd")
+                    || word(k - 1).ends_with("th")
+                    || word(k - 1).ends_with("ste")))
+    };
+    for &c in &contacts {
+        let from = c.saturating_sub(5);
+        let to = (c + 6).min(words.len());
+        if (from..to).any(counted) {
+            return Some((0.9, words[c]));
+        }
+    }
+    let channels = contacts
+        .iter()
+        .map(|&k| word(k))
+        .fold(Vec::new(), |mut v, w| {
+            if !v.contains(&w) {
+                v.push(w);
+            }
+            v
+        });
+    if channels.len() >= 2 {
+        return Some((0.85, words[first]));
+    }
+    let already = (first.saturating_sub(3)..(first + 3).min(words.len()))
+        .any(|k| matches!(word(k), "already" | "schon" | "scho" | "bereits"));
+    already.then_some((0.6, words[first]))
 }
 
 /// What the bot's last turn asked, as far as a short answer to it needs.

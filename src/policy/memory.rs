@@ -8,7 +8,8 @@
 
 use crate::detect::bot::OFF_TOPIC;
 use crate::domain::{
-    Assessment, Escalation, Memory, Reason, ReasonCode, Role, Scores, SignalKind, Signals, Turn,
+    Assessment, Escalation, Memory, Reason, ReasonCode, Role, Scores, SignalKind, Signals, Stake,
+    Turn,
 };
 
 /// Share of the conversation score carried from one customer turn to the next.
@@ -25,6 +26,8 @@ const STRONG_ANGER: f32 = 0.8;
 /// Customer turns showing a problem before the score alone may hand off: one mild turn offers at
 /// most; a handoff on the score needs accumulated evidence.
 const PROBLEM_TURNS_FOR_HANDOFF: u32 = 2;
+/// Heat of the turn that hands off on the accumulated score: a mild turn offers at most.
+const TRIGGER_HEAT: f32 = 0.5;
 /// A turn this intense (fury, open sarcasm) may hand off on its own.
 const INTENSE: f32 = 0.8;
 /// Bot failure strength that counts as a hard failure.
@@ -114,8 +117,6 @@ fn bot_turn(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessment {
                 &h.matched,
             ));
         }
-    } else if failure < 0.3 {
-        memory.failures = (memory.failures - 0.5).max(0.0);
     }
     // A bot turn is a problem when it fails by its own account, or when it loses the thread: the
     // learned model's reading where it has one, else the incoherence rule.
@@ -174,6 +175,18 @@ fn customer_turn(
         .max_by(|a, b| a.weight.total_cmp(&b.weight));
     let pending = std::mem::take(&mut memory.pending_failure);
     let pending_turn = std::mem::take(&mut memory.pending_turn);
+    // The customer's reaction says how the bot's last reply went: corrected ("that's not what I
+    // asked", "das weiß ich doch", a "no" to "did that help?") it failed, even when the bot did
+    // not know; otherwise a reply that did not fail lets failures fade.
+    let corrected = !pending_turn.is_empty()
+        && pending < HARD_FAILURE
+        && repair.is_some_and(|h| h.weight >= 0.7 && h.kind == SignalKind::Repair);
+    if corrected {
+        memory.failures += 1.0;
+        memory.failure_count += 1;
+    } else if !pending_turn.is_empty() && pending < 0.3 {
+        memory.failures = (memory.failures - 0.5).max(0.0);
+    }
 
     if let Some(h) = signals.strongest(SignalKind::ExplicitRequest)
         && must != Escalation::Handoff
@@ -224,6 +237,16 @@ fn customer_turn(
                 v
             });
         if h.weight >= 0.5 && (raised_before || kinds.len() >= 2) {
+            must = Escalation::Handoff;
+        }
+        // Leaving with a reason: a churn statement and its reason (years of custom, the price, a
+        // competitor's offer) in one turn.
+        let churn = signals
+            .hits
+            .iter()
+            .filter(|x| x.kind == SignalKind::HighStakes(Stake::Churn) && x.weight >= 0.4)
+            .count();
+        if s == Stake::Churn && h.weight >= 0.7 && churn >= 2 {
             must = Escalation::Handoff;
         }
         if h.weight >= 0.5 {
@@ -302,7 +325,8 @@ fn customer_turn(
         ));
     }
     let by_score = if memory.escalation >= HANDOFF_AT
-        && (memory.problem_turns >= PROBLEM_TURNS_FOR_HANDOFF || negative >= INTENSE)
+        && ((memory.problem_turns >= PROBLEM_TURNS_FOR_HANDOFF && heat >= TRIGGER_HEAT)
+            || intense(signals))
     {
         Escalation::Handoff
     } else if memory.escalation >= OFFER_AT {
@@ -336,6 +360,21 @@ fn customer_turn(
         scores: scores(memory, signals),
         ..Default::default()
     }
+}
+
+/// One piece of evidence this strong (fury, open sarcasm, abuse) may hand off on its own; worry
+/// and urgency alone may not (the bot may well solve them), nor several mild words together.
+fn intense(signals: &Signals) -> bool {
+    signals.hits.iter().any(|h| {
+        h.weight >= INTENSE
+            && matches!(
+                h.kind,
+                SignalKind::Anger
+                    | SignalKind::Frustration
+                    | SignalKind::Sarcasm
+                    | SignalKind::Abuse
+            )
+    })
 }
 
 /// Hysteresis: an offer stands for at least one more customer turn, then until the score cools
