@@ -5,7 +5,10 @@ use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+pub mod operations;
 pub mod reload;
+
+pub use operations::{LogConfig, LogFormat, MetricsConfig};
 
 pub use crate::policy::PolicyConfig;
 
@@ -20,6 +23,8 @@ pub struct Config {
     pub retention: RetentionConfig,
     pub policy: PolicyConfig,
     pub detection: DetectionConfig,
+    pub metrics: MetricsConfig,
+    pub log: LogConfig,
     /// The file this configuration was read from, if any: the policy is reloaded from it.
     #[serde(skip)]
     pub file: Option<PathBuf>,
@@ -40,6 +45,8 @@ pub struct ServerConfig {
     pub request_timeout_ms: u64,
     /// Serve the do-nothing `ProcessTurn` baseline (for the load generator), not the real engine.
     pub baseline: bool,
+    /// Offer gRPC server reflection (v1 and v1alpha), so grpcurl and friends need no proto file.
+    pub reflection: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -107,6 +114,7 @@ impl Default for ServerConfig {
             concurrency_per_connection: 1024,
             request_timeout_ms: 10_000,
             baseline: false,
+            reflection: true,
         }
     }
 }

@@ -52,7 +52,9 @@ impl EscalationRouter for RouterService {
         &self,
         request: Request<pb::ProcessTurnRequest>,
     ) -> Result<Response<pb::ProcessTurnResponse>, Status> {
+        let started = std::time::Instant::now();
         let decision = self.process(request.into_inner()).await?;
+        crate::metrics::turn_seconds("ProcessTurn", started.elapsed());
         Ok(Response::new(pb::ProcessTurnResponse {
             decision: Some(decision),
         }))
@@ -103,8 +105,12 @@ impl EscalationRouter for RouterService {
                     if let Some((_, prev)) = previous {
                         let _ = prev.await;
                     }
+                    let started = std::time::Instant::now();
                     let result = match this.process(req).await {
-                        Ok(d) => pb::stream_turns_response::Result::Decision(d),
+                        Ok(d) => {
+                            crate::metrics::turn_seconds("StreamTurns", started.elapsed());
+                            pb::stream_turns_response::Result::Decision(d)
+                        }
                         Err(s) => pb::stream_turns_response::Result::Error(pb::TurnError {
                             code: s.code() as i32,
                             message: s.message().to_string(),
@@ -219,7 +225,8 @@ impl EscalationRouter for RouterService {
             },
             verdict: convert::verdict(req.verdict)?,
         };
-        self.engine.store().record_outcome(outcome).await?;
+        self.engine.store().record_outcome(outcome.clone()).await?;
+        crate::telemetry::outcome_reported(&outcome);
         Ok(Response::new(pb::ReportOutcomeResponse {}))
     }
 
