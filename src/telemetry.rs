@@ -61,6 +61,15 @@ pub fn init_logs(format: LogFormat) {
     };
 }
 
+/// `tokio::spawn` keeping the caller's span (the call's request id on a stream's log lines).
+pub fn spawn<F>(task: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    tokio::spawn(tracing::Instrument::in_current_span(task))
+}
+
 /// A new turn was committed: metrics, and the INFO line when it opened a handoff.
 pub fn turn_committed(turn: &Turn, decision: &Decision, event: Option<&HandoffEvent>) {
     crate::metrics::turn_committed(&turn.tenant_id, turn.role, decision, event);
