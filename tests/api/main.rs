@@ -1,5 +1,6 @@
 //! Integration tests through real gRPC clients over real sockets. One binary, one module per area.
 
+mod auth;
 mod bad_input;
 mod feed;
 mod helpers;
