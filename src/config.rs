@@ -6,9 +6,11 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 pub mod auth;
+pub mod operations;
 pub mod reload;
 
 pub use auth::{AuthConfig, AuthMode, Keyring};
+pub use operations::{LogConfig, LogFormat, MetricsConfig};
 
 pub use crate::policy::PolicyConfig;
 
@@ -25,6 +27,8 @@ pub struct Config {
     pub detection: DetectionConfig,
     /// Who may call. Absent: mode "none", allowed only on a loopback address.
     pub auth: Option<AuthConfig>,
+    pub metrics: MetricsConfig,
+    pub log: LogConfig,
     /// The file this configuration was read from, if any: the policy is reloaded from it.
     #[serde(skip)]
     pub file: Option<PathBuf>,
@@ -45,6 +49,8 @@ pub struct ServerConfig {
     pub request_timeout_ms: u64,
     /// Serve the do-nothing `ProcessTurn` baseline (for the load generator), not the real engine.
     pub baseline: bool,
+    /// Offer gRPC server reflection (v1 and v1alpha), so grpcurl and friends need no proto file.
+    pub reflection: bool,
     /// TLS towards clients; absent: plaintext.
     pub tls: Option<TlsConfig>,
 }
@@ -128,6 +134,7 @@ impl Default for ServerConfig {
             request_timeout_ms: 10_000,
             baseline: false,
             tls: None,
+            reflection: true,
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod baseline;
 pub mod convert;
 pub mod error;
 pub mod feed;
+pub mod reflection;
 pub mod router;
 pub mod size_limit;
 

@@ -120,11 +120,6 @@ pub async fn run_with(
     };
     let (stop_tx, stop_rx) = watch::channel(false);
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(crate::pb::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()
-        .context("building reflection service")?;
     let store = engine.store().clone();
     let router = RouterService::new(engine, limits, stop_rx.clone());
     let feed = FeedService::new(
@@ -145,9 +140,12 @@ pub async fn run_with(
         .set_service_status("", tonic_health::ServingStatus::Serving)
         .await;
 
+    crate::metrics::start(&config.metrics, store.clone(), stop_rx.clone()).await?;
     let sweeper = tokio::spawn(sweep(store, config.retention.clone(), stop_rx.clone()));
 
     let mut builder = tonic::transport::Server::builder()
+        // A request id on every call: its span in every log line, echoed in the response metadata.
+        .layer(crate::telemetry::RequestIdLayer)
         // Bounds the work one connection can queue on us.
         .concurrency_limit_per_connection(config.server.concurrency_per_connection)
         // Answers UNAVAILABLE at once instead of queueing when that bound is reached.
@@ -169,7 +167,10 @@ pub async fn run_with(
     }
     // Health and reflection answer anyone (probes); both services check credentials first.
     let authenticate = Authenticate::new(keys);
-    let mut router_builder = builder.add_service(health_service).add_service(reflection);
+    let mut router_builder = crate::grpc::reflection::add(
+        builder.add_service(health_service),
+        config.server.reflection,
+    )?;
     router_builder = if config.server.baseline {
         router_builder.add_service(InterceptedService::new(
             EscalationRouterServer::new(crate::grpc::baseline::Baseline)

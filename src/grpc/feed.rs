@@ -71,6 +71,7 @@ impl HandoffFeed for FeedService {
             tenant_id: (!req.tenant_id.is_empty()).then_some(req.tenant_id),
             queues: req.queues,
         };
+        crate::metrics::consumer_subscribed(&filter);
         let (tx, rx) = mpsc::channel(BATCH);
         tokio::spawn(deliver(self.clone(), filter, tx));
         Ok(Response::new(ReceiverStream::new(rx)))
@@ -119,6 +120,7 @@ async fn deliver(
             }
         };
         let idle = events.is_empty();
+        crate::metrics::redelivered(events.iter().filter(|e| e.redeliveries > 0).count() as u64);
         for ev in events {
             let id = ev.event_id.clone();
             if tx.send(Ok(convert::event(&ev))).await.is_err() {

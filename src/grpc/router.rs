@@ -60,7 +60,10 @@ impl EscalationRouter for RouterService {
         request: Request<pb::ProcessTurnRequest>,
     ) -> Result<Response<pb::ProcessTurnResponse>, Status> {
         let principal = caller(&request)?;
+        allow_role(&principal, Rpc::ProcessTurn)?;
+        let started = std::time::Instant::now();
         let decision = self.process(&principal, request.into_inner()).await?;
+        crate::metrics::turn_seconds("ProcessTurn", started.elapsed());
         Ok(Response::new(pb::ProcessTurnResponse {
             decision: Some(decision),
         }))
@@ -114,8 +117,12 @@ impl EscalationRouter for RouterService {
                     if let Some((_, prev)) = previous {
                         let _ = prev.await;
                     }
+                    let started = std::time::Instant::now();
                     let result = match this.process(&principal, req).await {
-                        Ok(d) => pb::stream_turns_response::Result::Decision(d),
+                        Ok(d) => {
+                            crate::metrics::turn_seconds("StreamTurns", started.elapsed());
+                            pb::stream_turns_response::Result::Decision(d)
+                        }
                         Err(s) => pb::stream_turns_response::Result::Error(pb::TurnError {
                             code: s.code() as i32,
                             message: s.message().to_string(),
@@ -237,7 +244,8 @@ impl EscalationRouter for RouterService {
             },
             verdict: convert::verdict(req.verdict)?,
         };
-        self.engine.store().record_outcome(outcome).await?;
+        self.engine.store().record_outcome(outcome.clone()).await?;
+        crate::telemetry::outcome_reported(&outcome);
         Ok(Response::new(pb::ReportOutcomeResponse {}))
     }
 

@@ -5,5 +5,6 @@ mod bad_input;
 mod feed;
 mod helpers;
 mod lifecycle;
+mod operations;
 mod policy;
 mod turns;
