@@ -7,4 +7,5 @@ mod helpers;
 mod lifecycle;
 mod operations;
 mod policy;
+mod tls;
 mod turns;
