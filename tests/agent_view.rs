@@ -390,3 +390,49 @@ golden!(
         c("Okay, get me a person then."),
     ]
 );
+
+/// The suggested bot reply of a handoff on `channel` for a German customer asking for a person.
+async fn handoff_reply(channel: Channel, text: &str) -> String {
+    let engine = engine_for(&Config::default()).expect("engine");
+    let d = engine
+        .process(Turn {
+            tenant_id: "acme".into(),
+            conversation_id: "c1".into(),
+            turn_id: "t1".into(),
+            role: Role::Customer,
+            text: text.into(),
+            channel,
+            time_ms: 1_700_000_000_000,
+            ..Default::default()
+        })
+        .await
+        .expect("turn accepted");
+    assert!(d.handoff.is_some(), "{text} hands off");
+    d.suggested_reply
+}
+
+#[tokio::test]
+async fn suggested_replies_say_told_on_the_phone_and_wrote_in_writing() {
+    let de = "Bitte verbinden Sie mich mit einem Mitarbeiter";
+    let en = "I want to speak to a human please";
+    assert!(
+        handoff_reply(Channel::Voice, de)
+            .await
+            .contains("was Sie mir gesagt haben")
+    );
+    assert!(
+        handoff_reply(Channel::Webchat, de)
+            .await
+            .contains("was Sie mir geschrieben haben")
+    );
+    assert!(
+        handoff_reply(Channel::Voice, en)
+            .await
+            .contains("everything you told me")
+    );
+    assert!(
+        handoff_reply(Channel::Whatsapp, en)
+            .await
+            .contains("everything you wrote to me")
+    );
+}
