@@ -8,4 +8,5 @@ mod helpers;
 mod lifecycle;
 mod operations;
 mod policy;
+mod tls;
 mod turns;
