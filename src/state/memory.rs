@@ -119,13 +119,16 @@ impl MemoryStore {
     /// Appends a committed handoff event to the outbox and wakes the feed.
     fn publish(&self, ev: HandoffEvent) {
         let mut outbox = lock(&self.outbox);
-        let reason = super::codec::primary_reason(&ev);
-        outbox.handoffs.push((
-            ev.tenant_id.clone(),
-            reason,
-            ev.context.seconds_since_first_problem,
-            ev.handoff_id.clone(),
-        ));
+        // An update of an open handoff is the same handoff for quality.
+        if ev.kind == crate::domain::HandoffEventKind::Opened {
+            let reason = super::codec::primary_reason(&ev);
+            outbox.handoffs.push((
+                ev.tenant_id.clone(),
+                reason,
+                ev.context.seconds_since_first_problem,
+                ev.handoff_id.clone(),
+            ));
+        }
         let seq = outbox.next;
         outbox.next += 1;
         outbox.events.insert(seq, ev);
@@ -373,6 +376,17 @@ impl Store for MemoryStore {
         drop(outbox);
         self.notify.notify_waiters();
         Ok(())
+    }
+
+    async fn backlog(&self, filter: &FeedFilter) -> Result<u64, StoreError> {
+        let outbox = lock(&self.outbox);
+        let key = |ev: &HandoffEvent| (filter.consumer.clone(), ev.event_id.clone());
+        Ok(outbox
+            .events
+            .values()
+            .filter(|ev| filter.matches(ev))
+            .filter(|ev| !outbox.deliveries.get(&key(ev)).is_some_and(|d| d.acked))
+            .count() as u64)
     }
 
     async fn ack(&self, consumer: &str, event_ids: &[String]) -> Result<u32, StoreError> {
