@@ -326,8 +326,10 @@ fn customer_turn(
     }
     let by_score = if memory.escalation >= HANDOFF_AT
         && ((memory.problem_turns >= PROBLEM_TURNS_FOR_HANDOFF && heat >= TRIGGER_HEAT)
-            || intense(signals))
-    {
+            || intense(
+                signals,
+                memory.customer_turns > 1 && !pending_turn.is_empty(),
+            )) {
         Escalation::Handoff
     } else if memory.escalation >= OFFER_AT {
         Escalation::Offer
@@ -362,18 +364,21 @@ fn customer_turn(
     }
 }
 
-/// One piece of evidence this strong (fury, open sarcasm, abuse) may hand off on its own; worry
-/// and urgency alone may not (the bot may well solve them), nor several mild words together.
-fn intense(signals: &Signals) -> bool {
+/// One piece of evidence this strong (fury, open sarcasm, abuse) may hand off on its own, but not
+/// several mild words together. Strong fear or urgency counts only once the bot has answered and
+/// the customer is still afraid (the bot could not resolve it); in the opening turn the bot may
+/// well solve it.
+fn intense(signals: &Signals, after_reply: bool) -> bool {
     signals.hits.iter().any(|h| {
         h.weight >= INTENSE
-            && matches!(
-                h.kind,
+            && match h.kind {
                 SignalKind::Anger
-                    | SignalKind::Frustration
-                    | SignalKind::Sarcasm
-                    | SignalKind::Abuse
-            )
+                | SignalKind::Frustration
+                | SignalKind::Sarcasm
+                | SignalKind::Abuse => true,
+                SignalKind::Anxiety | SignalKind::Urgency => after_reply,
+                _ => false,
+            }
     })
 }
 
