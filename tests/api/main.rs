@@ -5,6 +5,7 @@ mod bad_input;
 mod feed;
 mod helpers;
 mod lifecycle;
+mod limits;
 mod operations;
 mod policy;
 mod tls;
