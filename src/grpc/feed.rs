@@ -86,7 +86,7 @@ impl HandoffFeed for FeedService {
         };
         crate::metrics::consumer_subscribed(&filter);
         let (tx, rx) = mpsc::channel(BATCH);
-        tokio::spawn(deliver(self.clone(), filter, tx, slot));
+        crate::telemetry::spawn(deliver(self.clone(), filter, tx, slot));
         Ok(Response::new(ReceiverStream::new(rx)))
     }
 

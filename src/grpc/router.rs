@@ -136,7 +136,7 @@ impl EscalationRouter for RouterService {
                 .collect(),
             open_handoff: state.open_handoff.as_ref().map(|h| pb::Handoff {
                 handoff_id: h.handoff_id.clone(),
-                context: None,
+                context: h.context.as_deref().map(convert::context),
             }),
             turn_count: state.turn_count,
             last_decision: Some(pb::Decision {

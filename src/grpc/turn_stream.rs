@@ -45,7 +45,7 @@ pub fn serve<H: Send + 'static>(
 ) -> TurnStream {
     let bound = service.limits.max_pending_turns_per_stream;
     let (tx, rx) = mpsc::channel(bound);
-    tokio::spawn(async move {
+    crate::telemetry::spawn(async move {
         let _hold = hold;
         let mut shutdown = service.shutdown.clone();
         let pending = Arc::new(Semaphore::new(bound));
@@ -71,10 +71,10 @@ pub fn serve<H: Send + 'static>(
             };
             next_id += 1;
             let turn = start(&service, &principal, &order, next_id, req, tx.clone());
-            tasks.spawn(async move {
+            tasks.spawn(tracing::Instrument::in_current_span(async move {
                 turn.await;
                 drop(permit);
-            });
+            }));
         };
         match end {
             End::Gone => tasks.abort_all(),
