@@ -12,7 +12,9 @@
 //! - `config`  typed settings: defaults -> file -> environment
 //! - `replay`  the replay and eval commands over JSONL conversations
 //! - `learn`   the train command: the learned turn model's weights, cross-validated
+//! - `checklist` the behavioural test suite (CheckList): templates x fillers, MFT/INV/DIR, pass rates
 
+pub mod checklist;
 pub mod config;
 pub mod detect;
 pub mod domain;
