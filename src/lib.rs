@@ -13,6 +13,8 @@
 //! - `replay`  the replay and eval commands over JSONL conversations
 //! - `learn`   the train command: the learned turn model's weights, cross-validated
 //! - `checklist` the behavioural test suite (CheckList): templates x fillers, MFT/INV/DIR, pass rates
+//! - `metrics` Prometheus names, the recorder and the `/metrics` listener
+//! - `telemetry` logs: format, request ids, the INFO lines of handoffs
 
 pub mod checklist;
 pub mod config;
@@ -22,10 +24,12 @@ pub mod engine;
 pub mod grpc;
 pub mod handoff;
 pub mod learn;
+pub mod metrics;
 pub mod policy;
 pub mod replay;
 pub mod server;
 pub mod state;
+pub mod telemetry;
 
 /// Generated protobuf and tonic code for `escalation.v1`.
 #[allow(clippy::large_enum_variant)]

@@ -375,6 +375,17 @@ impl Store for MemoryStore {
         Ok(())
     }
 
+    async fn backlog(&self, filter: &FeedFilter) -> Result<u64, StoreError> {
+        let outbox = lock(&self.outbox);
+        let key = |ev: &HandoffEvent| (filter.consumer.clone(), ev.event_id.clone());
+        Ok(outbox
+            .events
+            .values()
+            .filter(|ev| filter.matches(ev))
+            .filter(|ev| !outbox.deliveries.get(&key(ev)).is_some_and(|d| d.acked))
+            .count() as u64)
+    }
+
     async fn ack(&self, consumer: &str, event_ids: &[String]) -> Result<u32, StoreError> {
         let mut outbox = lock(&self.outbox);
         let mut n = 0;

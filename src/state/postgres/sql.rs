@@ -78,6 +78,12 @@ pub const CLAIM: &str = "
     SELECT e.event, l.deliveries FROM leased l JOIN events e ON e.event_id = l.event_id
     ORDER BY e.seq";
 
+pub const BACKLOG: &str = "SELECT count(*) FROM events e
+     WHERE ($2::text IS NULL OR e.tenant_id = $2)
+       AND (cardinality($3::text[]) = 0 OR e.queue = ANY($3))
+       AND NOT EXISTS (SELECT 1 FROM deliveries d
+                       WHERE d.consumer = $1 AND d.event_id = e.event_id AND d.acked)";
+
 pub const RELEASE: &str = "UPDATE deliveries SET leased_until = NULL
      WHERE consumer = $1 AND event_id = ANY($2) AND NOT acked";
 

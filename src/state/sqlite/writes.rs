@@ -201,6 +201,29 @@ pub fn release(conn: &Connection, consumer: &str, ids: &[String]) -> Result<(), 
     Ok(())
 }
 
+/// Events matching the filter that its consumer group has not acknowledged.
+pub fn backlog(conn: &Connection, filter: &FeedFilter) -> Result<u64, StoreError> {
+    let mut s = conn
+        .prepare_cached(
+            "SELECT e.queue FROM events e
+             LEFT JOIN deliveries d ON d.consumer = ?1 AND d.event_id = e.event_id
+             WHERE (d.event_id IS NULL OR d.acked = 0)
+               AND (?2 IS NULL OR e.tenant_id = ?2)",
+        )
+        .map_err(sql)?;
+    let mut rows = s
+        .query(params![filter.consumer, filter.tenant_id])
+        .map_err(sql)?;
+    let mut n = 0;
+    while let Some(r) = rows.next().map_err(sql)? {
+        let queue: String = r.get(0).map_err(sql)?;
+        if filter.queues.is_empty() || filter.queues.contains(&queue) {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
 pub fn ack(conn: &Connection, consumer: &str, ids: &[String]) -> Result<u32, StoreError> {
     let mut s = conn
         .prepare_cached(
