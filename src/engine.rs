@@ -5,8 +5,8 @@
 
 use crate::detect::Detector;
 use crate::domain::{
-    ConversationState, Decision, HandoffEvent, HandoffStatus, OpenHandoff, Ownership, Role,
-    TranscriptTurn, Turn, TurnReceipt, TurnRecord,
+    ConversationState, Decision, HandoffEvent, HandoffEventKind, HandoffStatus, OpenHandoff,
+    Ownership, Role, TranscriptTurn, Turn, TurnReceipt, TurnRecord,
 };
 use crate::handoff;
 use crate::policy::{self, Availability, PolicyHandle, memory};
@@ -244,7 +244,7 @@ impl Engine {
         state
             .recent
             .push_back(TurnRecord::of(turn, &signals, assessment.scores.escalation));
-        handoff::collect(&mut state, turn);
+        handoff::collect(&mut state, turn, &signals);
         let policies = self.inner.policy.load();
         let tenant_policy = policies.tenant(&turn.tenant_id);
         let queues = self.inner.availability.snapshot(&turn.tenant_id);
@@ -256,13 +256,14 @@ impl Engine {
         let outcome = policy::decide(&state, &assessment, &moment);
         let mut decision = outcome.decision;
         handoff::redact_decision(&mut decision, tenant_policy.redaction);
+        handoff::note(&mut state, turn, &decision);
         decision.sequence = state.turn_count;
         state.last_scores = decision.scores;
         state.last_action = decision.action;
         let mut event = None;
         if outcome.opens_handoff {
             let handoff_id = uuid::Uuid::now_v7().to_string();
-            let context = handoff::build_context(&state, turn, &decision, tenant_policy.redaction);
+            let context = handoff::build_context(&state, turn, &decision, tenant_policy);
             state.ownership = Ownership::PendingHandoff;
             state.open_handoff = Some(OpenHandoff {
                 handoff_id: handoff_id.clone(),
@@ -270,6 +271,7 @@ impl Engine {
                 route: decision.route.clone(),
                 priority: decision.priority,
                 created_ms: turn.time_ms,
+                context: Some(Box::new(context.clone())),
             });
             decision.ownership = Ownership::PendingHandoff;
             decision.handoff = Some(crate::domain::Handoff {
@@ -287,12 +289,34 @@ impl Engine {
                 context,
                 created_ms: turn.time_ms,
                 redeliveries: 0,
+                kind: HandoffEventKind::Opened,
             });
-        } else if let Some(open) = &state.open_handoff {
+        } else if let Some(mut open) = state.open_handoff.take() {
+            // The customer writes while waiting for the agent: the open handoff's context grows
+            // and routers get it again as an update of the same handoff.
+            if state.ownership == Ownership::PendingHandoff
+                && let Some(context) = open.context.as_deref_mut()
+                && handoff::append_waiting(context, &state, turn, tenant_policy)
+            {
+                event = Some(HandoffEvent {
+                    event_id: uuid::Uuid::now_v7().to_string(),
+                    handoff_id: open.handoff_id.clone(),
+                    tenant_id: state.tenant_id.clone(),
+                    conversation_id: state.conversation_id.clone(),
+                    action: open.action,
+                    route: open.route.clone(),
+                    priority: open.priority,
+                    context: context.clone(),
+                    created_ms: turn.time_ms,
+                    redeliveries: 0,
+                    kind: HandoffEventKind::Updated,
+                });
+            }
             decision.handoff = Some(crate::domain::Handoff {
                 handoff_id: open.handoff_id.clone(),
                 context: None,
             });
+            state.open_handoff = Some(open);
         }
         (state, decision, event)
     }
