@@ -5,7 +5,12 @@ use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+pub mod auth;
+pub mod operations;
 pub mod reload;
+
+pub use auth::{AuthConfig, AuthMode, Keyring};
+pub use operations::{LogConfig, LogFormat, MetricsConfig};
 
 pub use crate::policy::PolicyConfig;
 
@@ -20,6 +25,10 @@ pub struct Config {
     pub retention: RetentionConfig,
     pub policy: PolicyConfig,
     pub detection: DetectionConfig,
+    /// Who may call. Absent: mode "none", allowed only on a loopback address.
+    pub auth: Option<AuthConfig>,
+    pub metrics: MetricsConfig,
+    pub log: LogConfig,
     /// The file this configuration was read from, if any: the policy is reloaded from it.
     #[serde(skip)]
     pub file: Option<PathBuf>,
@@ -40,6 +49,23 @@ pub struct ServerConfig {
     pub request_timeout_ms: u64,
     /// Serve the do-nothing `ProcessTurn` baseline (for the load generator), not the real engine.
     pub baseline: bool,
+    /// Offer gRPC server reflection (v1 and v1alpha), so grpcurl and friends need no proto file.
+    pub reflection: bool,
+    /// TLS towards clients; absent: plaintext.
+    pub tls: Option<TlsConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// PEM certificate chain the server presents.
+    pub cert_file: PathBuf,
+    /// PEM private key of that certificate.
+    pub key_file: PathBuf,
+    /// PEM CA certificates; when set, clients must present a certificate signed by one of them,
+    /// and its CN or a DNS SAN names the principal.
+    #[serde(default)]
+    pub client_ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -107,6 +133,8 @@ impl Default for ServerConfig {
             concurrency_per_connection: 1024,
             request_timeout_ms: 10_000,
             baseline: false,
+            tls: None,
+            reflection: true,
         }
     }
 }
@@ -233,10 +261,58 @@ impl Config {
                 "must be `memory`, `sqlite://PATH` or `postgres://...`",
             );
         }
+        if let Some(tls) = &self.server.tls {
+            let files = [
+                ("server.tls.cert_file", Some(&tls.cert_file)),
+                ("server.tls.key_file", Some(&tls.key_file)),
+                ("server.tls.client_ca_file", tls.client_ca_file.as_ref()),
+            ];
+            for (key, file) in files {
+                if let Some(file) = file
+                    && !file.is_file()
+                {
+                    return bad(key, &format!("{} is not a readable file", file.display()));
+                }
+            }
+        }
+        self.keyring().map_err(ConfigError::Invalid)?;
         self.policy
             .validate()
             .map_err(|e| ConfigError::Invalid(format!("policy.{e}")))
     }
+
+    /// The compiled `[auth]` section. Without one, or with mode "none", everyone may do everything,
+    /// which is refused unless `server.listen` is a loopback address.
+    pub fn keyring(&self) -> Result<Keyring, String> {
+        let certificates = self
+            .server
+            .tls
+            .as_ref()
+            .is_some_and(|t| t.client_ca_file.is_some());
+        let keyring = match &self.auth {
+            Some(auth) => auth.compile(certificates)?,
+            None => Keyring::open(),
+        };
+        if keyring.mode == AuthMode::None {
+            open_only_on_loopback(self.auth.is_some(), self.server.listen)?;
+        }
+        Ok(keyring)
+    }
+}
+
+/// Mode "none" is refused on an address other hosts can reach.
+pub fn open_only_on_loopback(configured: bool, listen: SocketAddr) -> Result<(), String> {
+    if listen.ip().is_loopback() {
+        return Ok(());
+    }
+    Err(if configured {
+        format!("auth.mode: \"none\" is allowed only on a loopback address, not {listen}")
+    } else {
+        format!(
+            "auth: server.listen {listen} is not a loopback address, so an [auth] section with \
+             mode = \"keys\" and principals is required"
+        )
+    })
 }
 
 /// Parses an environment value as a TOML scalar (number, boolean), else keeps it a string.

@@ -156,14 +156,20 @@ impl Engine {
                 fingerprint,
                 decision: compact(&decision),
             };
+            // Kept for the metrics and the handoff log line once committed (rare: handoffs only).
+            let opened = event.clone();
             let commit = Commit {
                 state,
                 expected_version,
                 receipt: Some(receipt),
                 event,
             };
-            match store.commit(commit).await? {
+            let started = std::time::Instant::now();
+            let result = store.commit(commit).await?;
+            crate::metrics::store_commit(started.elapsed());
+            match result {
                 CommitResult::Committed => {
+                    crate::telemetry::turn_committed(&turn, &decision, opened.as_ref());
                     debug!(
                         action = decision.action.label(),
                         alert = decision.alert,
@@ -234,6 +240,13 @@ impl Engine {
                 event: None,
             };
             if self.inner.store.commit(commit).await? == CommitResult::Committed {
+                crate::telemetry::status_reported(
+                    tenant_id,
+                    conversation_id,
+                    handoff_id,
+                    status,
+                    next,
+                );
                 return Ok(next);
             }
         }

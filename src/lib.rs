@@ -13,6 +13,8 @@
 //! - `config`  typed settings: defaults -> file -> environment
 //! - `replay`  the replay and eval commands over JSONL conversations
 //! - `learn`   the train command: the learned turn model's weights, cross-validated
+//! - `metrics` Prometheus names, the recorder and the `/metrics` listener
+//! - `telemetry` logs: format, request ids, the INFO lines of handoffs
 
 pub mod config;
 pub mod detect;
@@ -21,11 +23,13 @@ pub mod engine;
 pub mod grpc;
 pub mod handoff;
 pub mod learn;
+pub mod metrics;
 pub mod policy;
 pub mod replay;
 pub mod server;
 pub mod state;
 pub mod step;
+pub mod telemetry;
 
 /// Generated protobuf and tonic code for `escalation.v1`.
 #[allow(clippy::large_enum_variant)]

@@ -37,12 +37,9 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    if !matches!(cli.command, Command::Serve { .. }) {
+        escalation_router::telemetry::init_logs(Default::default());
+    }
     let result = match cli.command {
         Command::Serve { config, baseline } => serve(config, baseline),
         Command::Replay(args) => escalation_router::replay::replay(args),
@@ -61,6 +58,7 @@ fn main() -> ExitCode {
 fn serve(file: Option<PathBuf>, baseline: bool) -> anyhow::Result<()> {
     let mut config = Config::load(file.as_deref(), std::env::vars())?;
     config.server.baseline |= baseline;
+    escalation_router::telemetry::init_logs(config.log.format);
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(config.server.listen)

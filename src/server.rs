@@ -4,6 +4,7 @@
 use crate::config::Config;
 use crate::detect::Detector;
 use crate::engine::{Engine, EngineSettings};
+use crate::grpc::auth::{Authenticate, KeyringHandle};
 use crate::grpc::{FeedService, RouterService, convert::Limits};
 use crate::pb::{
     escalation_router_server::EscalationRouterServer, handoff_feed_server::HandoffFeedServer,
@@ -11,11 +12,13 @@ use crate::pb::{
 use crate::policy::PolicyHandle;
 use crate::state::{self, SharedStore};
 use anyhow::Context;
+use arc_swap::ArcSwap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tonic::service::interceptor::InterceptedService;
 use tracing::info;
 
 /// Opens the store named by `store.url`.
@@ -41,6 +44,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
+    let keys = keyring(&config, &listener)?;
     let store = open_store(&config).await?;
     let detector = Arc::new(Detector::from_config(&config.detection)?);
     let policy = PolicyHandle::from_config(&config.policy)
@@ -58,13 +62,47 @@ pub async fn run(
     let reloader = crate::config::reload::spawn(
         config.file.clone(),
         policy,
+        keys.clone(),
         config.policy.watch_seconds,
         reload_stopped,
     );
-    let result = run_with(config, listener, engine, shutdown, started).await;
+    let result = run_with(config, listener, engine, keys, shutdown, started).await;
     let _ = reload_stop.send(true);
     let _ = reloader.await;
     result
+}
+
+/// The `[auth]` section compiled, checked against the address actually bound: mode "none" only
+/// on loopback.
+fn keyring(config: &Config, listener: &TcpListener) -> anyhow::Result<KeyringHandle> {
+    let keyring = config
+        .keyring()
+        .map_err(|e| anyhow::anyhow!("invalid config: {e}"))?;
+    if keyring.mode == crate::config::AuthMode::None {
+        crate::config::open_only_on_loopback(config.auth.is_some(), listener.local_addr()?)
+            .map_err(|e| anyhow::anyhow!("invalid config: {e}"))?;
+    }
+    Ok(Arc::new(ArcSwap::from_pointee(keyring)))
+}
+
+/// The `server.tls` files read into tonic's TLS settings.
+fn tls(tls: &crate::config::TlsConfig) -> anyhow::Result<tonic::transport::ServerTlsConfig> {
+    let read = |key: &str, path: &std::path::Path| {
+        std::fs::read(path).with_context(|| format!("server.tls.{key}: reading {}", path.display()))
+    };
+    let identity = tonic::transport::Identity::from_pem(
+        read("cert_file", &tls.cert_file)?,
+        read("key_file", &tls.key_file)?,
+    );
+    let mut settings = tonic::transport::ServerTlsConfig::new()
+        .identity(identity)
+        // A client that opens a connection and never finishes the handshake is dropped.
+        .timeout(Duration::from_secs(10));
+    if let Some(ca) = &tls.client_ca_file {
+        let ca = tonic::transport::Certificate::from_pem(read("client_ca_file", ca)?);
+        settings = settings.client_ca_root(ca).client_auth_optional(false);
+    }
+    Ok(settings)
 }
 
 /// `run` with an engine built by the caller (tests, benchmarks).
@@ -72,6 +110,7 @@ pub async fn run_with(
     config: Config,
     listener: TcpListener,
     engine: Engine,
+    keys: KeyringHandle,
     shutdown: impl Future<Output = ()> + Send + 'static,
     started: Instant,
 ) -> anyhow::Result<()> {
@@ -81,11 +120,6 @@ pub async fn run_with(
     };
     let (stop_tx, stop_rx) = watch::channel(false);
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(crate::pb::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()
-        .context("building reflection service")?;
     let store = engine.store().clone();
     let router = RouterService::new(engine, limits, stop_rx.clone());
     let feed = FeedService::new(
@@ -106,9 +140,12 @@ pub async fn run_with(
         .set_service_status("", tonic_health::ServingStatus::Serving)
         .await;
 
+    crate::metrics::start(&config.metrics, store.clone(), stop_rx.clone()).await?;
     let sweeper = tokio::spawn(sweep(store, config.retention.clone(), stop_rx.clone()));
 
     let mut builder = tonic::transport::Server::builder()
+        // A request id on every call: its span in every log line, echoed in the response metadata.
+        .layer(crate::telemetry::RequestIdLayer)
         // Bounds the work one connection can queue on us.
         .concurrency_limit_per_connection(config.server.concurrency_per_connection)
         // Answers UNAVAILABLE at once instead of queueing when that bound is reached.
@@ -119,28 +156,41 @@ pub async fn run_with(
         .layer(tower::util::MapResponseLayer::new(
             crate::grpc::size_limit::map_oversize,
         ));
+    if let Some(settings) = &config.server.tls {
+        builder = builder
+            .tls_config(tls(settings)?)
+            .context("server.tls: the certificate or key is not usable")?;
+    }
     if config.server.request_timeout_ms > 0 {
         // A stuck store must not hold calls forever, whatever deadline the client set.
         builder = builder.timeout(Duration::from_millis(config.server.request_timeout_ms));
     }
-    let mut router_builder = builder.add_service(health_service).add_service(reflection);
+    // Health and reflection answer anyone (probes); both services check credentials first.
+    let authenticate = Authenticate::new(keys);
+    let mut router_builder = crate::grpc::reflection::add(
+        builder.add_service(health_service),
+        config.server.reflection,
+    )?;
     router_builder = if config.server.baseline {
-        router_builder.add_service(
+        router_builder.add_service(InterceptedService::new(
             EscalationRouterServer::new(crate::grpc::baseline::Baseline)
                 .max_decoding_message_size(max),
-        )
+            authenticate.clone(),
+        ))
     } else {
-        router_builder.add_service(
+        router_builder.add_service(InterceptedService::new(
             EscalationRouterServer::new(router)
                 .max_decoding_message_size(max)
                 .max_encoding_message_size(max),
-        )
+            authenticate.clone(),
+        ))
     };
-    let router_builder = router_builder.add_service(
+    let router_builder = router_builder.add_service(InterceptedService::new(
         HandoffFeedServer::new(feed)
             .max_decoding_message_size(max)
             .max_encoding_message_size(max),
-    );
+        authenticate,
+    ));
 
     let addr = listener.local_addr()?;
     info!(%addr, store = %redact_url(&config.store.url), startup_ms = started.elapsed().as_millis() as u64, "serving");

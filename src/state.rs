@@ -160,6 +160,10 @@ pub trait Store: Send + Sync + 'static {
     /// Ends the group's leases on these events (a subscriber went away) so they go out again now.
     async fn release(&self, consumer: &str, event_ids: &[String]) -> Result<(), StoreError>;
 
+    /// How many events matching the filter its consumer group has not acknowledged (the
+    /// `escalation_feed_backlog` metric).
+    async fn backlog(&self, filter: &FeedFilter) -> Result<u64, StoreError>;
+
     /// Marks events delivered for the group; returns how many were outstanding.
     async fn ack(&self, consumer: &str, event_ids: &[String]) -> Result<u32, StoreError>;
 

@@ -282,6 +282,45 @@ async fn events_are_leased_oldest_first_released_acked_and_redelivered(f: Fixtur
     assert_eq!(redelivered[0].redeliveries, 2);
 }
 
+async fn backlog_counts_matching_events_the_group_has_not_acknowledged(f: Fixture) {
+    let s = &f.store;
+    turn(
+        s,
+        "c1",
+        1,
+        Some(event("c1", 1, "billing", ReasonCode::Abuse)),
+    )
+    .await;
+    turn(
+        s,
+        "c1",
+        2,
+        Some(event("c1", 2, "billing", ReasonCode::Abuse)),
+    )
+    .await;
+    turn(s, "c2", 1, Some(event("c2", 1, "tech", ReasonCode::Abuse))).await;
+    let all = group("router");
+    let billing = FeedFilter {
+        queues: vec!["billing".into()],
+        ..group("router")
+    };
+    let elsewhere = FeedFilter {
+        tenant_id: Some("globex".into()),
+        ..group("router")
+    };
+    assert_eq!(s.backlog(&all).await.unwrap(), 3);
+    assert_eq!(s.backlog(&billing).await.unwrap(), 2);
+    assert_eq!(s.backlog(&elsewhere).await.unwrap(), 0);
+    // Leased is still backlog; acknowledged is not; another group's acks do not count.
+    let leased = s.claim(&all, 10, LEASE).await.unwrap();
+    assert_eq!(ids(&leased), ["ev-c1-1", "ev-c2-1"]);
+    assert_eq!(s.backlog(&all).await.unwrap(), 3);
+    s.ack("router", &["ev-c1-1".into()]).await.unwrap();
+    assert_eq!(s.backlog(&all).await.unwrap(), 2);
+    assert_eq!(s.backlog(&billing).await.unwrap(), 1);
+    assert_eq!(s.backlog(&group("audit")).await.unwrap(), 3);
+}
+
 async fn a_conversations_events_go_out_one_at_a_time_in_order(f: Fixture) {
     let s = &f.store;
     for n in 1..=3u64 {
@@ -821,6 +860,7 @@ macro_rules! every_store {
             a_repeated_turn_id_is_a_duplicate_with_the_first_receipt,
             only_the_last_receipts_are_kept,
             events_are_leased_oldest_first_released_acked_and_redelivered,
+            backlog_counts_matching_events_the_group_has_not_acknowledged,
             a_conversations_events_go_out_one_at_a_time_in_order,
             consumer_groups_have_their_own_delivery_state,
             filters_select_tenant_and_queues,

@@ -1,8 +1,9 @@
-//! Reloads the tenant policies without a restart: on SIGHUP, and when the file changes if
+//! Reloads the tenant policies and the `[auth]` keys without a restart: on SIGHUP, and when the file changes if
 //! `policy.watch_seconds` is set. A file that does not load or validate is rejected with a logged
 //! reason and the running policy stays.
 
 use super::Config;
+use super::auth::KeyringHandle;
 use crate::policy::PolicyHandle;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -14,16 +15,18 @@ use tracing::{info, warn};
 pub fn spawn(
     path: Option<PathBuf>,
     handle: PolicyHandle,
+    keys: KeyringHandle,
     watch_seconds: u64,
     stop: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     let hangup = hangup();
-    tokio::spawn(run(path, handle, watch_seconds, hangup, stop))
+    tokio::spawn(run(path, handle, keys, watch_seconds, hangup, stop))
 }
 
 async fn run(
     path: Option<PathBuf>,
     handle: PolicyHandle,
+    keys: KeyringHandle,
     watch_seconds: u64,
     mut hangup: Hangup,
     mut stop: watch::Receiver<bool>,
@@ -43,7 +46,7 @@ async fn run(
                 Some(path) => {
                     info!(file = %path.display(), "SIGHUP: reloading policy");
                     seen = modified(path);
-                    reload(path, &handle);
+                    reload(path, &handle, &keys);
                 }
                 None => warn!("SIGHUP ignored: the server was started without a config file"),
             },
@@ -53,22 +56,31 @@ async fn run(
                 if now != seen {
                     seen = now;
                     info!(file = %path.display(), "config file changed: reloading policy");
-                    reload(path, &handle);
+                    reload(path, &handle, &keys);
                 }
             }
         }
     }
 }
 
-/// Loads the file (with the environment overrides, as at start-up) and swaps in its policy.
-pub fn reload(path: &Path, handle: &PolicyHandle) -> bool {
+/// Loads the file (with the environment overrides, as at start-up) and swaps in its policy and
+/// keys, both or neither.
+pub fn reload(path: &Path, handle: &PolicyHandle, keys: &KeyringHandle) -> bool {
     let compiled = Config::load(Some(path), std::env::vars())
         .map_err(|e| e.to_string())
-        .and_then(|c| c.policy.compile().map_err(|e| format!("policy.{e}")));
+        .and_then(|c| {
+            let policy = c.policy.compile().map_err(|e| format!("policy.{e}"))?;
+            Ok((policy, c.keyring()?))
+        });
     match compiled {
-        Ok(policy) => {
+        Ok((policy, keyring)) => {
             handle.store(policy);
-            info!(tenants = handle.load().tenants.len(), "policy reloaded");
+            let principals = keyring.principals.len();
+            keys.store(std::sync::Arc::new(keyring));
+            info!(
+                tenants = handle.load().tenants.len(),
+                principals, "policy and keys reloaded"
+            );
             true
         }
         Err(error) => {

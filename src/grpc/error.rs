@@ -1,8 +1,15 @@
-//! The one mapping from the service's errors to gRPC status codes.
+//! The one mapping from the service's errors to gRPC status codes, with machine-readable details
+//! (`google.rpc.BadRequest`, `ErrorInfo`, `RetryInfo`) so clients need not parse message text.
 
 use crate::engine::EngineError;
 use crate::state::StoreError;
+use std::collections::HashMap;
+use std::time::Duration;
 use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+/// The `ErrorInfo.domain` of every error this service details.
+pub const ERROR_DOMAIN: &str = "escalation.v1";
 
 /// A request the edge refused before it reached the engine.
 #[derive(Debug, thiserror::Error)]
@@ -28,30 +35,64 @@ impl RequestError {
 }
 
 impl From<RequestError> for Status {
+    /// `INVALID_ARGUMENT` with a `BadRequest` field violation naming the field.
     fn from(e: RequestError) -> Status {
-        match e {
-            RequestError::Invalid { .. } => Status::invalid_argument(e.to_string()),
-            RequestError::TooLarge { .. } => Status::invalid_argument(e.to_string()),
-        }
+        let message = e.to_string();
+        let (RequestError::Invalid { field, .. } | RequestError::TooLarge { field, .. }) = &e;
+        let problem = match &e {
+            RequestError::Invalid { problem, .. } => problem.clone(),
+            RequestError::TooLarge { size, limit, .. } => {
+                format!("{size} bytes exceeds the limit of {limit}")
+            }
+        };
+        tracing::info!(code = "INVALID_ARGUMENT", field = %field, error = %message, "request rejected");
+        Status::with_error_details(
+            Code::InvalidArgument,
+            message,
+            ErrorDetails::with_bad_request_violation(field.clone(), problem),
+        )
     }
 }
 
 impl From<EngineError> for Status {
     fn from(e: EngineError) -> Status {
-        let code = match &e {
-            EngineError::SequenceGap { .. } => Code::FailedPrecondition,
-            EngineError::ConflictingTurnId { .. } => Code::AlreadyExists,
-            EngineError::ConversationNotFound(_) => Code::NotFound,
-            EngineError::HandoffNotOpen { .. } => Code::FailedPrecondition,
-            EngineError::BadTransition { .. } => Code::FailedPrecondition,
-            EngineError::Contention(_) => Code::Aborted,
-            EngineError::Store(StoreError::Unavailable(_)) => Code::Unavailable,
-            EngineError::Store(StoreError::Corrupt(_)) => Code::Internal,
+        let (code, reason) = match &e {
+            EngineError::SequenceGap { .. } => (Code::FailedPrecondition, "SEQUENCE_GAP"),
+            EngineError::ConflictingTurnId { .. } => (Code::AlreadyExists, "TURN_ID_REUSED"),
+            EngineError::ConversationNotFound(_) => (Code::NotFound, "CONVERSATION_NOT_FOUND"),
+            EngineError::HandoffNotOpen { .. } => (Code::FailedPrecondition, "HANDOFF_NOT_OPEN"),
+            EngineError::BadTransition { .. } => (Code::FailedPrecondition, "BAD_TRANSITION"),
+            EngineError::Contention(_) => (Code::Aborted, "CONTENTION"),
+            EngineError::Store(StoreError::Unavailable(_)) => {
+                (Code::Unavailable, "STORE_UNAVAILABLE")
+            }
+            EngineError::Store(StoreError::Corrupt(_)) => (Code::Internal, "STORE_CORRUPT"),
         };
+        let mut metadata = HashMap::new();
+        match &e {
+            EngineError::SequenceGap { expected, got } => {
+                metadata.insert("expected_sequence".to_string(), expected.to_string());
+                metadata.insert("sequence".to_string(), got.to_string());
+            }
+            EngineError::HandoffNotOpen { handoff_id } => {
+                metadata.insert("handoff_id".to_string(), handoff_id.clone());
+            }
+            EngineError::BadTransition { status, ownership } => {
+                metadata.insert("status".to_string(), status.clone());
+                metadata.insert("ownership".to_string(), ownership.clone());
+            }
+            _ => {}
+        }
         if matches!(e, EngineError::Store(_)) {
             tracing::error!(error = %e, "store failure");
+        } else {
+            tracing::info!(code = ?code, reason, error = %e, "request rejected");
         }
-        Status::new(code, e.to_string())
+        Status::with_error_details(
+            code,
+            e.to_string(),
+            ErrorDetails::with_error_info(reason, ERROR_DOMAIN, metadata),
+        )
     }
 }
 
@@ -59,4 +100,16 @@ impl From<StoreError> for Status {
     fn from(e: StoreError) -> Status {
         EngineError::Store(e).into()
     }
+}
+
+/// The status of a call refused because the server is at its limit: `code` (the one the shedding
+/// layer documents), a `RetryInfo` with the delay a client should wait, counted in
+/// `escalation_shed_total` and logged once per burst.
+pub fn shed(code: Code, message: impl Into<String>, retry_after: Duration) -> Status {
+    crate::telemetry::shed();
+    Status::with_error_details(
+        code,
+        message,
+        ErrorDetails::with_retry_info(Some(retry_after)),
+    )
 }

@@ -5,6 +5,7 @@
 //! (or another of the same name) gets them again; leases also expire on their own after
 //! `feed.lease_seconds` (a crashed replica, a consumer that never acks).
 
+use super::auth::{Rpc, allow, allow_role, caller};
 use super::convert::{self, Limits};
 use super::error::RequestError;
 use crate::pb::{self, handoff_feed_server::HandoffFeed};
@@ -56,8 +57,12 @@ impl HandoffFeed for FeedService {
         &self,
         request: Request<pb::SubscribeRequest>,
     ) -> Result<Response<Self::SubscribeStream>, Status> {
+        let principal = caller(&request)?;
         let req = request.into_inner();
         let consumer = convert::id("consumer", &req.consumer, self.limits)?;
+        let tenant = (!req.tenant_id.is_empty()).then_some(req.tenant_id.as_str());
+        allow(&principal, Rpc::Subscribe, tenant)?;
+        let consumer = principal.consumer_group(&consumer);
         for (i, q) in req.queues.iter().enumerate() {
             convert::id(&format!("queues[{i}]"), q, self.limits)?;
         }
@@ -66,6 +71,7 @@ impl HandoffFeed for FeedService {
             tenant_id: (!req.tenant_id.is_empty()).then_some(req.tenant_id),
             queues: req.queues,
         };
+        crate::metrics::consumer_subscribed(&filter);
         let (tx, rx) = mpsc::channel(BATCH);
         tokio::spawn(deliver(self.clone(), filter, tx));
         Ok(Response::new(ReceiverStream::new(rx)))
@@ -75,8 +81,12 @@ impl HandoffFeed for FeedService {
         &self,
         request: Request<pb::AckRequest>,
     ) -> Result<Response<pb::AckResponse>, Status> {
+        let principal = caller(&request)?;
         let req = request.into_inner();
         let consumer = convert::id("consumer", &req.consumer, self.limits)?;
+        // Ack names no tenant: it only ever touches the caller's own consumer group.
+        allow_role(&principal, Rpc::Ack)?;
+        let consumer = principal.consumer_group(&consumer);
         if req.event_ids.is_empty() {
             return Err(RequestError::invalid("event_ids", "is empty").into());
         }
@@ -110,6 +120,7 @@ async fn deliver(
             }
         };
         let idle = events.is_empty();
+        crate::metrics::redelivered(events.iter().filter(|e| e.redeliveries > 0).count() as u64);
         for ev in events {
             let id = ev.event_id.clone();
             if tx.send(Ok(convert::event(&ev))).await.is_err() {

@@ -1,7 +1,9 @@
 //! `EscalationRouter`: turns in, decisions out; conversation queries and router reports.
 
+use super::auth::{Rpc, allow, allow_role, caller};
 use super::convert::{self, Limits};
 use super::error::RequestError;
+use crate::config::auth::Principal;
 use crate::engine::{Engine, EngineError};
 use crate::pb::{self, escalation_router_server::EscalationRouter};
 use crate::state::OutcomeRecord;
@@ -30,8 +32,13 @@ impl RouterService {
         }
     }
 
-    async fn process(&self, req: pb::ProcessTurnRequest) -> Result<pb::Decision, Status> {
+    async fn process(
+        &self,
+        principal: &Principal,
+        req: pb::ProcessTurnRequest,
+    ) -> Result<pb::Decision, Status> {
         let turn = convert::turn(req.turn, self.limits, now_ms())?;
+        allow(principal, Rpc::ProcessTurn, Some(&turn.tenant_id))?;
         let decision = self.engine.process(turn).await?;
         Ok(convert::decision(&decision))
     }
@@ -52,7 +59,11 @@ impl EscalationRouter for RouterService {
         &self,
         request: Request<pb::ProcessTurnRequest>,
     ) -> Result<Response<pb::ProcessTurnResponse>, Status> {
-        let decision = self.process(request.into_inner()).await?;
+        let principal = caller(&request)?;
+        allow_role(&principal, Rpc::ProcessTurn)?;
+        let started = std::time::Instant::now();
+        let decision = self.process(&principal, request.into_inner()).await?;
+        crate::metrics::turn_seconds("ProcessTurn", started.elapsed());
         Ok(Response::new(pb::ProcessTurnResponse {
             decision: Some(decision),
         }))
@@ -66,6 +77,8 @@ impl EscalationRouter for RouterService {
         &self,
         request: Request<Streaming<pb::ProcessTurnRequest>>,
     ) -> Result<Response<Self::StreamTurnsStream>, Status> {
+        let principal = caller(&request)?;
+        allow_role(&principal, Rpc::StreamTurns)?;
         let mut input = request.into_inner();
         let (tx, rx) = mpsc::channel(256);
         let this = self.clone();
@@ -99,12 +112,17 @@ impl EscalationRouter for RouterService {
                 let (done_tx, done_rx) = oneshot::channel();
                 let previous = lock(&order).insert(key.clone(), (id, done_rx));
                 let (this, tx, order) = (this.clone(), tx.clone(), order.clone());
+                let principal = principal.clone();
                 tokio::spawn(async move {
                     if let Some((_, prev)) = previous {
                         let _ = prev.await;
                     }
-                    let result = match this.process(req).await {
-                        Ok(d) => pb::stream_turns_response::Result::Decision(d),
+                    let started = std::time::Instant::now();
+                    let result = match this.process(&principal, req).await {
+                        Ok(d) => {
+                            crate::metrics::turn_seconds("StreamTurns", started.elapsed());
+                            pb::stream_turns_response::Result::Decision(d)
+                        }
                         Err(s) => pb::stream_turns_response::Result::Error(pb::TurnError {
                             code: s.code() as i32,
                             message: s.message().to_string(),
@@ -134,8 +152,10 @@ impl EscalationRouter for RouterService {
         &self,
         request: Request<pb::GetConversationRequest>,
     ) -> Result<Response<pb::GetConversationResponse>, Status> {
+        let principal = caller(&request)?;
         let req = request.into_inner();
         let tenant_id = convert::id("tenant_id", &req.tenant_id, self.limits)?;
+        allow(&principal, Rpc::GetConversation, Some(&tenant_id))?;
         let conversation_id = convert::id("conversation_id", &req.conversation_id, self.limits)?;
         if req.recent_turns > 200 {
             return Err(RequestError::invalid("recent_turns", "must be at most 200").into());
@@ -189,8 +209,10 @@ impl EscalationRouter for RouterService {
         &self,
         request: Request<pb::ReportHandoffStatusRequest>,
     ) -> Result<Response<pb::ReportHandoffStatusResponse>, Status> {
+        let principal = caller(&request)?;
         let req = request.into_inner();
         let tenant_id = convert::id("tenant_id", &req.tenant_id, self.limits)?;
+        allow(&principal, Rpc::ReportHandoffStatus, Some(&tenant_id))?;
         let conversation_id = convert::id("conversation_id", &req.conversation_id, self.limits)?;
         let handoff_id = convert::id("handoff_id", &req.handoff_id, self.limits)?;
         let status = convert::handoff_status(req.status)?;
@@ -207,9 +229,12 @@ impl EscalationRouter for RouterService {
         &self,
         request: Request<pb::ReportOutcomeRequest>,
     ) -> Result<Response<pb::ReportOutcomeResponse>, Status> {
+        let principal = caller(&request)?;
         let req = request.into_inner();
+        let tenant_id = convert::id("tenant_id", &req.tenant_id, self.limits)?;
+        allow(&principal, Rpc::ReportOutcome, Some(&tenant_id))?;
         let outcome = OutcomeRecord {
-            tenant_id: convert::id("tenant_id", &req.tenant_id, self.limits)?,
+            tenant_id,
             conversation_id: convert::id("conversation_id", &req.conversation_id, self.limits)?,
             handoff_id: convert::id("handoff_id", &req.handoff_id, self.limits)?,
             resolved: req.resolved,
@@ -219,7 +244,8 @@ impl EscalationRouter for RouterService {
             },
             verdict: convert::verdict(req.verdict)?,
         };
-        self.engine.store().record_outcome(outcome).await?;
+        self.engine.store().record_outcome(outcome.clone()).await?;
+        crate::telemetry::outcome_reported(&outcome);
         Ok(Response::new(pb::ReportOutcomeResponse {}))
     }
 
@@ -227,8 +253,10 @@ impl EscalationRouter for RouterService {
         &self,
         request: Request<pb::UpdateQueueStatusRequest>,
     ) -> Result<Response<pb::UpdateQueueStatusResponse>, Status> {
+        let principal = caller(&request)?;
         let req = request.into_inner();
         let tenant_id = convert::id("tenant_id", &req.tenant_id, self.limits)?;
+        allow(&principal, Rpc::UpdateQueueStatus, Some(&tenant_id))?;
         let mut queues = Vec::with_capacity(req.queues.len());
         for (i, q) in req.queues.iter().enumerate() {
             let name = convert::id(&format!("queues[{i}].queue"), &q.queue, self.limits)?;
@@ -242,8 +270,10 @@ impl EscalationRouter for RouterService {
         &self,
         request: Request<pb::GetDecisionQualityRequest>,
     ) -> Result<Response<pb::GetDecisionQualityResponse>, Status> {
+        let principal = caller(&request)?;
         let req = request.into_inner();
         let tenant = (!req.tenant_id.is_empty()).then_some(req.tenant_id.as_str());
+        allow(&principal, Rpc::GetDecisionQuality, tenant)?;
         let rows = self.engine.store().quality(tenant).await?;
         Ok(Response::new(pb::GetDecisionQualityResponse {
             rows: rows.iter().map(convert::quality_row).collect(),
@@ -254,8 +284,10 @@ impl EscalationRouter for RouterService {
         &self,
         request: Request<pb::ForgetConversationRequest>,
     ) -> Result<Response<pb::ForgetConversationResponse>, Status> {
+        let principal = caller(&request)?;
         let req = request.into_inner();
         let tenant_id = convert::id("tenant_id", &req.tenant_id, self.limits)?;
+        allow(&principal, Rpc::ForgetConversation, Some(&tenant_id))?;
         let conversation =
             (!req.conversation_id.is_empty()).then_some(req.conversation_id.as_str());
         let customer = (!req.customer_id.is_empty()).then_some(req.customer_id.as_str());

@@ -285,6 +285,16 @@ impl Store for MemoryStore {
         Ok(())
     }
 
+    async fn backlog(&self, filter: &FeedFilter) -> Result<u64, StoreError> {
+        let outbox = lock(&self.outbox);
+        let matching = |seq: &u64| outbox.events.get(seq).is_some_and(|ev| filter.matches(ev));
+        Ok(match outbox.groups.get(&filter.consumer) {
+            Some(g) => g.pending.keys().filter(|s| matching(s)).count(),
+            // A group that never claimed has every retained event ahead of it.
+            None => outbox.events.keys().filter(|s| matching(s)).count(),
+        } as u64)
+    }
+
     async fn ack(&self, consumer: &str, event_ids: &[String]) -> Result<u32, StoreError> {
         let mut outbox = lock(&self.outbox);
         let Outbox {

@@ -314,6 +314,18 @@ impl Store for PostgresStore {
         Ok(())
     }
 
+    async fn backlog(&self, filter: &FeedFilter) -> Result<u64, StoreError> {
+        let mut conn = self.pool.get().await?;
+        let conn = &mut *conn;
+        let st = conn.statements.get(&conn.client, sql::BACKLOG).await?;
+        let row = conn
+            .client
+            .query_one(&st, &[&filter.consumer, &filter.tenant_id, &filter.queues])
+            .await
+            .map_err(pg)?;
+        Ok(row.get::<_, i64>(0) as u64)
+    }
+
     async fn ack(&self, consumer: &str, event_ids: &[String]) -> Result<u32, StoreError> {
         let mut conn = self.pool.get().await?;
         let conn = &mut *conn;

@@ -386,6 +386,11 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn backlog(&self, filter: &FeedFilter) -> Result<u64, StoreError> {
+        let f = filter.clone();
+        self.read(move |conn| writes::backlog(conn, &f)).await
+    }
+
     async fn ack(&self, consumer: &str, event_ids: &[String]) -> Result<u32, StoreError> {
         let (consumer, ids) = (consumer.to_string(), event_ids.to_vec());
         let n = self

@@ -1,8 +1,11 @@
 //! Integration tests through real gRPC clients over real sockets. One binary, one module per area.
 
+mod auth;
 mod bad_input;
 mod feed;
 mod helpers;
 mod lifecycle;
+mod operations;
 mod policy;
+mod tls;
 mod turns;

@@ -114,6 +114,18 @@ pub const ANNOUNCE_QUEUES: &str = "SELECT pg_notify('escalation_queues', $1)";
 pub const QUEUES: &str = "SELECT queue, agents_available, expected_wait_seconds, open, updated_ms
      FROM queue_status WHERE tenant_id = $1";
 
+/// The group's unacknowledged matching events: its pending rows, or every retained matching
+/// event for a group that never claimed.
+pub const BACKLOG: &str = "SELECT
+     (SELECT count(*) FROM deliveries d
+      WHERE d.consumer = $1 AND NOT d.acked
+        AND ($2::text IS NULL OR d.tenant_id = $2)
+        AND (cardinality($3::text[]) = 0 OR d.queue = ANY($3)))
+   + (SELECT count(*) FROM events e
+      WHERE NOT EXISTS (SELECT 1 FROM consumers c WHERE c.consumer = $1)
+        AND ($2::text IS NULL OR e.tenant_id = $2)
+        AND (cardinality($3::text[]) = 0 OR e.queue = ANY($3)))";
+
 pub const RELEASE: &str = "UPDATE deliveries SET leased_until = NULL
      WHERE consumer = $1 AND event_id = ANY($2) AND NOT acked";
 

@@ -56,6 +56,7 @@ pub fn run(mut conn: Connection, jobs: mpsc::Receiver<Job>, stats: Arc<Stats>) {
         }
         stats.transactions.fetch_add(1, Ordering::Relaxed);
         stats.jobs.fetch_add(batch.len() as u64, Ordering::Relaxed);
+        crate::metrics::store_batch(batch.len());
         commit_batch(&mut conn, batch);
     }
 }

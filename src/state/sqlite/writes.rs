@@ -309,6 +309,32 @@ pub fn release(conn: &Connection, consumer: &str, ids: &[String]) -> Result<(), 
     Ok(())
 }
 
+/// Events matching the filter that its consumer group has not acknowledged: the group's pending
+/// rows, or every retained event for a group that never claimed.
+pub fn backlog(conn: &Connection, filter: &FeedFilter) -> Result<u64, StoreError> {
+    let mut s = conn
+        .prepare_cached(
+            "SELECT queue FROM deliveries INDEXED BY deliveries_pending
+             WHERE consumer = ?1 AND acked = 0 AND (?2 IS NULL OR tenant_id = ?2)
+             UNION ALL
+             SELECT queue FROM events
+             WHERE NOT EXISTS (SELECT 1 FROM consumers WHERE consumer = ?1)
+               AND (?2 IS NULL OR tenant_id = ?2)",
+        )
+        .map_err(sql)?;
+    let mut rows = s
+        .query(params![filter.consumer, filter.tenant_id])
+        .map_err(sql)?;
+    let mut n = 0;
+    while let Some(r) = rows.next().map_err(sql)? {
+        let queue: String = r.get(0).map_err(sql)?;
+        if filter.queues.is_empty() || filter.queues.contains(&queue) {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
 pub fn ack(conn: &Connection, consumer: &str, ids: &[String]) -> Result<u32, StoreError> {
     let mut s = conn
         .prepare_cached(

@@ -1,0 +1,33 @@
+use super::*;
+use std::ffi::OsStr;
+
+#[test]
+fn colour_only_on_a_terminal_without_no_color() {
+    assert!(colour(true, None));
+    assert!(!colour(false, None));
+    assert!(!colour(true, Some(OsStr::new("1"))));
+    // NO_COLOR set but empty does not count (no-color.org).
+    assert!(colour(true, Some(OsStr::new(""))));
+}
+
+#[test]
+fn transport_crates_stay_at_info_unless_named() {
+    let f = filter(Some("debug")).to_string();
+    assert!(f.contains("h2=info"), "{f}");
+    assert!(f.contains("hyper=info"), "{f}");
+    let f = filter(Some("debug,h2=trace")).to_string();
+    assert!(f.contains("h2=trace") && !f.contains("h2=info"), "{f}");
+    let f = filter(None).to_string();
+    assert!(f.split(",").any(|d| d == "info"), "{f}");
+}
+
+#[test]
+fn a_client_request_id_is_kept_and_a_bad_one_replaced() {
+    let good = http::HeaderValue::from_static("req-42");
+    assert_eq!(request_id::take_or_generate(Some(&good)), good);
+    let spaced = http::HeaderValue::from_static("has space");
+    assert_ne!(request_id::take_or_generate(Some(&spaced)), spaced);
+    let long = http::HeaderValue::from_str(&"x".repeat(200)).unwrap();
+    assert_eq!(request_id::take_or_generate(Some(&long)).len(), 36);
+    assert_eq!(request_id::take_or_generate(None).len(), 36);
+}
