@@ -169,7 +169,7 @@ fn pure_steps(c: &mut Criterion) {
                 black_box(&state),
                 &turn,
                 &decision,
-                tenant.redaction,
+                &tenant,
             ))
         })
     });

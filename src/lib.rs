@@ -13,6 +13,7 @@
 //! - `config`  typed settings: defaults -> file -> environment
 //! - `replay`  the replay and eval commands over JSONL conversations
 //! - `learn`   the train command: the learned turn model's weights, cross-validated
+//! - `spec`    the test command: conversations with expected decisions, JUnit XML
 //! - `metrics` Prometheus names, the recorder and the `/metrics` listener
 //! - `telemetry` logs: format, request ids, the INFO lines of handoffs
 
@@ -27,6 +28,7 @@ pub mod metrics;
 pub mod policy;
 pub mod replay;
 pub mod server;
+pub mod spec;
 pub mod state;
 pub mod step;
 pub mod telemetry;

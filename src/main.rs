@@ -31,6 +31,8 @@ enum Command {
     Replay(escalation_router::replay::ReplayArgs),
     /// Replay labelled conversations and print precision, recall, F1 and latency.
     Eval(escalation_router::replay::EvalArgs),
+    /// Run conversations whose turns carry expected decisions; fail when any is not met.
+    Test(escalation_router::spec::TestArgs),
     /// Learn the turn model from labelled conversations; print cross-validated figures.
     Train(escalation_router::learn::TrainArgs),
 }
@@ -38,13 +40,14 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if !matches!(cli.command, Command::Serve { .. }) {
-        escalation_router::telemetry::init_logs(Default::default());
+        escalation_router::telemetry::init_logs(Default::default(), "warn");
     }
     let result = match cli.command {
         Command::Serve { config, baseline } => serve(config, baseline),
         Command::Replay(args) => escalation_router::replay::replay(args),
         Command::Eval(args) => escalation_router::replay::eval(args),
         Command::Train(args) => escalation_router::learn::train(args),
+        Command::Test(args) => escalation_router::spec::test(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -58,7 +61,7 @@ fn main() -> ExitCode {
 fn serve(file: Option<PathBuf>, baseline: bool) -> anyhow::Result<()> {
     let mut config = Config::load(file.as_deref(), std::env::vars())?;
     config.server.baseline |= baseline;
-    escalation_router::telemetry::init_logs(config.log.format);
+    escalation_router::telemetry::init_logs(config.log.format, "info");
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(config.server.listen)

@@ -118,7 +118,8 @@ pub fn decide(state: &ConversationState, assessment: &Assessment, at: &Moment) -
     }
     if occasion != Occasion::Act(Action::Continue) {
         let voice = reply::voice(lang, state.recent.iter());
-        decision.suggested_reply = reply::reply(&policy.replies, voice, occasion, wait);
+        decision.suggested_reply =
+            reply::reply(&policy.replies, voice, state.channel, occasion, wait);
     }
     if policy.shadow {
         decision.shadow = true;

@@ -128,8 +128,15 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<()> {
     let mut all = Vec::new();
     let mut kept = Vec::new();
     for path in &args.input {
+        let started = std::time::Instant::now();
         let runs = evaluate_file(&config, path)?;
         let name = file_label(path);
+        let turns: usize = runs.iter().map(|(c, _, _)| c.turns.len()).sum();
+        eprintln!(
+            "eval: {name}: {} conversations, {turns} turns in {:.1} s",
+            runs.len(),
+            started.elapsed().as_secs_f64()
+        );
         let figures = metrics::figures(
             &name,
             &runs
@@ -203,6 +210,13 @@ pub async fn run(engine: &Engine, c: &Conversation) -> anyhow::Result<Vec<TurnOu
                 .max(d.scores.anxiety)
                 .max(d.scores.sadness)
                 .max(d.scores.urgency),
+            emotions: [
+                d.scores.frustration,
+                d.scores.anger,
+                d.scores.anxiety,
+                d.scores.sadness,
+                d.scores.urgency,
+            ],
             reasons: d
                 .reasons
                 .iter()

@@ -7,8 +7,8 @@
 
 use crate::detect::Detector;
 use crate::domain::{
-    ConversationState, Decision, Handoff, HandoffEvent, OpenHandoff, Ownership, Role, Turn,
-    TurnRecord,
+    ConversationState, Decision, Handoff, HandoffEvent, HandoffEventKind, OpenHandoff, Ownership,
+    Role, Turn, TurnRecord,
 };
 use crate::handoff;
 use crate::policy::{self, QueueStatus, TenantPolicy, memory};
@@ -34,7 +34,8 @@ pub struct Outcome {
     /// The conversation after the turn: version and turn count one higher.
     pub state: ConversationState,
     pub decision: Decision,
-    /// The handoff event to append, when the turn opens a handoff.
+    /// The handoff event to append: a handoff opens, or the open one's context grew while the
+    /// customer waits.
     pub event: Option<HandoffEvent>,
 }
 
@@ -61,7 +62,7 @@ pub fn step(mut state: ConversationState, turn: &Turn, cx: &Context) -> Outcome 
     state
         .recent
         .push_back(TurnRecord::of(turn, &signals, assessment.scores.escalation));
-    handoff::collect(&mut state, turn);
+    handoff::collect(&mut state, turn, &signals);
     let moment = policy::Moment {
         policy: cx.policy,
         now_ms: turn.time_ms,
@@ -70,13 +71,14 @@ pub fn step(mut state: ConversationState, turn: &Turn, cx: &Context) -> Outcome 
     let outcome = policy::decide(&state, &assessment, &moment);
     let mut decision = outcome.decision;
     handoff::redact_decision(&mut decision, cx.policy.redaction);
+    handoff::note(&mut state, turn, &decision);
     decision.sequence = state.turn_count;
     state.last_scores = decision.scores;
     state.last_action = decision.action;
     let mut event = None;
     if outcome.opens_handoff {
         let handoff_id = (cx.new_id)();
-        let context = handoff::build_context(&state, turn, &decision, cx.policy.redaction);
+        let context = handoff::build_context(&state, turn, &decision, cx.policy);
         state.ownership = Ownership::PendingHandoff;
         state.open_handoff = Some(OpenHandoff {
             handoff_id: handoff_id.clone(),
@@ -84,6 +86,7 @@ pub fn step(mut state: ConversationState, turn: &Turn, cx: &Context) -> Outcome 
             route: decision.route.clone(),
             priority: decision.priority,
             created_ms: turn.time_ms,
+            context: Some(Box::new(context.clone())),
         });
         decision.ownership = Ownership::PendingHandoff;
         decision.handoff = Some(Handoff {
@@ -101,12 +104,34 @@ pub fn step(mut state: ConversationState, turn: &Turn, cx: &Context) -> Outcome 
             context,
             created_ms: turn.time_ms,
             redeliveries: 0,
+            kind: HandoffEventKind::Opened,
         });
-    } else if let Some(open) = &state.open_handoff {
+    } else if let Some(mut open) = state.open_handoff.take() {
+        // The customer writes while waiting for the agent: the open handoff's context grows and
+        // routers get it again as an update of the same handoff.
+        if state.ownership == Ownership::PendingHandoff
+            && let Some(context) = open.context.as_deref_mut()
+            && handoff::append_waiting(context, &state, turn, cx.policy)
+        {
+            event = Some(HandoffEvent {
+                event_id: (cx.new_id)(),
+                handoff_id: open.handoff_id.clone(),
+                tenant_id: state.tenant_id.clone(),
+                conversation_id: state.conversation_id.clone(),
+                action: open.action,
+                route: open.route.clone(),
+                priority: open.priority,
+                context: context.clone(),
+                created_ms: turn.time_ms,
+                redeliveries: 0,
+                kind: HandoffEventKind::Updated,
+            });
+        }
         decision.handoff = Some(Handoff {
             handoff_id: open.handoff_id.clone(),
             context: None,
         });
+        state.open_handoff = Some(open);
     }
     Outcome {
         state,

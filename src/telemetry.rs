@@ -17,9 +17,9 @@ pub use request_id::{REQUEST_ID, RequestIdLayer};
 /// stays out of `debug`.
 const QUIET: &[&str] = &["h2", "hyper", "hyper_util", "tower", "tonic"];
 
-/// The filter: `RUST_LOG` (default `info`) with the transport crates held at `info`.
-pub fn filter(rust_log: Option<&str>) -> EnvFilter {
-    let spec = rust_log.filter(|s| !s.trim().is_empty()).unwrap_or("info");
+/// The filter: `RUST_LOG` (default `default`) with the transport crates held at `info`.
+pub fn filter(rust_log: Option<&str>, default: &str) -> EnvFilter {
+    let spec = rust_log.filter(|s| !s.trim().is_empty()).unwrap_or(default);
     let mut directives = spec.to_string();
     for krate in QUIET {
         let named = spec
@@ -37,9 +37,10 @@ pub fn colour(stderr_is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> b
     stderr_is_terminal && no_color.is_none_or(|v| v.is_empty())
 }
 
-/// Installs the process's log subscriber on stderr.
-pub fn init_logs(format: LogFormat) {
-    let filter = filter(std::env::var("RUST_LOG").ok().as_deref());
+/// Installs the process's log subscriber on stderr; `default` is the level without `RUST_LOG`
+/// (`info` for `serve`; `warn` for the offline commands, whose every handoff is no news).
+pub fn init_logs(format: LogFormat, default: &str) {
+    let filter = filter(std::env::var("RUST_LOG").ok().as_deref(), default);
     let ansi = colour(
         std::io::stderr().is_terminal(),
         std::env::var_os("NO_COLOR").as_deref(),
@@ -59,6 +60,15 @@ pub fn init_logs(format: LogFormat) {
             .with_span_list(true)
             .try_init(),
     };
+}
+
+/// `tokio::spawn` keeping the caller's span (the call's request id on a stream's log lines).
+pub fn spawn<F>(task: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    tokio::spawn(tracing::Instrument::in_current_span(task))
 }
 
 /// A new turn was committed: metrics, and the INFO line when it opened a handoff.

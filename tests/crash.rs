@@ -241,11 +241,14 @@ async fn route(channel: Channel, stop: Arc<AtomicBool>, got: Arc<Mutex<Vec<Deliv
                 Ok(Ok(Some(ev))) => ev,
                 Ok(_) => break,
             };
-            got.lock().unwrap().push(Delivered {
-                event_id: ev.event_id.clone(),
-                handoff_id: ev.handoff_id.clone(),
-                conversation_id: ev.conversation_id.clone(),
-            });
+            // Updates (the customer wrote while waiting) are not handoffs of their own.
+            if ev.kind != pb::HandoffEventKind::Updated as i32 {
+                got.lock().unwrap().push(Delivered {
+                    event_id: ev.event_id.clone(),
+                    handoff_id: ev.handoff_id.clone(),
+                    conversation_id: ev.conversation_id.clone(),
+                });
+            }
             // Acknowledged off the receive path, as a router would after handing over; a lost
             // ack only means a redelivery, which the check deduplicates.
             let mut acker = feed.clone();

@@ -195,6 +195,9 @@ pub struct HandoffContext {
     pub route: Route,
     pub priority: Priority,
     pub metadata: BTreeMap<String, String>,
+    /// Customer turns that arrived while the handoff was pending, appended to the transcript.
+    #[serde(default)]
+    pub waiting_turn_ids: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -253,4 +256,16 @@ pub struct HandoffEvent {
     pub created_ms: i64,
     /// Deliveries before this one; set by the store when it hands the event out.
     pub redeliveries: u32,
+    /// A new handoff, or an update of an open one (the customer wrote while waiting).
+    #[serde(default)]
+    pub kind: HandoffEventKind,
+}
+
+/// Whether a `HandoffEvent` opens a handoff or updates the context of an open one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HandoffEventKind {
+    #[default]
+    Opened,
+    Updated,
 }

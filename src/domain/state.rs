@@ -5,7 +5,7 @@ use super::{
     Scores,
 };
 use serde::{Deserialize, Serialize};
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 /// Who owns the conversation: `Bot -> PendingHandoff -> Agent -> Bot`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -106,6 +106,9 @@ pub struct OpenHandoff {
     pub route: Route,
     pub priority: Priority,
     pub created_ms: i64,
+    /// The context as handed off, with the customer's turns since appended (`GetConversation`).
+    #[serde(default)]
+    pub context: Option<Box<super::HandoffContext>>,
 }
 
 /// Everything stored about one conversation.
@@ -134,14 +137,36 @@ pub struct ConversationState {
     /// What the bot tried (its actions), newest last and bounded, for the handoff summary.
     #[serde(default)]
     pub attempts: Vec<Attempt>,
+    /// The turns' metadata merged in order (later values win), bounded, for the handoff context.
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
 }
 
-/// One action the bot ran, and whether it failed.
+/// One thing the bot really did: an action it ran, a fallback it gave, or a human it offered.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Attempt {
     pub turn_id: String,
+    /// The action's name (for other kinds, the kind's label).
     pub action: String,
+    /// The action failed; for an offer, the customer declined it.
     pub failed: bool,
+    #[serde(default)]
+    pub kind: AttemptKind,
+}
+
+/// What an `Attempt` was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttemptKind {
+    /// An action the bot ran (`BotFacts.action`).
+    #[default]
+    Action,
+    /// The bot answered with a fallback reply (flagged by the platform or read in its words).
+    Fallback,
+    /// The bot's NLU did not understand a customer turn (flagged by the platform).
+    NotUnderstood,
+    /// The service offered a human (or a call back).
+    Offer,
 }
 
 impl ConversationState {

@@ -396,6 +396,7 @@ pub fn context(c: &d::HandoffContext) -> pb::HandoffContext {
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
+        waiting_turn_ids: c.waiting_turn_ids.clone(),
     }
 }
 
@@ -433,6 +434,10 @@ pub fn event(e: &d::HandoffEvent) -> pb::HandoffEvent {
         context: Some(context(&e.context)),
         created: Some(timestamp(e.created_ms)),
         redeliveries: e.redeliveries,
+        kind: match e.kind {
+            d::HandoffEventKind::Opened => pb::HandoffEventKind::Opened,
+            d::HandoffEventKind::Updated => pb::HandoffEventKind::Updated,
+        } as i32,
     }
 }
 

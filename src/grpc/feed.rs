@@ -73,7 +73,7 @@ impl HandoffFeed for FeedService {
         };
         crate::metrics::consumer_subscribed(&filter);
         let (tx, rx) = mpsc::channel(BATCH);
-        tokio::spawn(deliver(self.clone(), filter, tx));
+        crate::telemetry::spawn(deliver(self.clone(), filter, tx));
         Ok(Response::new(ReceiverStream::new(rx)))
     }
 

@@ -83,7 +83,7 @@ impl EscalationRouter for RouterService {
         let (tx, rx) = mpsc::channel(256);
         let this = self.clone();
         let mut shutdown = self.shutdown.clone();
-        tokio::spawn(async move {
+        crate::telemetry::spawn(async move {
             let order = Arc::new(Mutex::new(HashMap::<(String, String), (u64, Waiter)>::new()));
             let mut next_id = 0u64;
             loop {
@@ -113,7 +113,7 @@ impl EscalationRouter for RouterService {
                 let previous = lock(&order).insert(key.clone(), (id, done_rx));
                 let (this, tx, order) = (this.clone(), tx.clone(), order.clone());
                 let principal = principal.clone();
-                tokio::spawn(async move {
+                crate::telemetry::spawn(async move {
                     if let Some((_, prev)) = previous {
                         let _ = prev.await;
                     }
@@ -192,7 +192,7 @@ impl EscalationRouter for RouterService {
                 .collect(),
             open_handoff: state.open_handoff.as_ref().map(|h| pb::Handoff {
                 handoff_id: h.handoff_id.clone(),
-                context: None,
+                context: h.context.as_deref().map(convert::context),
             }),
             turn_count: state.turn_count,
             last_decision: Some(pb::Decision {

@@ -1,5 +1,7 @@
-//! Entities found in customer text: order and contract numbers, customer ids, e-mail addresses,
-//! phone numbers, IBANs (mod-97 checked), card numbers (Luhn checked), dates and amounts.
+//! Entities found in customer text: reference numbers by the words that name them (order, booking,
+//! invoice, account, policy, contract, tracking, ticket, customer), e-mail addresses, phone numbers,
+//! IBANs (mod-97 checked), card numbers (Luhn checked), dates, amounts, and (`personal`) the
+//! customer's stated name, other people's names after a salutation, and postal addresses.
 //!
 //! Patterns run in a fixed order and each claims its span, so an IBAN is not also a phone number.
 
@@ -27,7 +29,17 @@ impl Found {
 pub fn is_pii_kind(kind: &str) -> bool {
     matches!(
         kind,
-        "email" | "phone" | "iban" | "card_number" | "customer_id" | "contract_number"
+        "email"
+            | "phone"
+            | "iban"
+            | "card_number"
+            | "customer_id"
+            | "contract_number"
+            | "policy_number"
+            | "account_number"
+            | "name"
+            | "person"
+            | "address"
     )
 }
 
@@ -39,7 +51,35 @@ struct Pattern {
     check: fn(&str) -> Option<String>,
 }
 
-const ID: &str = r"[^\d\n]{0,20}?#?\b([A-Z]{0,4}-?\d[\dA-Z-]{3,})";
+/// What may stand between a context word and its number ("Rechnungsnummer: ", "booking reference
+/// is "), then the number: letters and digits with at least one digit, or six capitals (a booking
+/// code like `QXRTZP`).
+const ID: &str = r"[^\d\n,;!?]{0,24}?#?\b([A-Za-z]{0,8}[-/]?\d[A-Za-z0-9/-]{2,30}|[A-Z0-9]{6})\b";
+
+/// Reference numbers by the words that name them, German and English.
+const REFERENCES: [(&str, &str); 9] = [
+    (
+        "booking_reference",
+        r"booking|buchung\w*|reservation|reservierung\w*|pnr|confirmation|best(?:ä|ae)tigung\w*",
+    ),
+    ("invoice_number", r"invoice|rechnung\w*|bill"),
+    ("customer_id", r"customer|kunden\w*|client|kd"),
+    ("account_number", r"account|konto\w*"),
+    (
+        "policy_number",
+        r"policy|police\w*|polizze\w*|versicherungs\w*",
+    ),
+    ("contract_number", r"contract|vertrag\w*|vertrags\w*"),
+    (
+        "tracking_number",
+        r"tracking|sendung\w*|shipment|paketnummer|parcel",
+    ),
+    (
+        "ticket_number",
+        r"ticket|case|vorgang\w*|fallnummer|aktenzeichen",
+    ),
+    ("order_number", r"order|bestell\w*|auftrag\w*"),
+];
 
 static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
     // ASCII word boundaries: with Unicode ones the regex engine cannot use its lazy DFA on text
@@ -50,7 +90,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
         group,
         check,
     };
-    vec![
+    let mut patterns = vec![
         p(
             "email",
             r"(?i)\b[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}\b".into(),
@@ -65,44 +105,39 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
         ),
         p("card_number", r"\b\d[\d -]{11,22}\d\b".into(), 0, card),
         p(
-            "phone",
-            r"(?:\+|\b00)\d{1,3}[\d /()-]{5,16}\d|\b0\d{2,5}[ /-]?\d[\d /-]{3,12}\d".into(),
+            "amount",
+            r"(?i)(?:[€$£]\s?\d(?:[\d.,]*\d)?|\b\d(?:[\d.,]*\d)?\s?(?:€|\$|£|eur\b|euro\b|usd\b|dollars?\b|chf\b))".into(),
             0,
-            phone,
-        ),
-        p(
-            "contract_number",
-            format!(r"(?i:\b(?:contract|vertrag\w*|policy|police|polizze)\b){ID}"),
-            1,
             keep,
         ),
-        p(
-            "customer_id",
-            format!(r"(?i:\b(?:customer|kunden\w*|client|kd)\b){ID}"),
-            1,
-            keep,
-        ),
-        p(
-            "order_number",
-            format!(r"(?i:\b(?:order|bestell\w*|auftrag\w*|sendung\w*|tracking)\b){ID}"),
-            1,
-            keep,
-        ),
-        p("order_number", r"\b[A-Z]{2,4}-\d{5,}\b".into(), 0, keep),
         p(
             "date",
             r"(?i)\b(?:\d{4}-\d{2}-\d{2}|\d{1,2}\.\d{1,2}\.(?:\d{4}|\d{2})?|\d{1,2}/\d{1,2}/\d{2,4}|\d{1,2}(?:st|nd|rd|th)?\.?\s+(?:of\s+)?(?:jan|feb|mär|mar|apr|mai|may|jun|jul|aug|sep|okt|oct|nov|dez|dec)[a-zä]*\.?(?:\s+\d{4})?|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?\b(?:,?\s+\d{4})?)".into(),
             0,
             keep,
         ),
-        p(
-            "amount",
-            r"(?i)(?:[€$£]\s?\d(?:[\d.,]*\d)?|\b\d(?:[\d.,]*\d)?\s?(?:€|\$|£|eur\b|euro\b|usd\b|dollars?\b|chf\b))".into(),
-            0,
-            keep,
-        ),
-    ]
+    ];
+    for (kind, words) in REFERENCES {
+        patterns.push(p(kind, format!(r"(?i:\b(?:{words})){ID}"), 1, reference));
+    }
+    patterns.push(p(
+        "phone",
+        r"(?:\+|\b00)\d{1,3}[\d /()-]{5,16}\d|\b0\d{2,5}[ /-]?\d[\d /-]{3,12}\d".into(),
+        0,
+        phone,
+    ));
+    patterns.push(p("order_number", r"\b[A-Z]{2,4}-\d{5,}\b".into(), 0, keep));
+    patterns
 });
+
+/// A reference number: at least four characters, not a bare year.
+fn reference(v: &str) -> Option<String> {
+    let v = v.trim_end_matches(['-', '/']);
+    let year = v.len() == 4
+        && v.bytes().all(|b| b.is_ascii_digit())
+        && (v.starts_with("19") || v.starts_with("20"));
+    (v.len() >= 4 && !year).then(|| v.to_string())
+}
 
 fn keep(v: &str) -> Option<String> {
     Some(v.trim().to_string())
@@ -170,14 +205,26 @@ pub fn find(text: &str) -> Vec<Found> {
     // neither, and skip the regexes entirely.
     let has_digit = text.bytes().any(|b| b.is_ascii_digit());
     let has_at = text.contains('@');
-    if !has_digit && !has_at {
+    // A booking code may be letters only (`QXRTZP`): six capitals are needed for one.
+    let has_code = !has_digit && text.bytes().filter(u8::is_ascii_uppercase).count() >= 6;
+    super::personal::names(text, &mut out);
+    if !has_digit && !has_at && !has_code {
+        out.sort_by_key(|f| f.span.start);
         return out;
+    }
+    if has_digit {
+        super::personal::addresses(text, &mut out);
     }
     // Spans shaped like an IBAN but failing its check: claimed anyway, so that their digits do not
     // pass for a card or phone number by chance.
     let mut claimed: Vec<Range<usize>> = Vec::new();
     for p in PATTERNS.iter() {
-        if (p.kind == "email" && !has_at) || (p.kind != "email" && !has_digit) {
+        let runs = match p.kind {
+            "email" => has_at,
+            "booking_reference" => has_digit || has_code,
+            _ => has_digit,
+        };
+        if !runs {
             continue;
         }
         for caps in p.re.captures_iter(text) {

@@ -1,8 +1,13 @@
-//! The summary for the agent, built without a language model: the customer's goal, what the bot
-//! tried and what failed, the reason for handoff in words, and a first line for the agent.
+//! The summary for the agent, built without a language model: the customer's request in their own
+//! words, what the bot really did, the reason in plain words, and a first line for the agent.
 
-use crate::domain::{ConversationState, Decision, Lang, ReasonCode, Role, Summary, TurnRecord};
-use crate::policy::{Redaction, Voice, stake, voice};
+use super::opening;
+use crate::domain::{
+    AttemptKind, ConversationState, Decision, Lang, ReasonCode, Role, Summary, TurnRecord,
+};
+use crate::policy::{Redaction, TenantPolicy, Voice, stake, voice};
+use regex::Regex;
+use std::sync::LazyLock;
 
 /// Intents that say nothing about what the customer wants.
 const GENERIC: [&str; 14] = [
@@ -22,134 +27,256 @@ const GENERIC: [&str; 14] = [
     "out_of_scope",
 ];
 
-pub fn summary(state: &ConversationState, decision: &Decision, redaction: Redaction) -> Summary {
+/// The longest goal line, in characters.
+const GOAL_CHARS: usize = 110;
+
+pub fn summary(state: &ConversationState, decision: &Decision, policy: &TenantPolicy) -> Summary {
     let lang = state.language.unwrap_or_default();
-    let goal = goal(state, decision, redaction);
+    let voice = voice(lang, state.recent.iter());
+    let situation = opening::situation(state, decision);
     Summary {
-        tried: tried(state, lang),
-        reason: reason(decision, lang),
-        suggested_opening: opening(
-            voice(lang, state.recent.iter()),
-            &goal,
-            decision
-                .reasons
-                .iter()
-                .any(|r| matches!(r.code, ReasonCode::NegativeEmotion | ReasonCode::Abuse))
-                || decision.scores.escalation >= 0.5,
-        ),
-        goal,
+        goal: goal(state, lang, policy),
+        tried: tried(state, lang, policy),
+        reason: reason(decision, voice),
+        suggested_opening: opening::line(situation, voice, state.channel, &policy.openings),
     }
 }
 
-/// The main topic: a high-stakes topic, else the customer's most frequent specific intent (the
-/// latest on ties), else their first words.
-fn goal(state: &ConversationState, decision: &Decision, redaction: Redaction) -> String {
+/// The customer's request: the turn that states the problem, in their words, on one line; after the
+/// tenant's name for its intent when there is one.
+fn goal(state: &ConversationState, lang: Lang, policy: &TenantPolicy) -> String {
     let customer: Vec<&TurnRecord> = state
         .recent
         .iter()
         .filter(|r| r.role == Role::Customer)
         .collect();
-    let mut best: Option<(&str, usize)> = None;
-    for r in &customer {
-        let i = r.intent.as_str();
-        if i.is_empty() || GENERIC.contains(&i) {
-            continue;
-        }
-        let n = customer.iter().filter(|o| o.intent == i).count();
-        if best.is_none_or(|(_, m)| n >= m) {
-            best = Some((i, n));
-        }
-    }
-    let topic = decision
-        .reasons
-        .iter()
-        .filter(|r| r.code == ReasonCode::HighStakes)
-        .find_map(|r| stake(&r.detail))
-        .map(|s| s.name().replace('_', " "));
-    match (topic, best) {
-        (Some(t), Some((i, _))) => format!("{t} ({})", i.replace('_', " ")),
-        (Some(t), None) => t,
-        (None, Some((i, _))) => i.replace('_', " "),
-        (None, None) => customer
-            .first()
-            .map(|r| {
-                let text = match redaction {
-                    Redaction::None => r.text.clone(),
-                    _ => super::redact::text(&r.text),
-                };
-                truncate(&text, 140)
-            })
-            .unwrap_or_default(),
-    }
-}
-
-fn truncate(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_string(),
-    }
-}
-
-fn tried(state: &ConversationState, lang: Lang) -> Vec<String> {
-    let de = lang == Lang::De;
-    let mut out: Vec<String> = Vec::new();
-    for a in &state.attempts {
-        let line = match (a.failed, de) {
-            (true, true) => format!("{} (fehlgeschlagen)", a.action),
-            (true, false) => format!("{} (failed)", a.action),
-            (false, _) => a.action.clone(),
-        };
-        if out.last() != Some(&line) {
-            out.push(line);
-        }
-    }
-    let count = |role: Role| {
-        state
-            .recent
-            .iter()
-            .filter(|r| r.role == role && r.signals.iter().any(|s| s == "bot_fallback"))
-            .count()
+    let Some(turn) = stating_turn(&customer) else {
+        return String::new();
     };
-    let (nlu, bot) = (count(Role::Customer), count(Role::Bot));
-    if nlu > 0 {
-        out.push(if de {
-            format!("Anliegen nicht verstanden ({nlu}×)")
-        } else {
-            format!("did not understand the customer ({nlu}×)")
-        });
+    let text = match policy.redaction {
+        Redaction::None => turn.text.clone(),
+        _ => super::redact::text(&turn.text),
+    };
+    let words = one_line(&text);
+    let names = policy.intent_names.get(lang.tag());
+    let named = names.and_then(|n| {
+        std::iter::once(turn)
+            .chain(customer.iter().copied())
+            .find_map(|r| n.get(&r.intent))
+    });
+    match named {
+        Some(name) if words.is_empty() => name.clone(),
+        Some(name) => truncate(
+            &format!("{name}: {words}"),
+            GOAL_CHARS + name.chars().count(),
+        ),
+        None => words,
     }
-    if bot > 0 {
-        out.push(if de {
-            format!("Ausweichantwort gegeben ({bot}×)")
-        } else {
-            format!("fallback reply ({bot}×)")
-        });
+}
+
+/// The first customer turn that says what the problem is: one naming a high-stakes topic, else one
+/// with a specific intent, else one with enough words of its own (not a greeting, a bare request for
+/// a human or "I have a question"), else the first with any.
+fn stating_turn<'a>(customer: &[&'a TurnRecord]) -> Option<&'a TurnRecord> {
+    let substance = |r: &TurnRecord| content_words(&r.text);
+    customer
+        .iter()
+        .find(|r| r.signals.iter().any(|s| stake(s).is_some()) && substance(r) >= 2)
+        .or_else(|| {
+            customer.iter().find(|r| {
+                !r.intent.is_empty() && !GENERIC.contains(&r.intent.as_str()) && substance(r) >= 2
+            })
+        })
+        .or_else(|| customer.iter().find(|r| substance(r) >= 3))
+        .or_else(|| customer.iter().find(|r| substance(r) >= 1))
+        .copied()
+}
+
+/// Words that carry no request: greetings, function words, asking for a person or for help.
+const EMPTY_WORDS: &[&str] = &[
+    "hallo",
+    "hello",
+    "hey",
+    "guten",
+    "tag",
+    "morgen",
+    "abend",
+    "moin",
+    "servus",
+    "good",
+    "morning",
+    "afternoon",
+    "evening",
+    "there",
+    "the",
+    "and",
+    "und",
+    "you",
+    "your",
+    "sie",
+    "ihr",
+    "ihnen",
+    "ich",
+    "mich",
+    "mir",
+    "mein",
+    "meine",
+    "bitte",
+    "please",
+    "thanks",
+    "thank",
+    "danke",
+    "have",
+    "habe",
+    "hab",
+    "eine",
+    "einen",
+    "einem",
+    "question",
+    "frage",
+    "can",
+    "could",
+    "kann",
+    "können",
+    "koennen",
+    "help",
+    "helfen",
+    "hilfe",
+    "need",
+    "brauche",
+    "want",
+    "will",
+    "möchte",
+    "moechte",
+    "would",
+    "like",
+    "talk",
+    "speak",
+    "sprechen",
+    "reden",
+    "human",
+    "person",
+    "agent",
+    "mitarbeiter",
+    "mitarbeiterin",
+    "mensch",
+    "menschen",
+    "someone",
+    "jemand",
+    "jemandem",
+    "real",
+    "echten",
+    "echte",
+    "with",
+    "mit",
+    "not",
+    "nicht",
+    "bot",
+    "this",
+    "das",
+    "der",
+    "die",
+    "ist",
+    "bin",
+    "are",
+    "was",
+    "for",
+    "für",
+    "für",
+    "get",
+    "now",
+    "jetzt",
+    "sofort",
+    "immediately",
+    "representative",
+    "operator",
+    "kollegen",
+    "kollegin",
+    "verbinden",
+    "connect",
+    "me",
+    "noch",
+    "mal",
+    "einmal",
+    "again",
+    "schon",
+    "already",
+    "just",
+    "only",
+    "nur",
+    "too",
+    "auch",
+    "also",
+];
+
+fn content_words(text: &str) -> usize {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().count() >= 3)
+        .filter(|w| !EMPTY_WORDS.contains(&w.to_lowercase().as_str()))
+        .count()
+}
+
+static GREETING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^\s*(?:(?:hallo|hello|hi|hey|moin|servus|grüß gott|gruess gott|guten (?:tag|morgen|abend)|good (?:morning|afternoon|evening))(?:\s+(?:there|zusammen|team))?|(?:dear|liebe[rs]?|sehr geehrte[rs]?)\s[^,\n]*)\s*[,!.:;-]*\s*",
+    )
+    .expect("greeting pattern compiles")
+});
+
+/// The request in a turn, on one line: without a leading greeting, from the first sentence that
+/// says something; a short one runs on into the next ("My mother died. I need to close her
+/// account.").
+fn one_line(text: &str) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let rest = GREETING.replace(&flat, "");
+    let sentences = sentences(&rest);
+    let Some(start) = sentences
+        .iter()
+        .position(|s| content_words(s) >= 2)
+        .or((!sentences.is_empty()).then_some(0))
+    else {
+        return String::new();
+    };
+    let mut line = sentences[start].to_string();
+    if let Some(next) = sentences.get(start + 1)
+        && line.chars().count() < 60
+        && (content_words(next) >= 2 || next.ends_with('?'))
+    {
+        line = format!("{line} {next}");
+    }
+    truncate(&capitalise(&line), GOAL_CHARS)
+}
+
+/// Sentences end at `.`, `!` or `?` before a space (not inside "50.000" or "z.B.x").
+fn sentences(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let bytes = text.as_bytes();
+    for (i, b) in bytes.iter().enumerate() {
+        let end = matches!(b, b'.' | b'!' | b'?') && bytes.get(i + 1).is_none_or(|n| *n == b' ');
+        if end {
+            let s = text[start..=i].trim();
+            if !s.is_empty() && !s.chars().all(|c| ".!? ".contains(c)) {
+                out.push(s);
+            }
+            start = i + 1;
+        }
+    }
+    let tail = text[start..].trim();
+    if !tail.is_empty() {
+        out.push(tail);
     }
     out
 }
 
-fn reason(decision: &Decision, lang: Lang) -> String {
-    let de = lang == Lang::De;
-    let words: Vec<&str> =
-        decision
-            .reasons
-            .iter()
-            .map(|r| describe(r.code, de))
-            .fold(Vec::new(), |mut v, w| {
-                if !v.contains(&w) {
-                    v.push(w);
-                }
-                v
-            });
-    match words.split_first() {
-        None => String::new(),
-        Some((first, [])) => capitalise(first),
-        Some((first, rest)) => format!(
-            "{}{} {}",
-            capitalise(first),
-            if de { "; außerdem:" } else { "; also:" },
-            rest.join(", ")
-        ),
+/// At most `max` characters, cut at a word with "…".
+fn truncate(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => {
+            let cut = s[..i].rfind(' ').filter(|&j| j > i / 2).unwrap_or(i);
+            format!("{}…", s[..cut].trim_end_matches([',', ';', ' ']))
+        }
+        None => s.to_string(),
     }
 }
 
@@ -160,74 +287,176 @@ fn capitalise(s: &str) -> String {
         .unwrap_or_default()
 }
 
-fn describe(code: ReasonCode, de: bool) -> &'static str {
+/// What the bot really did, in order: actions (failed or done), fallbacks and misunderstandings
+/// with their counts, humans offered (and declined), and a loop with its count.
+fn tried(state: &ConversationState, lang: Lang, policy: &TenantPolicy) -> Vec<String> {
+    let de = lang == Lang::De;
+    let names = policy.intent_names.get(lang.tag());
+    // Each line once, in order of first occurrence, with how often it happened.
+    let mut lines: Vec<(String, usize)> = Vec::new();
+    for a in &state.attempts {
+        let name = names.and_then(|n| n.get(&a.action)).unwrap_or(&a.action);
+        let line = match (a.kind, a.failed, de) {
+            (AttemptKind::Action, true, true) => format!("{name} (fehlgeschlagen)"),
+            (AttemptKind::Action, true, false) => format!("{name} (failed)"),
+            (AttemptKind::Action, false, true) => format!("{name} (ausgeführt)"),
+            (AttemptKind::Action, false, false) => format!("{name} (done)"),
+            (AttemptKind::Fallback, _, true) => "Ausweichantwort des Bots".into(),
+            (AttemptKind::Fallback, _, false) => "the bot gave a fallback reply".into(),
+            (AttemptKind::NotUnderstood, _, true) => "Bot hat die Anfrage nicht verstanden".into(),
+            (AttemptKind::NotUnderstood, _, false) => {
+                "the bot did not understand the request".into()
+            }
+            (AttemptKind::Offer, true, true) => "Mitarbeiter angeboten – abgelehnt".into(),
+            (AttemptKind::Offer, true, false) => "offered a human – declined".into(),
+            (AttemptKind::Offer, false, true) => "Mitarbeiter angeboten".into(),
+            (AttemptKind::Offer, false, false) => "offered a human".into(),
+        };
+        match lines.iter_mut().find(|(l, _)| *l == line) {
+            Some((_, n)) => *n += 1,
+            None => lines.push((line, 1)),
+        }
+    }
+    let mut out: Vec<String> = lines
+        .into_iter()
+        .map(|(line, n)| match line.strip_suffix(')') {
+            Some(open) if n > 1 => format!("{open}, {n}×)"),
+            _ if n > 1 => format!("{line} ({n}×)"),
+            _ => line,
+        })
+        .collect();
+    let n = loop_count(state);
+    if n >= 2 {
+        out.push(if de {
+            format!("Bot hat dieselbe Antwort wiederholt ({n}×)")
+        } else {
+            format!("the bot repeated the same reply ({n}×)")
+        });
+    }
+    out
+}
+
+/// How many times the bot gave its most repeated reply (the detector's loop evidence counts too).
+fn loop_count(state: &ConversationState) -> usize {
+    let bot: Vec<&TurnRecord> = state
+        .recent
+        .iter()
+        .filter(|r| r.role == Role::Bot)
+        .collect();
+    let key = |r: &TurnRecord| r.text.trim().to_lowercase();
+    let same = bot
+        .iter()
+        .map(|r| bot.iter().filter(|o| key(o) == key(r)).count())
+        .max()
+        .unwrap_or(0);
+    let flagged = bot
+        .iter()
+        .filter(|r| r.signals.iter().any(|s| s == "bot_loop"))
+        .count();
+    same.max(if flagged > 0 { flagged + 1 } else { 0 })
+}
+
+/// Why, in plain words: one phrase per reason code (with its topic or emotion); in German with the
+/// register the customer uses, so the agent answers in it.
+fn reason(decision: &Decision, voice: Voice) -> String {
+    let de = voice != Voice::En;
+    let mut words: Vec<String> = Vec::new();
+    for r in &decision.reasons {
+        let w = describe(r.code, &r.detail, de);
+        if !words.contains(&w) {
+            words.push(w);
+        }
+    }
+    let mut line = match words.split_first() {
+        None => String::new(),
+        Some((first, [])) => capitalise(first),
+        Some((first, rest)) => format!(
+            "{}{} {}",
+            capitalise(first),
+            if de { "; außerdem:" } else { "; also:" },
+            rest.join(", ")
+        ),
+    };
+    if !line.is_empty() {
+        line.push('.');
+    }
+    match voice {
+        Voice::DeSie => line.push_str(" Anrede: Sie."),
+        Voice::DeDu => line.push_str(" Anrede: du."),
+        Voice::En => {}
+    }
+    line.trim().to_string()
+}
+
+fn describe(code: ReasonCode, detail: &str, de: bool) -> String {
     use ReasonCode as R;
-    match (code, de) {
-        (R::ExplicitRequest, false) => "the customer asked for a human",
-        (R::ExplicitRequest, true) => "der Kunde möchte mit einem Menschen sprechen",
-        (R::NegativeEmotion, false) => "the customer is upset",
-        (R::NegativeEmotion, true) => "der Kunde ist verärgert",
+    let s = match (code, de) {
+        (R::HighStakes, _) => return topic(detail, de).into(),
+        (R::NegativeEmotion, _) => return emotion(detail, de).into(),
+        (R::ExplicitRequest, false) => "the customer asked for a person",
+        (R::ExplicitRequest, true) => "ausdrücklicher Wunsch nach einem Menschen",
         (R::Abuse, false) => "abusive language",
         (R::Abuse, true) => "beleidigende Sprache",
         (R::Repair, false) => "the bot misunderstood the customer",
-        (R::Repair, true) => "der Bot hat den Kunden missverstanden",
+        (R::Repair, true) => "Bot hat das Anliegen missverstanden",
         (R::BotFallback, false) => "the bot could not answer",
-        (R::BotFallback, true) => "der Bot konnte nicht antworten",
-        (R::LowConfidence, false) => "the bot was unsure what the customer meant",
-        (R::LowConfidence, true) => "der Bot war unsicher, was gemeint ist",
+        (R::BotFallback, true) => "Bot konnte nicht antworten",
+        (R::LowConfidence, false) => "the bot was unsure what was meant",
+        (R::LowConfidence, true) => "Bot war unsicher, was gemeint ist",
         (R::ActionFailed, false) => "an action of the bot failed",
-        (R::ActionFailed, true) => "eine Aktion des Bots ist fehlgeschlagen",
+        (R::ActionFailed, true) => "Aktion des Bots fehlgeschlagen",
         (R::CustomerRepeat, false) => "the customer had to repeat themselves",
-        (R::CustomerRepeat, true) => "der Kunde musste sich wiederholen",
-        (R::BotLoop, false) => "the bot repeated itself",
-        (R::BotLoop, true) => "der Bot hat sich wiederholt",
-        (R::HighStakes, false) => "a high-stakes topic",
-        (R::HighStakes, true) => "ein heikles Anliegen",
-        (R::Urgency, false) => "the matter is urgent",
-        (R::Urgency, true) => "das Anliegen ist dringend",
+        (R::CustomerRepeat, true) => "Anliegen musste wiederholt werden",
+        (R::BotLoop, false) => "the bot went round in circles",
+        (R::BotLoop, true) => "Bot hat sich im Kreis gedreht",
+        (R::Urgency, false) => "it is urgent",
+        (R::Urgency, true) => "dringend",
         (R::EscalatingTrend, false) => "the mood is getting worse",
-        (R::EscalatingTrend, true) => "die Stimmung verschlechtert sich",
+        (R::EscalatingTrend, true) => "Stimmung wird schlechter",
         (R::Vip, false) => "a premium customer",
-        (R::Vip, true) => "ein Premiumkunde",
+        (R::Vip, true) => "Premiumkunde",
         (R::NoAgentAvailable, false) => "no agent is free right now",
         (R::NoAgentAvailable, true) => "gerade ist niemand frei",
         (R::OutsideBusinessHours, false) => "outside business hours",
         (R::OutsideBusinessHours, true) => "außerhalb der Geschäftszeiten",
         (R::LearnedModel, false) => "the conversation reads like a dissatisfied customer",
-        (R::LearnedModel, true) => "das Gespräch liest sich nach einem unzufriedenen Kunden",
+        (R::LearnedModel, true) => "Gesprächsverlauf deutet auf Unzufriedenheit",
+    };
+    s.into()
+}
+
+fn topic(stake: &str, de: bool) -> &'static str {
+    match (stake, de) {
+        ("bereavement", false) => "a bereavement",
+        ("bereavement", true) => "Trauerfall",
+        ("fraud", false) => "suspected fraud or a security problem",
+        ("fraud", true) => "Verdacht auf Betrug oder Sicherheitsproblem",
+        ("cancellation", false) => "wants to cancel",
+        ("cancellation", true) => "Kündigung",
+        ("complaint", false) => "a formal complaint",
+        ("complaint", true) => "Beschwerde",
+        ("legal", false) => "mentions legal steps",
+        ("legal", true) => "rechtliche Schritte angedroht",
+        ("large_purchase", false) => "a large purchase",
+        ("large_purchase", true) => "größerer Kauf",
+        ("financial_advice", false) => "needs financial advice",
+        ("financial_advice", true) => "Beratung zu Geldfragen",
+        (_, false) => "a sensitive topic",
+        (_, true) => "heikles Anliegen",
     }
 }
 
-/// A first line for the agent in the customer's language and register.
-fn opening(voice: Voice, goal: &str, upset: bool) -> String {
-    let (hello, sorry, topic, open) = match voice {
-        Voice::En => (
-            "Hello, thanks for waiting – I can see our whole conversation, so there's no need to repeat anything.",
-            " I'm sorry this has been frustrating.",
-            format!(" Let's sort out your {goal} now."),
-            " How can I help?",
-        ),
-        Voice::DeSie => (
-            "Hallo, danke für Ihre Geduld – ich sehe unser ganzes bisheriges Gespräch, Sie müssen nichts wiederholen.",
-            " Es tut mir leid, dass das bisher so mühsam war.",
-            format!(" Kümmern wir uns jetzt um Ihr Anliegen ({goal})."),
-            " Wie kann ich Ihnen helfen?",
-        ),
-        Voice::DeDu => (
-            "Hallo, danke für deine Geduld – ich sehe unser ganzes bisheriges Gespräch, du musst nichts wiederholen.",
-            " Tut mir leid, dass das bisher so mühsam war.",
-            format!(" Kümmern wir uns jetzt um dein Anliegen ({goal})."),
-            " Wie kann ich dir helfen?",
-        ),
-    };
-    let mut line = hello.to_string();
-    if upset {
-        line.push_str(sorry);
+fn emotion(detail: &str, de: bool) -> &'static str {
+    match (detail, de) {
+        ("anger", false) => "the customer is angry",
+        ("anger", true) => "deutlich verärgert",
+        ("anxiety", false) => "the customer is worried",
+        ("anxiety", true) => "besorgt",
+        ("sadness", false) => "the customer is upset",
+        ("sadness", true) => "traurig",
+        ("sarcasm", false) => "the customer is being sarcastic",
+        ("sarcasm", true) => "sarkastisch",
+        (_, false) => "the customer is frustrated",
+        (_, true) => "frustriert",
     }
-    if goal.is_empty() || goal.len() > 60 {
-        line.push_str(open);
-    } else {
-        line.push_str(&topic);
-    }
-    line
 }

@@ -1,8 +1,10 @@
 use super::entities::{find, luhn};
 use super::*;
+use crate::domain::Signals;
 use crate::domain::{
     BotFacts, Entity, Lang, Nlu, Reason, ReasonCode, Route, Scores, Summary, TurnRecord,
 };
+use crate::policy::TenantPolicy;
 
 /// (kind, value) of every entity found in a text.
 fn check(text: &str, expected: &[(&str, &str)]) {
@@ -81,6 +83,13 @@ fn redaction_masks_personal_data_and_keeps_the_rest() {
     );
 }
 
+fn policy(redaction: Redaction) -> TenantPolicy {
+    TenantPolicy {
+        redaction,
+        ..Default::default()
+    }
+}
+
 fn turn(id: &str, role: Role, text: &str) -> Turn {
     Turn {
         tenant_id: "acme".into(),
@@ -135,7 +144,7 @@ fn conversation() -> (ConversationState, Turn, Decision) {
         },
     ];
     for t in &turns {
-        collect(&mut state, t);
+        collect(&mut state, t, &Signals::default());
         state.recent.push_back(TurnRecord {
             turn_id: t.turn_id.clone(),
             role: t.role,
@@ -195,6 +204,7 @@ fn collect_keeps_nlu_and_text_entities_and_what_the_bot_tried() {
             turn_id: "t2".into(),
             action: "start_refund".into(),
             failed: true,
+            kind: AttemptKind::Action,
         }]
     );
 }
@@ -202,14 +212,14 @@ fn collect_keeps_nlu_and_text_entities_and_what_the_bot_tried() {
 #[test]
 fn the_context_summarises_in_the_agents_language() {
     let (state, turn, decision) = conversation();
-    let c = build_context(&state, &turn, &decision, Redaction::None);
+    let c = build_context(&state, &turn, &decision, &policy(Redaction::None));
     assert_eq!(
         c.summary,
         Summary {
-            goal: "return refund".into(),
+            goal: "Ich will mein Geld zurück, IBAN DE89 3704 0044 0532 0130 00".into(),
             tried: vec!["start_refund (fehlgeschlagen)".into()],
-            reason: "Der Kunde möchte mit einem Menschen sprechen".into(),
-            suggested_opening: "Hallo, danke für Ihre Geduld – ich sehe unser ganzes bisheriges Gespräch, Sie müssen nichts wiederholen. Es tut mir leid, dass das bisher so mühsam war. Kümmern wir uns jetzt um Ihr Anliegen (return refund).".into(),
+            reason: "Ausdrücklicher Wunsch nach einem Menschen. Anrede: Sie.".into(),
+            suggested_opening: "Ich sehe, dass unser Assistent das nicht für Sie erledigen konnte – das tut mir leid. Ich habe alles vor mir, was Sie ihm geschrieben haben, und übernehme ab hier.".into(),
         }
     );
     assert_eq!(c.seconds_since_first_problem, 61.0);
@@ -228,11 +238,11 @@ fn redaction_none_transcript_and_all() {
     let raw = "Ich will mein Geld zurück, IBAN DE89 3704 0044 0532 0130 00";
     let masked = "Ich will mein Geld zurück, IBAN [iban]";
 
-    let c = build_context(&state, &turn, &decision, Redaction::None);
+    let c = build_context(&state, &turn, &decision, &policy(Redaction::None));
     assert_eq!(c.transcript[0].text, raw);
     assert_eq!(c.entities[1].value, "DE89370400440532013000");
 
-    let c = build_context(&state, &turn, &decision, Redaction::Transcript);
+    let c = build_context(&state, &turn, &decision, &policy(Redaction::Transcript));
     assert_eq!(c.transcript[0].text, masked);
     assert_eq!(
         c.entities[0].value, "anna@example.com",
@@ -240,8 +250,161 @@ fn redaction_none_transcript_and_all() {
     );
     assert_eq!(c.entities[1].value, "DE89370400440532013000");
 
-    let c = build_context(&state, &turn, &decision, Redaction::All);
+    let c = build_context(&state, &turn, &decision, &policy(Redaction::All));
     assert_eq!(c.transcript[0].text, masked);
     assert_eq!(c.entities[0].value, "a***@example.com");
     assert_eq!(c.entities[1].value, "****3000");
+}
+
+#[test]
+fn an_intent_shows_only_by_the_tenants_name_for_it_in_the_customers_language() {
+    let (state, turn, decision) = conversation();
+    let mut p = policy(Redaction::Transcript);
+    let c = build_context(&state, &turn, &decision, &p);
+    assert_eq!(c.summary.goal, "Ich will mein Geld zurück, IBAN [iban]");
+    p.intent_names.insert(
+        "en".into(),
+        [("return_refund".to_string(), "Refund".to_string())].into(),
+    );
+    let c = build_context(&state, &turn, &decision, &p);
+    assert_eq!(
+        c.summary.goal, "Ich will mein Geld zurück, IBAN [iban]",
+        "no German name"
+    );
+    p.intent_names.insert(
+        "de".into(),
+        [
+            ("return_refund".to_string(), "Rückerstattung".to_string()),
+            ("start_refund".to_string(), "Erstattung starten".to_string()),
+        ]
+        .into(),
+    );
+    let c = build_context(&state, &turn, &decision, &p);
+    assert_eq!(
+        c.summary.goal,
+        "Rückerstattung: Ich will mein Geld zurück, IBAN [iban]"
+    );
+    assert_eq!(c.summary.tried, vec!["Erstattung starten (fehlgeschlagen)"]);
+    p.openings.insert(
+        "de_sie".into(),
+        [(
+            "failed_task".to_string(),
+            "Guten Tag, ich übernehme.".to_string(),
+        )]
+        .into(),
+    );
+    let c = build_context(&state, &turn, &decision, &p);
+    assert_eq!(c.summary.suggested_opening, "Guten Tag, ich übernehme.");
+}
+
+#[test]
+fn reference_numbers_are_found_by_the_words_that_name_them() {
+    check(
+        "Meine Buchungsnummer ist QXRTZP, die Rechnungsnummer RE-2024-0815",
+        &[
+            ("booking_reference", "QXRTZP"),
+            ("invoice_number", "RE-2024-0815"),
+        ],
+    );
+    check(
+        "booking reference k7xq2m, invoice no. 88412, account number 12345678",
+        &[
+            ("booking_reference", "k7xq2m"),
+            ("invoice_number", "88412"),
+            ("account_number", "12345678"),
+        ],
+    );
+    check(
+        "Police Nr. HV-7781-22 und Vertrag 55-12345, Sendungsnummer 00340434161234567890",
+        &[
+            ("policy_number", "HV-7781-22"),
+            ("contract_number", "55-12345"),
+            ("tracking_number", "00340434161234567890"),
+        ],
+    );
+    check(
+        "ticket #CS-44821 and case 99812; Vorgang 2024/1187, Kundennummer 0301234567",
+        &[
+            ("ticket_number", "CS-44821"),
+            ("ticket_number", "99812"),
+            ("ticket_number", "2024/1187"),
+            ("customer_id", "0301234567"),
+        ],
+    );
+    check(
+        "my order from 2024 and the invoice for $1200",
+        &[("amount", "$1200")],
+    );
+    check(
+        "about my booking reference QXRTZP please",
+        &[("booking_reference", "QXRTZP")],
+    );
+}
+
+#[test]
+fn names_are_found_where_the_customer_states_them_and_after_salutations() {
+    check(
+        "Hallo, mein Name ist Jürgen Müller-Lüdenscheidt und ich habe ein Problem",
+        &[("name", "Jürgen Müller-Lüdenscheidt")],
+    );
+    check(
+        "hi, my name is anna schmidt and my card is gone",
+        &[("name", "anna schmidt")],
+    );
+    check("Ich heiße Petra.", &[("name", "Petra")]);
+    check(
+        "Frau Krause hat mir das versprochen.\nViele Grüße\nKlaus Becker",
+        &[("person", "Krause"), ("name", "Klaus Becker")],
+    );
+    check(
+        "Thanks for nothing. Best regards, John O'Neill",
+        &[("name", "John O'Neill")],
+    );
+    check("I spoke to Mr. Smith yesterday", &[("person", "Smith")]);
+    check("my name is on the account and the name is wrong", &[]);
+    check("Thanks a lot, this helped", &[]);
+}
+
+#[test]
+fn postal_addresses_are_found_in_german_and_english() {
+    check(
+        "Bitte an Lindenstraße 12a, 10115 Berlin liefern",
+        &[("address", "Lindenstraße 12a, 10115 Berlin")],
+    );
+    check(
+        "neue Adresse: Berliner Str. 5",
+        &[("address", "Berliner Str. 5")],
+    );
+    check(
+        "ich wohne in 80331 München",
+        &[("address", "80331 München")],
+    );
+    check(
+        "send it to 221B Baker Street, London NW1 6XE",
+        &[("address", "221B Baker Street"), ("address", "NW1 6XE")],
+    );
+    check("Ich habe 10000 Punkte und 3 Pakete", &[]);
+}
+
+#[test]
+fn redaction_masks_names_and_addresses() {
+    assert_eq!(
+        redact::text(
+            "Mein Name ist Anna Schmidt, Hauptstraße 5, 50667 Köln. Frau Krause weiß Bescheid."
+        ),
+        "Mein Name ist [name], [address]. Frau [name] weiß Bescheid."
+    );
+    assert_eq!(redact::text("Cheers, Tom"), "Cheers, [name]");
+}
+
+#[test]
+fn evidence_never_carries_the_digits_of_an_entity() {
+    assert_eq!(
+        redact::evidence("Bestellung 4711-2231"),
+        "Bestellung [order_number]"
+    );
+    assert_eq!(redact::evidence("call 0170 1234567"), "call [phone]");
+    assert_eq!(redact::evidence("zum 3. Mal"), "zum 3. Mal");
+    assert_eq!(redact::evidence("Code 998877"), "Code ######");
+    assert_eq!(redact::evidence("Mitarbeiter"), "Mitarbeiter");
 }

@@ -185,7 +185,24 @@ pub struct TenantPolicy {
     pub status_ttl_seconds: u32,
     /// Suggested bot replies overriding the built-in ones.
     pub replies: Replies,
+    /// What the agent's summary calls an NLU intent, per language (`en`, `de`): intent -> name. An
+    /// intent without a name here never shows; the customer's own words do.
+    pub intent_names: BTreeMap<String, BTreeMap<String, String>>,
+    /// The agent's suggested first line per voice (`en`, `de_sie`, `de_du`) and situation (see
+    /// `OPENING_SITUATIONS`), overriding the built-in line.
+    pub openings: BTreeMap<String, BTreeMap<String, String>>,
 }
+
+/// The situations an opening line is chosen by (`openings.VOICE.SITUATION`).
+pub const OPENING_SITUATIONS: [&str; 7] = [
+    "bereavement",
+    "fraud",
+    "repeat_contact",
+    "anger",
+    "advice",
+    "failed_task",
+    "default",
+];
 
 impl Default for TenantPolicy {
     fn default() -> Self {
@@ -214,6 +231,8 @@ impl Default for TenantPolicy {
             max_wait_seconds: 0,
             status_ttl_seconds: 0,
             replies: Replies::default(),
+            intent_names: BTreeMap::new(),
+            openings: BTreeMap::new(),
         }
     }
 }
@@ -272,6 +291,34 @@ impl TenantPolicy {
             }
             if tier.priority_boost > 3 {
                 return Err(format!("tiers.{name}.priority_boost: must be 0..3"));
+            }
+        }
+        for (lang, names) in &self.intent_names {
+            if !["en", "de"].contains(&lang.as_str()) {
+                return Err(format!(
+                    "intent_names.{lang}: unknown language; expected en or de"
+                ));
+            }
+            if let Some((intent, _)) = names.iter().find(|(_, n)| n.trim().is_empty()) {
+                return Err(format!("intent_names.{lang}.{intent}: must not be empty"));
+            }
+        }
+        for (voice, lines) in &self.openings {
+            if !["en", "de_sie", "de_du"].contains(&voice.as_str()) {
+                return Err(format!(
+                    "openings.{voice}: unknown voice; expected en, de_sie or de_du"
+                ));
+            }
+            for (situation, line) in lines {
+                if !OPENING_SITUATIONS.contains(&situation.as_str()) {
+                    return Err(format!(
+                        "openings.{voice}.{situation}: unknown situation; expected one of {}",
+                        OPENING_SITUATIONS.join(", ")
+                    ));
+                }
+                if line.trim().is_empty() {
+                    return Err(format!("openings.{voice}.{situation}: must not be empty"));
+                }
             }
         }
         self.replies.validate().map_err(|e| format!("replies.{e}"))

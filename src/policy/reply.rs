@@ -1,7 +1,7 @@
 //! The suggested bot reply: in the customer's language and register (Sie/du; English), warm and
 //! specific, overridable per tenant.
 
-use crate::domain::{Action, Lang, Role, TurnRecord};
+use crate::domain::{Action, Channel, Lang, Role, TurnRecord};
 use serde::Deserialize;
 use std::sync::LazyLock;
 
@@ -47,6 +47,7 @@ pub enum Occasion {
 pub fn reply(
     replies: &Replies,
     voice: Voice,
+    channel: Channel,
     occasion: Occasion,
     wait_seconds: Option<u32>,
 ) -> String {
@@ -57,7 +58,7 @@ pub fn reply(
     };
     let Some(template) = configured(set, occasion)
         .map(str::to_string)
-        .or_else(|| builtin(voice, occasion).map(str::to_string))
+        .or_else(|| builtin(voice, occasion).map(|t| for_channel(t, channel)))
     else {
         return String::new();
     };
@@ -66,6 +67,23 @@ pub fn reply(
         .map(|s| wait_sentence(voice, s))
         .unwrap_or_default();
     template.replace("{wait}", &wait).trim().to_string()
+}
+
+/// A built-in reply worded for the channel: on the phone the customer said it ("gesagt"); in a
+/// written channel they wrote it ("wrote to me"). Unknown channels keep the neutral wording.
+fn for_channel(text: &str, channel: Channel) -> String {
+    match channel {
+        Channel::Voice => text.replace("geschrieben", "gesagt"),
+        Channel::Webchat
+        | Channel::App
+        | Channel::Whatsapp
+        | Channel::Sms
+        | Channel::Email
+        | Channel::Social => text
+            .replace("you told me", "you wrote to me")
+            .replace("you've told me", "you've written to me"),
+        Channel::Unspecified | Channel::Other => text.to_string(),
+    }
 }
 
 fn configured(set: &ReplySet, occasion: Occasion) -> Option<&str> {

@@ -11,8 +11,13 @@ pub struct TurnOutcome {
     pub alert: bool,
     pub escalation: f32,
     pub negative: f32,
+    /// Frustration, anger, anxiety, sadness, urgency after the turn (`EMOTIONS` order).
+    pub emotions: [f32; 5],
     pub reasons: Vec<String>,
 }
+
+/// The separate emotions of `TurnOutcome::emotions`, in order.
+pub const EMOTIONS: [&str; 5] = ["frustration", "anger", "anxiety", "sadness", "urgency"];
 
 /// Actions that take the conversation away from the bot.
 pub fn is_handoff(action: &str) -> bool {

@@ -1,9 +1,10 @@
-//! The HTML eval report: the figures table, then per-conversation timelines (score bar per turn,
-//! alerts, gold marks, the handoff), misses first, so they are easy to see.
+//! The HTML eval report: the figures table, a legend and an index, then per-conversation timelines
+//! (score bar per turn, alerts, gold marks, offers and the handoff highlighted, a small chart of the
+//! separate emotions), misses first, so they are easy to see; each file says how many it shows.
 
 use super::gold::Gold;
 use super::input::Conversation;
-use super::metrics::{FileFigures, TurnOutcome, is_handoff, predicted};
+use super::metrics::{EMOTIONS, FileFigures, TurnOutcome, is_handoff, predicted};
 use std::fmt::Write;
 
 /// Conversations shown per file (misses first).
@@ -20,7 +21,8 @@ pub fn html(files: &[FileRun]) -> String {
          body{font:13px system-ui;margin:20px}table{border-collapse:collapse}\
          td,th{border:1px solid #ccc;padding:2px 6px;vertical-align:top}\
          .bar{background:#e66;height:10px}.u{background:#f4f8ff}.miss{color:#b00}\
-         .gold{font-weight:bold;color:#070}.ho{background:#fd8}</style>\
+         .gold{font-weight:bold;color:#070}.ho{background:#fd8}.of{background:#fff3c4}\
+         .legend span{display:inline-block;padding:0 6px;margin-right:6px}svg{vertical-align:middle}</style>\
          <h1>escalation-router eval</h1><table><tr><th>file<th>convs<th>turn P<th>turn R\
          <th>turn F1<th>dlg P<th>dlg R<th>dlg F1<th>handoffs w/o gold<th>latency median<th>p90",
     );
@@ -43,8 +45,26 @@ pub fn html(files: &[FileRun]) -> String {
         );
     }
     s.push_str("</table>");
-    for f in files {
-        let _ = write!(s, "<h2>{}</h2>", esc(&f.figures.file));
+    legend(&mut s);
+    s.push_str("<h2>Index</h2><ul>");
+    for (n, f) in files.iter().enumerate() {
+        let _ = write!(
+            s,
+            "<li><a href='#f{n}'>{}</a>: {} of {} conversations shown",
+            esc(&f.figures.file),
+            f.runs.len().min(SHOWN_PER_FILE),
+            f.runs.len()
+        );
+    }
+    s.push_str("</ul>");
+    for (n, f) in files.iter().enumerate() {
+        let _ = write!(
+            s,
+            "<h2 id='f{n}'>{} <small>{} of {} conversations shown, most misses first</small></h2>",
+            esc(&f.figures.file),
+            f.runs.len().min(SHOWN_PER_FILE),
+            f.runs.len()
+        );
         let mut order: Vec<(usize, usize)> = f
             .runs
             .iter()
@@ -58,6 +78,51 @@ pub fn html(files: &[FileRun]) -> String {
         }
     }
     s
+}
+
+/// Colours of the emotion chart, in `EMOTIONS` order.
+const COLOURS: [&str; 5] = ["#d62728", "#8c1d1d", "#9467bd", "#1f77b4", "#ff7f0e"];
+
+fn legend(s: &mut String) {
+    s.push_str(
+        "<p class=legend><b>Legend:</b> <span class=u>customer turn</span>\
+         <span class=of>offer of a human</span><span class=ho>handoff (or callback, ticket)</span>\
+         <span class=gold>idx</span> the gold handoff turn <span class=miss>escalate/ok</span> \
+         gold label the alert missed · ⚠ alert on this turn · red bar: escalation score (0–1) · chart: ",
+    );
+    for (name, colour) in EMOTIONS.iter().zip(COLOURS) {
+        let _ = write!(s, "<span style='color:{colour}'>■ {name}</span>");
+    }
+    s.push_str("</p>");
+}
+
+/// The separate emotions over the conversation's turns, one line each (0..1, 60 px high).
+fn emotion_chart(s: &mut String, o: &[TurnOutcome]) {
+    let step = 12.0;
+    let width = (o.len().max(2) - 1) as f32 * step;
+    let _ = write!(
+        s,
+        "<svg width='{}' height='62' role='img' aria-label='emotions per turn'>\
+         <rect x='0' y='0' width='{}' height='62' fill='none' stroke='#ddd'/>",
+        width + 2.0,
+        width + 2.0
+    );
+    for (e, colour) in COLOURS.iter().enumerate() {
+        let points: Vec<String> = o
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let y = 61.0 - t.emotions[e].clamp(0.0, 1.0) * 60.0;
+                format!("{:.1},{y:.1}", 1.0 + i as f32 * step)
+            })
+            .collect();
+        let _ = write!(
+            s,
+            "<polyline fill='none' stroke='{colour}' stroke-width='1.5' points='{}'/>",
+            points.join(" ")
+        );
+    }
+    s.push_str("</svg>");
 }
 
 /// Labelled turns predicted wrongly, plus 3 for a wrong or missing handoff.
@@ -84,11 +149,14 @@ fn misses(gold: &Gold, outcomes: &[TurnOutcome]) -> usize {
 fn timeline(s: &mut String, c: &Conversation, g: &Gold, o: &[TurnOutcome], misses: usize) {
     let _ = write!(
         s,
-        "<h3>{} <small>gold handoff: {} · misses: {}</small></h3><table>\
-         <tr><th>idx<th>who<th>text<th>escalation<th>alert<th>gold<th>action<th>reasons",
+        "<h3>{} <small>gold handoff: {} · misses: {}</small> ",
         esc(&c.conversation_id),
         g.handoff_turn.map_or("none".into(), |t| t.to_string()),
         misses
+    );
+    emotion_chart(s, o);
+    s.push_str(
+        "</h3><table><tr><th>idx<th>who<th>text<th>escalation<th>alert<th>gold<th>action<th>reasons",
     );
     for (i, t) in c.turns.iter().enumerate() {
         let Some(out) = o.get(i) else { break };
@@ -104,7 +172,13 @@ fn timeline(s: &mut String, c: &Conversation, g: &Gold, o: &[TurnOutcome], misse
             } else {
                 ""
             },
-            if is_handoff(out.action) { " ho" } else { "" },
+            if is_handoff(out.action) {
+                " ho"
+            } else if out.action == "offer_handoff" {
+                " of"
+            } else {
+                ""
+            },
             if is_gold_turn { "gold" } else { "" },
             out.idx,
             t.role,

@@ -95,3 +95,27 @@ fn latency_counts_user_turns_from_gold_to_handoff() {
     assert_eq!(metrics::latency(&gold, 2, 4), 1);
     assert_eq!(metrics::latency(&gold, 2, 0), -1);
 }
+
+#[test]
+fn the_report_has_a_legend_an_index_emotion_charts_and_says_how_many_it_shows() {
+    let input = file();
+    let runs = evaluate_file(&Config::default(), input.path()).expect("eval runs");
+    let gold_and_outcomes: Vec<_> = runs
+        .iter()
+        .map(|(_, g, o)| (g.clone(), o.clone()))
+        .collect();
+    let figures = metrics::figures("mine.jsonl", &gold_and_outcomes);
+    let html = super::report::html(&[super::report::FileRun {
+        figures: &figures,
+        runs: &runs,
+    }]);
+    assert!(html.contains("<b>Legend:</b>"), "{html}");
+    assert!(html.contains("<li><a href='#f0'>mine.jsonl</a>: 2 of 2 conversations shown"));
+    assert!(html.contains("<h2 id='f0'>mine.jsonl <small>2 of 2 conversations shown"));
+    // One chart per conversation, one line per emotion.
+    assert_eq!(html.matches("<svg").count(), 2);
+    assert_eq!(
+        html.matches("<polyline").count(),
+        2 * metrics::EMOTIONS.len()
+    );
+}

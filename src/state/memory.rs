@@ -120,13 +120,16 @@ impl MemoryStore {
     /// Appends a committed handoff event to the outbox and wakes the feed.
     fn publish(&self, ev: HandoffEvent) {
         let mut outbox = lock(&self.outbox);
-        let reason = super::codec::primary_reason(&ev);
-        outbox.handoffs.push((
-            ev.tenant_id.clone(),
-            reason,
-            ev.context.seconds_since_first_problem,
-            ev.handoff_id.clone(),
-        ));
+        // An update of an open handoff is the same handoff for quality.
+        if ev.kind == crate::domain::HandoffEventKind::Opened {
+            let reason = super::codec::primary_reason(&ev);
+            outbox.handoffs.push((
+                ev.tenant_id.clone(),
+                reason,
+                ev.context.seconds_since_first_problem,
+                ev.handoff_id.clone(),
+            ));
+        }
         let seq = outbox.next;
         outbox.next += 1;
         outbox.seqs.insert(ev.event_id.clone(), seq);

@@ -12,12 +12,12 @@ fn colour_only_on_a_terminal_without_no_color() {
 
 #[test]
 fn transport_crates_stay_at_info_unless_named() {
-    let f = filter(Some("debug")).to_string();
+    let f = filter(Some("debug"), "info").to_string();
     assert!(f.contains("h2=info"), "{f}");
     assert!(f.contains("hyper=info"), "{f}");
-    let f = filter(Some("debug,h2=trace")).to_string();
+    let f = filter(Some("debug,h2=trace"), "info").to_string();
     assert!(f.contains("h2=trace") && !f.contains("h2=info"), "{f}");
-    let f = filter(None).to_string();
+    let f = filter(None, "info").to_string();
     assert!(f.split(",").any(|d| d == "info"), "{f}");
 }
 

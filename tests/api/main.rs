@@ -3,6 +3,7 @@
 mod auth;
 mod bad_input;
 mod feed;
+mod handoff;
 mod helpers;
 mod lifecycle;
 mod operations;

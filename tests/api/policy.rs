@@ -417,8 +417,11 @@ async fn entities_from_nlu_and_text_arrive_in_the_feed_event() {
     );
     assert_eq!(entity(&c, "email").value, "anna@example.com");
     let summary = c.summary.unwrap();
-    assert_eq!(summary.goal, "return refund");
-    assert_eq!(summary.reason, "The customer asked for a human");
+    assert_eq!(
+        summary.goal, "Refund to DE89 3704 0044 0532 0130 00 please, mail anna@example.com",
+        "the customer's words; an intent shows only by a name the tenant gave it"
+    );
+    assert_eq!(summary.reason, "The customer asked for a person.");
     assert!(!summary.suggested_opening.is_empty());
     assert_eq!(c.language, "en");
     assert_eq!(c.transcript.len(), 2);
