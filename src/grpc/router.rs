@@ -206,7 +206,7 @@ impl EscalationRouter for RouterService {
             let name = convert::id(&format!("queues[{i}].queue"), &q.queue, self.limits)?;
             queues.push((name, convert::queue_status(q, now_ms())));
         }
-        self.engine.availability().update(&tenant_id, queues);
+        self.engine.update_queue_status(&tenant_id, queues).await?;
         Ok(Response::new(pb::UpdateQueueStatusResponse {}))
     }
 
