@@ -6,16 +6,19 @@
 //! - `detect`  text + metadata -> Signals for one turn (pure, microseconds)
 //! - `policy`  emotional memory + tenant policy -> Decision (pure)
 //! - `handoff` builds the HandoffContext (transcript, summary, entities, redaction)
+//! - `step`    one turn, pure: state + turn + context -> new state, decision, handoff to open
 //! - `state`   the Store trait and its memory, SQLite and PostgreSQL implementations
-//! - `engine`  sequences one turn: dedupe/order -> detect -> policy -> store -> publish
+//! - `engine`  sequences one turn: load -> order/dedupe -> step -> commit -> notify, every store
 //! - `grpc`    tonic services; the only code that sees protobuf types
 //! - `config`  typed settings: defaults -> file -> environment
 //! - `replay`  the replay and eval commands over JSONL conversations
 //! - `learn`   the train command: the learned turn model's weights, cross-validated
+//! - `checklist` the behavioural test suite (CheckList): templates x fillers, MFT/INV/DIR, pass rates
 //! - `spec`    the test command: conversations with expected decisions, JUnit XML
 //! - `metrics` Prometheus names, the recorder and the `/metrics` listener
 //! - `telemetry` logs: format, request ids, the INFO lines of handoffs
 
+pub mod checklist;
 pub mod config;
 pub mod detect;
 pub mod domain;
@@ -29,6 +32,7 @@ pub mod replay;
 pub mod server;
 pub mod spec;
 pub mod state;
+pub mod step;
 pub mod telemetry;
 
 /// Generated protobuf and tonic code for `escalation.v1`.
