@@ -130,6 +130,7 @@ pub fn read(
             f.original(text, quote.0, quote.1).to_string(),
         ));
     }
+    advice(t, hits);
     if let Some(word) = super::cues::censored(text) {
         hits.push(hit(SignalKind::Abuse, 0.8, word.to_string()));
     }
@@ -179,6 +180,35 @@ fn repeat_contact(t: &str) -> Option<(f32, (usize, usize))> {
         "gschriebn",
         "agrufa",
         "aagrueft",
+        "sent",
+        "touch",
+        "chased",
+        "chasing",
+        "geschickt",
+        "gesendet",
+    ];
+    const ORDINAL: &[&str] = &[
+        "second", "third", "fourth", "fifth", "sixth", "2nd", "3rd", "4th", "5th", "zweite",
+        "dritte", "vierte", "fuenfte", "zweiter", "dritter", "vierter", "zweiten", "dritten",
+        "vierten",
+    ];
+    const CONTACT_NOUN: &[&str] = &[
+        "call",
+        "email",
+        "e-mail",
+        "mail",
+        "message",
+        "letter",
+        "chat",
+        "complaint",
+        "anruf",
+        "nachricht",
+        "brief",
+        "beschwerde",
+        "reklamation",
+        "kontakt",
+        "versuch",
+        "attempt",
     ];
     const COUNT: &[&str] = &[
         "twice",
@@ -225,6 +255,12 @@ fn repeat_contact(t: &str) -> Option<(f32, (usize, usize))> {
         words.push((start, i));
     }
     let word = |k: usize| &t[words[k].0..words[k].1];
+    // "third call this week", "die vierte Mail": an ordinal before a way of contact.
+    if let Some(k) = (1..words.len())
+        .find(|&k| CONTACT_NOUN.contains(&word(k)) && ORDINAL.contains(&word(k - 1)))
+    {
+        return Some((0.9, (words[k - 1].0, words[k].1)));
+    }
     let contacts: Vec<usize> = (0..words.len())
         .filter(|&k| CONTACT.contains(&word(k)))
         .collect();
@@ -262,6 +298,69 @@ fn repeat_contact(t: &str) -> Option<(f32, (usize, usize))> {
     let already = (first.saturating_sub(3)..(first + 3).min(words.len()))
         .any(|k| matches!(word(k), "already" | "schon" | "scho" | "bereits"));
     already.then_some((0.6, words[first]))
+}
+
+/// Advice for the customer's own situation: a money topic (already read as financial advice or a
+/// large sum), a personal frame ("for me", "für mich", "in my situation", "Sie mir raten") and a
+/// choice ("or", "oder", "better", "besser", "which") in one turn. Raises the topic to the
+/// strength that hands off.
+fn advice(t: &str, hits: &mut [Hit]) {
+    let Some(topic) = hits
+        .iter_mut()
+        .filter(|h| {
+            matches!(
+                h.kind,
+                SignalKind::HighStakes(
+                    crate::domain::Stake::FinancialAdvice | crate::domain::Stake::LargePurchase
+                )
+            ) && h.weight >= 0.3
+        })
+        .max_by(|a, b| a.weight.total_cmp(&b.weight))
+    else {
+        return;
+    };
+    const PERSONAL: &[&str] = &[
+        "for me",
+        "for my",
+        "in my situation",
+        "in my case",
+        "would you recommend",
+        "should i",
+        "would you advise",
+        "do you recommend",
+        "suits me",
+        "fuer mich",
+        "zu mir",
+        "mir raten",
+        "mir empfehlen",
+        "meiner situation",
+        "meinem fall",
+        "soll ich",
+        "sollte ich",
+        "wuerden sie",
+        "wuerdest du",
+        "empfehlen sie",
+        "empfiehlst du",
+        "raten sie",
+        "raetst du",
+    ];
+    const CHOICE: &[&str] = &[
+        " or ",
+        " oder ",
+        "better",
+        "besser",
+        "which",
+        "welche",
+        "rather",
+        "eher",
+        "sinnvoller",
+        "worth it",
+        "lohnt",
+    ];
+    if PERSONAL.iter().any(|p| t.contains(p)) && CHOICE.iter().any(|c| t.contains(c)) {
+        topic.kind = SignalKind::HighStakes(crate::domain::Stake::FinancialAdvice);
+        topic.weight = topic.weight.max(0.9);
+    }
 }
 
 /// What the bot's last turn asked, as far as a short answer to it needs.

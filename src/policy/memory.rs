@@ -239,14 +239,16 @@ fn customer_turn(
         if h.weight >= 0.5 && (raised_before || kinds.len() >= 2) {
             must = Escalation::Handoff;
         }
-        // Leaving with a reason: a churn statement and its reason (years of custom, the price, a
-        // competitor's offer) in one turn.
-        let churn = signals
-            .hits
-            .iter()
-            .filter(|x| x.kind == SignalKind::HighStakes(Stake::Churn) && x.weight >= 0.4)
-            .count();
-        if s == Stake::Churn && h.weight >= 0.7 && churn >= 2 {
+        // Two separate pieces of evidence for one grave or retention topic in one turn: leaving
+        // with its reason ("20 years a customer" + "I'm switching"), a caller pushing money out
+        // ("a man on the phone" + "have to transfer"), a login the customer disowns ("login
+        // alert" + "never been there").
+        if matches!(
+            s,
+            Stake::Churn | Stake::Fraud | Stake::Vulnerable | Stake::Legal
+        ) && h.weight >= 0.6
+            && distinct_evidence(signals, SignalKind::HighStakes(s)) >= 2
+        {
             must = Escalation::Handoff;
         }
         if h.weight >= 0.5 {
@@ -362,6 +364,20 @@ fn customer_turn(
         scores: scores(memory, signals),
         ..Default::default()
     }
+}
+
+/// Pieces of evidence of one kind (weight 0.6 or more) that are not the same words matched twice.
+fn distinct_evidence(signals: &Signals, kind: SignalKind) -> usize {
+    let hits: Vec<&str> = signals
+        .hits
+        .iter()
+        .filter(|x| x.kind == kind && x.weight >= 0.6)
+        .map(|x| x.matched.as_str())
+        .collect();
+    hits.iter()
+        .enumerate()
+        .filter(|&(i, a)| !hits[..i].iter().any(|b| a.contains(b) || b.contains(a)))
+        .count()
 }
 
 /// One piece of evidence this strong (fury, open sarcasm, abuse) may hand off on its own, but not
