@@ -83,6 +83,11 @@ fn entity<'a>(c: &'a pb::HandoffContext, kind: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no {kind} in {:?}", c.entities))
 }
 
+/// The personal entities of the canary conversation, in the order written.
+fn personal(c: &pb::HandoffContext) -> [&str; 6] {
+    ["name", "address", "iban", "card_number", "email", "phone"].map(|k| entity(c, k))
+}
+
 const MASKED: &str = "Hi, my name is [name] and I live at [address]. Please refund to [iban], card \
 [card_number] was charged twice. Mail [email] or call [phone].";
 
@@ -146,14 +151,7 @@ async fn pii_canaries_never_reach_the_log_and_each_redaction_mode_shows_what_it_
     let goal = c.summary.as_ref().unwrap().goal.clone();
     assert!(CANARIES.iter().all(|k| !goal.contains(k)), "{goal}");
     assert_eq!(
-        [
-            entity(&c, "name"),
-            entity(&c, "address"),
-            entity(&c, "iban"),
-            entity(&c, "card_number"),
-            entity(&c, "email"),
-            entity(&c, "phone"),
-        ],
+        personal(&c),
         [
             "Quirinus Zabelstein",
             "Quittenweg 47, 99423 Weimar",
@@ -168,14 +166,7 @@ async fn pii_canaries_never_reach_the_log_and_each_redaction_mode_shows_what_it_
     let c = handoff(&mut router, "masked").await;
     assert_eq!(c.transcript[0].text, MASKED);
     assert_eq!(
-        [
-            entity(&c, "name"),
-            entity(&c, "address"),
-            entity(&c, "iban"),
-            entity(&c, "card_number"),
-            entity(&c, "email"),
-            entity(&c, "phone"),
-        ],
+        personal(&c),
         [
             "***",
             "***",
