@@ -256,7 +256,6 @@ impl Engine {
         let outcome = policy::decide(&state, &assessment, &moment);
         let mut decision = outcome.decision;
         handoff::redact_decision(&mut decision, tenant_policy.redaction);
-        handoff::note(&mut state, turn, &decision);
         decision.sequence = state.turn_count;
         state.last_scores = decision.scores;
         state.last_action = decision.action;
