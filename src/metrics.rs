@@ -6,7 +6,7 @@
 //! the first `install` decides `metrics.tenant_labels` for the process.
 
 use crate::config::MetricsConfig;
-use crate::domain::{Decision, HandoffEvent, Role};
+use crate::domain::{Decision, HandoffEvent, HandoffEventKind, Role};
 use metrics::{Label, counter, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::collections::BTreeMap;
@@ -145,7 +145,7 @@ pub fn turn_committed(tenant: &str, role: Role, decision: &Decision, event: Opti
     )
     .increment(1);
     histogram!(SCORE).record(decision.scores.escalation as f64);
-    if let Some(ev) = event {
+    if let Some(ev) = event.filter(|e| e.kind == HandoffEventKind::Opened) {
         handoff_opened(ev);
     }
 }

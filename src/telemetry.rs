@@ -3,7 +3,7 @@
 //! customer text.
 
 use crate::config::LogFormat;
-use crate::domain::{Decision, HandoffEvent, HandoffStatus, Ownership, Turn};
+use crate::domain::{Decision, HandoffEvent, HandoffEventKind, HandoffStatus, Ownership, Turn};
 use std::io::IsTerminal;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -89,7 +89,11 @@ pub fn turn_committed(turn: &Turn, decision: &Decision, event: Option<&HandoffEv
             language = %ev.context.language,
             channel = %format!("{:?}", ev.context.channel).to_lowercase(),
             score = decision.scores.escalation,
-            "handoff opened"
+            "{}",
+            match ev.kind {
+                HandoffEventKind::Opened => "handoff opened",
+                HandoffEventKind::Updated => "handoff updated",
+            }
         );
     }
 }

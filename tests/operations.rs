@@ -206,7 +206,7 @@ async fn an_operator_sees_json_logs_request_ids_and_valid_metrics_without_custom
         "a generated UUID"
     );
 
-    // A consumer group that has the event and has not acknowledged it: backlog 1.
+    // A consumer group that has the event and has not acknowledged it (nor the update below): backlog 2.
     let mut events = feed
         .subscribe(pb::SubscribeRequest {
             consumer: "cc-router".into(),
@@ -218,6 +218,16 @@ async fn an_operator_sees_json_logs_request_ids_and_valid_metrics_without_custom
         .into_inner();
     let event = events.message().await.unwrap().unwrap();
     assert_eq!(event.handoff_id, handoff_id);
+    // The customer writes while waiting: an update of the same handoff, not a second one.
+    router
+        .process_turn(turn(
+            "t3",
+            3,
+            pb::Role::Customer,
+            &format!("Hello? {CUSTOMER_WORDS} is still waiting"),
+        ))
+        .await
+        .unwrap();
     router
         .report_handoff_status(pb::ReportHandoffStatusRequest {
             tenant_id: "acme".into(),
@@ -237,7 +247,7 @@ async fn an_operator_sees_json_logs_request_ids_and_valid_metrics_without_custom
         );
     }
     assert!(
-        body.contains("escalation_turns_total{role=\"customer\",language=\"en\"} 2"),
+        body.contains("escalation_turns_total{role=\"customer\",language=\"en\"} 3"),
         "{body}"
     );
     assert!(
@@ -249,7 +259,7 @@ async fn an_operator_sees_json_logs_request_ids_and_valid_metrics_without_custom
         "{body}"
     );
     assert!(
-        body.contains("escalation_feed_backlog{consumer=\"cc-router\"} 1"),
+        body.contains("escalation_feed_backlog{consumer=\"cc-router\"} 2"),
         "{body}"
     );
     assert!(
@@ -281,6 +291,9 @@ async fn an_operator_sees_json_logs_request_ids_and_valid_metrics_without_custom
         spans.iter().any(|s| s["request_id"] == "req-ops-42"),
         "{opened}"
     );
+    let updated = tokio::task::block_in_place(|| server.wait_for("handoff updated"));
+    assert_eq!(updated["handoff_id"], handoff_id.as_str());
+    assert_eq!(updated["turn_id"], "t3");
     let status = tokio::task::block_in_place(|| server.wait_for("handoff status"));
     assert_eq!(status["handoff_id"], handoff_id.as_str());
 
