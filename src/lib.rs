@@ -12,10 +12,12 @@
 //! - `config`  typed settings: defaults -> file -> environment
 //! - `replay`  the replay and eval commands over JSONL conversations
 //! - `learn`   the train command: the learned turn model's weights, cross-validated
+//! - `checklist` the behavioural test suite (CheckList): templates x fillers, MFT/INV/DIR, pass rates
 //! - `spec`    the test command: conversations with expected decisions, JUnit XML
 //! - `metrics` Prometheus names, the recorder and the `/metrics` listener
 //! - `telemetry` logs: format, request ids, the INFO lines of handoffs
 
+pub mod checklist;
 pub mod config;
 pub mod detect;
 pub mod domain;

@@ -41,8 +41,12 @@ pub struct ReplayArgs {
 #[derive(Args, Debug)]
 pub struct EvalArgs {
     /// Labelled conversation files (JSONL); several allowed.
-    #[arg(long, required = true, num_args = 1..)]
+    #[arg(long, required_unless_present = "checklist", num_args = 1..)]
     pub input: Vec<PathBuf>,
+    /// Run the behavioural test suite instead (`checklist`): print every failure, then the pass
+    /// rate per capability, test type and language.
+    #[arg(long)]
+    pub checklist: bool,
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// Write the HTML report (per-conversation timelines) here.
@@ -125,6 +129,12 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
 
 pub fn eval(args: EvalArgs) -> anyhow::Result<()> {
     let config = Config::load(args.config.as_deref(), std::env::vars())?;
+    if args.checklist {
+        let report = crate::checklist::evaluate(&config)?;
+        print!("{}", report.failures());
+        print!("{}", report.table());
+        return Ok(());
+    }
     let mut all = Vec::new();
     let mut kept = Vec::new();
     for path in &args.input {

@@ -1,0 +1,98 @@
+//! The generator's own tests: enough cases, unique ids, filled templates, perturbations that do
+//! what they say.
+
+use super::perturb::{fold_umlauts, switch_register, typo_word};
+use super::{Capability, Kind, suite};
+use crate::domain::Lang;
+use std::collections::{HashMap, HashSet};
+
+#[test]
+fn every_capability_has_at_least_40_mft_cases_per_language() {
+    let mut counts: HashMap<(Capability, Lang), usize> = HashMap::new();
+    for c in suite().iter().filter(|c| c.kind == Kind::Mft) {
+        *counts.entry((c.capability, c.lang)).or_default() += 1;
+    }
+    for capability in Capability::ALL {
+        for lang in [Lang::De, Lang::En] {
+            let n = counts.get(&(capability, lang)).copied().unwrap_or(0);
+            assert!(
+                n >= 40,
+                "{} {}: {n} MFT cases",
+                capability.label(),
+                lang.tag()
+            );
+        }
+    }
+}
+
+#[test]
+fn ids_are_unique_and_templates_are_filled() {
+    let cases = suite();
+    let mut ids = HashSet::new();
+    for c in &cases {
+        assert!(ids.insert(c.id.clone()), "duplicate id {}", c.id);
+        for l in &c.lines {
+            assert!(
+                !l.text.contains('{') && !l.text.contains('}'),
+                "{}: {}",
+                c.id,
+                l.text
+            );
+            assert!(!l.text.trim().is_empty(), "{}: empty line", c.id);
+        }
+        for check in &c.checks {
+            assert!(check.turn < c.lines.len(), "{}: check past the end", c.id);
+        }
+    }
+}
+
+#[test]
+fn no_two_mft_cases_are_the_same_conversation() {
+    let mut seen = HashSet::new();
+    for c in suite().iter().filter(|c| c.kind == Kind::Mft) {
+        let text: Vec<String> = c
+            .lines
+            .iter()
+            .map(|l| format!("{:?} {:?} {}", l.nlu, l.bot, l.text))
+            .collect();
+        assert!(
+            seen.insert(text.join("\n")),
+            "{} repeats another case",
+            c.id
+        );
+    }
+}
+
+#[test]
+fn perturbations_change_what_they_say() {
+    assert_eq!(fold_umlauts("Größe über Äpfel"), "Groesse ueber Aepfel");
+    assert_eq!(
+        switch_register("Können Sie mich mit Ihrem Berater verbinden?", Lang::De),
+        "Kannst du mich mit deinem Berater verbinden?"
+    );
+    assert_eq!(
+        switch_register("Kannst du mir sagen, wo dein Formular ist?", Lang::De),
+        "Können Sie mir sagen, wo Ihr Formular ist?"
+    );
+    assert_eq!(
+        switch_register("Can you help me please", Lang::En),
+        "can u help me pls"
+    );
+    assert_eq!(
+        switch_register("can u help me pls", Lang::En),
+        "can you help me please"
+    );
+    // Sie inside other words stays.
+    assert_eq!(
+        switch_register("Siemens Ihrerseits", Lang::De),
+        "Siemens Ihrerseits"
+    );
+    for n in 0..6 {
+        let t = typo_word("Mitarbeiter", n);
+        assert_ne!(t, "Mitarbeiter");
+        assert!(t.starts_with('M'));
+        let d = t.chars().count() as i64 - 11;
+        assert!(d.abs() <= 1, "{t}");
+    }
+    assert_eq!(typo_word("Hi", 0), "Hi");
+}
