@@ -1,17 +1,17 @@
-//! Sequences one turn: dedupe and order -> detect -> memory and policy -> handoff context -> commit.
+//! Sequences one turn: load -> order and dedupe -> `step` (pure) -> commit -> notify, the same for
+//! every store.
 //!
-//! The engine is the one place that does all of it; the gRPC services, `replay` and the benchmarks
-//! all call `Engine::process`. A turn's decision is returned only after its commit.
+//! The gRPC services, `replay`, `eval` and the benchmarks all call `Engine::process`. A turn's
+//! decision is returned only after its commit.
 
 use crate::detect::Detector;
 use crate::domain::{
-    ConversationState, Decision, HandoffEvent, HandoffEventKind, HandoffStatus, OpenHandoff,
-    Ownership, Role, TranscriptTurn, Turn, TurnReceipt, TurnRecord,
+    ConversationState, Decision, HandoffStatus, Ownership, TranscriptTurn, Turn, TurnReceipt,
+    TurnRecord,
 };
-use crate::handoff;
-use crate::policy::{self, Availability, PolicyHandle, memory};
-use crate::state::memory::MemoryStore;
+use crate::policy::{PolicyHandle, QueueStatus, memory};
 use crate::state::{Commit, CommitResult, SharedStore, StoreError};
+use crate::step;
 use std::sync::Arc;
 use tracing::{debug, instrument};
 
@@ -61,8 +61,6 @@ struct Inner {
     settings: EngineSettings,
     /// The live tenant policies; swapped whole by the reload task.
     policy: PolicyHandle,
-    /// Queue status pushed by routers (`UpdateQueueStatus`).
-    availability: Availability,
 }
 
 impl Engine {
@@ -84,7 +82,6 @@ impl Engine {
                 store,
                 settings,
                 policy,
-                availability: Availability::default(),
             }),
         }
     }
@@ -97,18 +94,30 @@ impl Engine {
         &self.inner.policy
     }
 
-    pub fn availability(&self) -> &Availability {
-        &self.inner.availability
+    /// Records routers' queue status in the store, where every replica reads it.
+    pub async fn update_queue_status(
+        &self,
+        tenant_id: &str,
+        queues: Vec<(String, QueueStatus)>,
+    ) -> Result<(), EngineError> {
+        Ok(self.inner.store.update_queues(tenant_id, queues).await?)
     }
 
-    /// Applies one turn and returns the decision for the conversation after it.
+    /// Applies one turn and returns the decision for the conversation after it: load, check the
+    /// turn's order, `step`, commit (retrying on a racing writer), the same for every store.
     #[instrument(skip_all, fields(tenant_id = %turn.tenant_id, conversation_id = %turn.conversation_id))]
     pub async fn process(&self, turn: Turn) -> Result<Decision, EngineError> {
-        if let Some(store) = self.inner.store.as_memory() {
-            return self.process_in_place(store, turn);
-        }
         let store = &self.inner.store;
         let fingerprint = turn.fingerprint();
+        let queues = store.queues(&turn.tenant_id).await?;
+        let policies = self.inner.policy.load();
+        let cx = step::Context {
+            detector: &self.inner.detector,
+            policy: policies.tenant(&turn.tenant_id),
+            queues: &queues,
+            history_turns: self.inner.settings.history_turns,
+            new_id: &|| uuid::Uuid::now_v7().to_string(),
+        };
         // No receipt lookup up front: `commit` checks the turn id in the same transaction and
         // answers `Duplicate` with the first receipt, so a repeated turn changes nothing either way,
         // and the common (new) turn saves a read.
@@ -137,7 +146,11 @@ impl Engine {
                 }
             }
             let expected_version = state.version;
-            let (state, decision, event) = self.apply(state, &turn, fingerprint);
+            let step::Outcome {
+                state,
+                decision,
+                event,
+            } = step::step(state, &turn, &cx);
             let receipt = TurnReceipt {
                 turn_id: turn.turn_id.clone(),
                 fingerprint,
@@ -169,155 +182,6 @@ impl Engine {
             }
         }
         Err(EngineError::Contention(turn.conversation_id))
-    }
-
-    /// `process` on the in-memory store: the same steps under the conversation's shard lock, with
-    /// the state changed in place instead of copied out and back, and one lookup instead of three.
-    fn process_in_place(&self, store: &MemoryStore, turn: Turn) -> Result<Decision, EngineError> {
-        let fingerprint = turn.fingerprint();
-        store.update(&turn.tenant_id, &turn.conversation_id, |slot| {
-            if let Some(r) = slot.receipt(&turn.turn_id) {
-                return replayed(r.clone(), fingerprint, &turn.turn_id);
-            }
-            let expected = slot.state().map_or(0, |s| s.turn_count) + 1;
-            match turn.sequence {
-                Some(seq) if seq > expected => {
-                    return Err(EngineError::SequenceGap { expected, got: seq });
-                }
-                Some(seq) if seq < expected => {
-                    return match slot.receipt_at(seq) {
-                        Some(r) => replayed(r.clone(), fingerprint, &turn.turn_id),
-                        None => Err(EngineError::ConflictingTurnId {
-                            turn_id: turn.turn_id.clone(),
-                        }),
-                    };
-                }
-                _ => {}
-            }
-            let state = slot.take_state().unwrap_or_else(|| {
-                ConversationState::new(&turn.tenant_id, &turn.conversation_id, turn.time_ms)
-            });
-            let (state, decision, event) = self.apply(state, &turn, fingerprint);
-            let receipt = TurnReceipt {
-                turn_id: turn.turn_id.clone(),
-                fingerprint,
-                decision: compact(&decision),
-            };
-            crate::telemetry::turn_committed(&turn, &decision, event.as_ref());
-            slot.commit(state, receipt, event);
-            debug!(
-                action = decision.action.label(),
-                alert = decision.alert,
-                "turn committed"
-            );
-            Ok(decision)
-        })
-    }
-
-    /// The pure part of a turn: detect, assess, decide, and build the next state.
-    fn apply(
-        &self,
-        mut state: ConversationState,
-        turn: &Turn,
-        _fingerprint: u64,
-    ) -> (ConversationState, Decision, Option<HandoffEvent>) {
-        let signals = self
-            .inner
-            .detector
-            .detect(turn, state.recent.make_contiguous());
-        let assessment = memory::assess(&mut state.memory, turn, &signals);
-        state.version += 1;
-        state.turn_count += 1;
-        state.updated_ms = turn.time_ms;
-        if turn.role == Role::Customer {
-            state.language = Some(signals.language);
-            if turn.customer.is_some() {
-                state.customer.clone_from(&turn.customer);
-            }
-        }
-        if state.channel == Default::default() {
-            state.channel = turn.channel;
-        }
-        if state.recent.len() >= self.inner.settings.history_turns {
-            state.recent.pop_front();
-        }
-        state
-            .recent
-            .push_back(TurnRecord::of(turn, &signals, assessment.scores.escalation));
-        handoff::collect(&mut state, turn, &signals);
-        let policies = self.inner.policy.load();
-        let tenant_policy = policies.tenant(&turn.tenant_id);
-        let queues = self.inner.availability.snapshot(&turn.tenant_id);
-        let moment = policy::Moment {
-            policy: tenant_policy,
-            now_ms: turn.time_ms,
-            queues: &queues,
-        };
-        let outcome = policy::decide(&state, &assessment, &moment);
-        let mut decision = outcome.decision;
-        handoff::redact_decision(&mut decision, tenant_policy.redaction);
-        decision.sequence = state.turn_count;
-        state.last_scores = decision.scores;
-        state.last_action = decision.action;
-        let mut event = None;
-        if outcome.opens_handoff {
-            let handoff_id = uuid::Uuid::now_v7().to_string();
-            let context = handoff::build_context(&state, turn, &decision, tenant_policy);
-            state.ownership = Ownership::PendingHandoff;
-            state.open_handoff = Some(OpenHandoff {
-                handoff_id: handoff_id.clone(),
-                action: decision.action,
-                route: decision.route.clone(),
-                priority: decision.priority,
-                created_ms: turn.time_ms,
-                context: Some(Box::new(context.clone())),
-            });
-            decision.ownership = Ownership::PendingHandoff;
-            decision.handoff = Some(crate::domain::Handoff {
-                handoff_id: handoff_id.clone(),
-                context: Some(Box::new(context.clone())),
-            });
-            event = Some(HandoffEvent {
-                event_id: uuid::Uuid::now_v7().to_string(),
-                handoff_id,
-                tenant_id: state.tenant_id.clone(),
-                conversation_id: state.conversation_id.clone(),
-                action: decision.action,
-                route: decision.route.clone(),
-                priority: decision.priority,
-                context,
-                created_ms: turn.time_ms,
-                redeliveries: 0,
-                kind: HandoffEventKind::Opened,
-            });
-        } else if let Some(mut open) = state.open_handoff.take() {
-            // The customer writes while waiting for the agent: the open handoff's context grows
-            // and routers get it again as an update of the same handoff.
-            if state.ownership == Ownership::PendingHandoff
-                && let Some(context) = open.context.as_deref_mut()
-                && handoff::append_waiting(context, &state, turn, tenant_policy)
-            {
-                event = Some(HandoffEvent {
-                    event_id: uuid::Uuid::now_v7().to_string(),
-                    handoff_id: open.handoff_id.clone(),
-                    tenant_id: state.tenant_id.clone(),
-                    conversation_id: state.conversation_id.clone(),
-                    action: open.action,
-                    route: open.route.clone(),
-                    priority: open.priority,
-                    context: context.clone(),
-                    created_ms: turn.time_ms,
-                    redeliveries: 0,
-                    kind: HandoffEventKind::Updated,
-                });
-            }
-            decision.handoff = Some(crate::domain::Handoff {
-                handoff_id: open.handoff_id.clone(),
-                context: None,
-            });
-            state.open_handoff = Some(open);
-        }
-        (state, decision, event)
     }
 
     /// The conversation as stored.

@@ -6,8 +6,9 @@
 //! - `detect`  text + metadata -> Signals for one turn (pure, microseconds)
 //! - `policy`  emotional memory + tenant policy -> Decision (pure)
 //! - `handoff` builds the HandoffContext (transcript, summary, entities, redaction)
+//! - `step`    one turn, pure: state + turn + context -> new state, decision, handoff to open
 //! - `state`   the Store trait and its memory, SQLite and PostgreSQL implementations
-//! - `engine`  sequences one turn: dedupe/order -> detect -> policy -> store -> publish
+//! - `engine`  sequences one turn: load -> order/dedupe -> step -> commit -> notify, every store
 //! - `grpc`    tonic services; the only code that sees protobuf types
 //! - `config`  typed settings: defaults -> file -> environment
 //! - `replay`  the replay and eval commands over JSONL conversations
@@ -31,6 +32,7 @@ pub mod replay;
 pub mod server;
 pub mod spec;
 pub mod state;
+pub mod step;
 pub mod telemetry;
 
 /// Generated protobuf and tonic code for `escalation.v1`.

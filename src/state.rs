@@ -9,9 +9,11 @@
 mod codec;
 pub mod memory;
 pub mod postgres;
+mod queues;
 pub mod sqlite;
 
 use crate::domain::{ConversationState, HandoffEvent, TurnReceipt};
+use crate::policy::QueueStatus;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -109,6 +111,9 @@ pub struct QualityRow {
     pub seconds_to_handoff_sum: f64,
 }
 
+/// One tenant's queues by name, shared without copying.
+pub type QueueSnapshot = Arc<std::collections::BTreeMap<String, QueueStatus>>;
+
 /// Shared handle to a store.
 pub type SharedStore = Arc<dyn Store>;
 
@@ -184,14 +189,20 @@ pub trait Store: Send + Sync + 'static {
     /// Decision quality per tenant and reason (`None`: every tenant).
     async fn quality(&self, tenant_id: Option<&str>) -> Result<Vec<QualityRow>, StoreError>;
 
+    /// Merges routers' reports into a tenant's queue status (queues not named keep theirs), so
+    /// every replica on the store decides with what any replica was told.
+    async fn update_queues(
+        &self,
+        tenant_id: &str,
+        queues: Vec<(String, QueueStatus)>,
+    ) -> Result<(), StoreError>;
+
+    /// A tenant's queues as last reported (empty when never reported). Called on every turn:
+    /// durable stores answer from a cache they keep current.
+    async fn queues(&self, tenant_id: &str) -> Result<QueueSnapshot, StoreError>;
+
     /// Notified whenever this process appends an event, so subscribers wake without polling.
     fn event_notify(&self) -> Arc<Notify>;
-
-    /// The in-memory store, for the engine's copy-free path (`MemoryStore::update`); `None` for
-    /// every other store.
-    fn as_memory(&self) -> Option<&memory::MemoryStore> {
-        None
-    }
 }
 
 /// Opens the store a `store.url` names: `memory`, `sqlite://PATH` or `postgres://...`.

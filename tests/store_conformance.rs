@@ -9,9 +9,11 @@ use escalation_router::domain::{
     ConversationState, CustomerProfile, Decision, HandoffContext, HandoffEvent, Reason, ReasonCode,
     Route, TurnReceipt,
 };
+use escalation_router::policy::QueueStatus;
 use escalation_router::state::{
     self, Commit, CommitResult, FeedFilter, OutcomeRecord, SharedStore, Verdict,
 };
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Receipts kept per conversation in these tests (small, so the window is exercised).
@@ -692,29 +694,27 @@ async fn concurrent_claimers_of_a_group_never_share_a_lease(f: Fixture) {
     assert_eq!(all.len(), 30);
 }
 
-async fn a_reopened_store_continues_and_redelivers_unacknowledged_events(f: Fixture) {
-    let s = f.store.clone();
-    let s = &s;
+async fn a_reopened_store_continues_and_redelivers_unacknowledged_events(mut f: Fixture) {
+    let store = std::mem::replace(&mut f.store, state::open("memory", WINDOW).await.unwrap());
+    let s = &store;
     turn(s, "c1", 1, Some(event("c1", 1, "q", ReasonCode::Abuse))).await;
     turn(s, "c1", 2, Some(event("c1", 2, "q", ReasonCode::Abuse))).await;
-    // Long enough that reopening the store (migrations, a connection pool) on a loaded machine
-    // still finds the lease held.
-    let short = Duration::from_secs(3);
     assert_eq!(
-        ids(&s.claim(&group("g"), 10, short).await.unwrap()),
+        ids(&s.claim(&group("g"), 10, LEASE).await.unwrap()),
         ["ev-c1-1"]
     );
     assert_eq!(s.ack("g", &["ev-c1-1".into()]).await.unwrap(), 1);
-    let leased_at = std::time::Instant::now();
     assert_eq!(
-        ids(&s.claim(&group("g"), 10, short).await.unwrap()),
+        ids(&s.claim(&group("g"), 10, LEASE).await.unwrap()),
         ["ev-c1-2"]
     );
     s.record_outcome(outcome("c1", 1, Verdict::Needed, 3))
         .await
         .unwrap();
     let quality = s.quality(None).await.unwrap();
-    drop(f.store);
+    // The process ends: its store (and, for PostgreSQL, its sessions) are gone.
+    assert_eq!(Arc::strong_count(&store), 1);
+    drop(store);
     let again = state::open(&f.url, WINDOW).await.unwrap();
     assert_eq!(
         again.load("acme", "c1").await.unwrap(),
@@ -729,20 +729,113 @@ async fn a_reopened_store_continues_and_redelivers_unacknowledged_events(f: Fixt
         CommitResult::Duplicate(Box::new(receipt("c1-t2", 2)))
     );
     assert_eq!(turn(&again, "c1", 3, None).await, CommitResult::Committed);
-    // Still leased by the old process until the lease runs out.
+    // The process holding the lease is gone: its event goes out again long before the lease
+    // (a minute) runs out.
+    let back = claim_within(&again, &group("g"), Duration::from_secs(20)).await;
+    assert_eq!(ids(&back), ["ev-c1-2"]);
+    assert_eq!(back[0].redeliveries, 1);
+    assert_eq!(again.quality(None).await.unwrap(), quality);
+}
+
+/// Claims until something comes, for at most `bound` (PostgreSQL notices a closed session a moment
+/// after the client is gone); the bound is far below the leases being waited out.
+async fn claim_within(s: &SharedStore, filter: &FeedFilter, bound: Duration) -> Vec<HandoffEvent> {
+    let start = std::time::Instant::now();
+    loop {
+        let got = s.claim(filter, 10, LEASE).await.unwrap();
+        if !got.is_empty() || start.elapsed() > bound {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Two live replicas: one's leases are not the other's to take.
+async fn a_live_replicas_leases_hold(f: Fixture) {
+    turn(
+        &f.store,
+        "c1",
+        1,
+        Some(event("c1", 1, "q", ReasonCode::Abuse)),
+    )
+    .await;
+    assert_eq!(
+        ids(&f.store.claim(&group("g"), 10, LEASE).await.unwrap()),
+        ["ev-c1-1"]
+    );
+    let other = f.reopen().await;
     assert!(
-        again
+        other
             .claim(&group("g"), 10, LEASE)
             .await
             .unwrap()
             .is_empty()
     );
-    tokio::time::sleep((short + Duration::from_millis(300)).saturating_sub(leased_at.elapsed()))
-        .await;
-    let back = again.claim(&group("g"), 10, LEASE).await.unwrap();
-    assert_eq!(ids(&back), ["ev-c1-2"]);
-    assert_eq!(back[0].redeliveries, 1);
-    assert_eq!(again.quality(None).await.unwrap(), quality);
+    f.store.release("g", &["ev-c1-1".into()]).await.unwrap();
+    assert_eq!(
+        ids(&other.claim(&group("g"), 10, LEASE).await.unwrap()),
+        ["ev-c1-1"]
+    );
+}
+
+fn queue(agents: u32, open: bool, at: i64) -> QueueStatus {
+    QueueStatus {
+        agents_available: agents,
+        expected_wait_seconds: 30 * agents,
+        open,
+        updated_ms: at,
+    }
+}
+
+/// Routers' queue status is kept by the store: merged per queue, per tenant, and (durable stores)
+/// still there after a restart.
+async fn queue_status_is_merged_per_tenant_and_kept(f: Fixture) {
+    let s = &f.store;
+    assert!(s.queues("acme").await.unwrap().is_empty());
+    s.update_queues(
+        "acme",
+        vec![
+            ("billing".into(), queue(2, true, 10)),
+            ("tech".into(), queue(0, false, 10)),
+        ],
+    )
+    .await
+    .unwrap();
+    s.update_queues("acme", vec![("tech".into(), queue(5, true, 20))])
+        .await
+        .unwrap();
+    s.update_queues("globex", vec![("billing".into(), queue(9, true, 30))])
+        .await
+        .unwrap();
+    let expected: std::collections::BTreeMap<String, QueueStatus> = [
+        ("billing".to_string(), queue(2, true, 10)),
+        ("tech".to_string(), queue(5, true, 20)),
+    ]
+    .into();
+    assert_eq!(*s.queues("acme").await.unwrap(), expected);
+    assert_eq!(s.queues("globex").await.unwrap().len(), 1);
+    if f.durable {
+        drop(f.store);
+        let again = state::open(&f.url, WINDOW).await.unwrap();
+        assert_eq!(*again.queues("acme").await.unwrap(), expected);
+    }
+}
+
+/// What a router tells one replica, every replica decides with (after the change is announced).
+async fn queue_status_told_to_one_replica_reaches_the_others(f: Fixture) {
+    let (a, b) = (f.store.clone(), f.reopen().await);
+    assert!(b.queues("acme").await.unwrap().is_empty());
+    a.update_queues("acme", vec![("billing".into(), queue(0, false, 10))])
+        .await
+        .unwrap();
+    let start = std::time::Instant::now();
+    while b.queues("acme").await.unwrap().is_empty() && start.elapsed() < Duration::from_secs(20) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        b.queues("acme").await.unwrap().get("billing"),
+        Some(&queue(0, false, 10))
+    );
 }
 
 /// Runs each case against one store kind.
@@ -777,6 +870,7 @@ macro_rules! every_store {
             appended_events_wake_subscribers,
             racing_writers_each_commit_every_turn_once,
             concurrent_claimers_of_a_group_never_share_a_lease,
+            queue_status_is_merged_per_tenant_and_kept,
         );)*
     };
 }
@@ -784,6 +878,19 @@ macro_rules! every_store {
 every_store!(memory, sqlite, postgres);
 
 mod durable {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_a_live_replicas_leases_hold() {
+        super::a_live_replicas_leases_hold(super::Fixture::postgres().await).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_queue_status_told_to_one_replica_reaches_the_others() {
+        super::queue_status_told_to_one_replica_reaches_the_others(
+            super::Fixture::postgres().await,
+        )
+        .await;
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn sqlite_reopened_store_continues_and_redelivers_unacknowledged_events() {
         super::a_reopened_store_continues_and_redelivers_unacknowledged_events(

@@ -4,11 +4,13 @@
 //! method awaits while holding one).
 
 use super::{
-    Commit, CommitResult, FeedFilter, OutcomeRecord, QualityRow, Store, StoreError, Verdict,
+    Commit, CommitResult, FeedFilter, OutcomeRecord, QualityRow, QueueSnapshot, Store, StoreError,
+    Verdict,
 };
 use crate::domain::{ConversationState, HandoffEvent, TurnReceipt};
+use crate::policy::{Availability, QueueStatus};
 use async_trait::async_trait;
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque, hash_map};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -26,12 +28,19 @@ struct Entry {
 
 type Key = (String, String);
 
-/// Delivery state of one event for one consumer group.
+/// Delivery state of one unacknowledged event for one consumer group.
 #[derive(Default)]
 struct Delivery {
     leased_until: Option<Instant>,
+    /// Hand-outs so far.
     deliveries: u32,
-    acked: bool,
+}
+
+/// One consumer group: only its unacknowledged events, by append order, so a claim never walks
+/// past what the group already acknowledged.
+#[derive(Default)]
+struct Group {
+    pending: BTreeMap<u64, Delivery>,
 }
 
 #[derive(Default)]
@@ -39,11 +48,30 @@ struct Outbox {
     next: u64,
     /// Events by append order.
     events: BTreeMap<u64, HandoffEvent>,
-    /// (consumer, event id) -> delivery state.
-    deliveries: HashMap<(String, String), Delivery>,
+    /// Event id -> append order.
+    seqs: HashMap<String, u64>,
+    /// Consumer groups by name; a group starts with every retained event pending.
+    groups: HashMap<String, Group>,
+    /// Events some group acknowledged (retention purges only those).
+    acked: HashSet<u64>,
     outcomes: Vec<OutcomeRecord>,
     /// Every handoff ever committed (tenant, reason, seconds to handoff, handoff id), for quality.
     handoffs: Vec<(String, String, f64, String)>,
+}
+
+impl Outbox {
+    /// Drops events from the outbox and from every group.
+    fn remove(&mut self, gone: &[u64]) {
+        for seq in gone {
+            if let Some(ev) = self.events.remove(seq) {
+                self.seqs.remove(&ev.event_id);
+            }
+            self.acked.remove(seq);
+            for g in self.groups.values_mut() {
+                g.pending.remove(seq);
+            }
+        }
+    }
 }
 
 pub struct MemoryStore {
@@ -52,6 +80,8 @@ pub struct MemoryStore {
     outbox: Mutex<Outbox>,
     notify: Arc<Notify>,
     receipt_window: usize,
+    /// Queue status pushed by routers.
+    queues: Availability,
 }
 
 impl Default for MemoryStore {
@@ -69,6 +99,7 @@ impl MemoryStore {
             outbox: Mutex::new(Outbox::default()),
             notify: Arc::new(Notify::new()),
             receipt_window: receipt_window.max(1),
+            queues: Availability::default(),
         }
     }
 
@@ -86,36 +117,6 @@ impl MemoryStore {
         self.len() == 0
     }
 
-    /// Runs `f` on one conversation's slot under its shard lock: one lookup per turn and no copy of
-    /// the state. `f` must not block; any event it commits is appended after the lock is released.
-    pub fn update<R>(
-        &self,
-        tenant_id: &str,
-        conversation_id: &str,
-        f: impl FnOnce(&mut Slot<'_>) -> R,
-    ) -> R {
-        let (result, event) = {
-            let mut shard = lock(self.shard(tenant_id, conversation_id));
-            let (entry, vacant) = match shard.entry(key(tenant_id, conversation_id)) {
-                hash_map::Entry::Occupied(o) => (Some(&mut **o.into_mut()), None),
-                hash_map::Entry::Vacant(v) => (None, Some(v)),
-            };
-            let mut slot = Slot {
-                entry,
-                vacant,
-                receipt_window: self.receipt_window,
-                event: None,
-                kept: None,
-            };
-            let result = f(&mut slot);
-            (result, slot.event.take())
-        };
-        if let Some(ev) = event {
-            self.publish(ev);
-        }
-        result
-    }
-
     /// Appends a committed handoff event to the outbox and wakes the feed.
     fn publish(&self, ev: HandoffEvent) {
         let mut outbox = lock(&self.outbox);
@@ -131,7 +132,11 @@ impl MemoryStore {
         }
         let seq = outbox.next;
         outbox.next += 1;
+        outbox.seqs.insert(ev.event_id.clone(), seq);
         outbox.events.insert(seq, ev);
+        for g in outbox.groups.values_mut() {
+            g.pending.insert(seq, Delivery::default());
+        }
         drop(outbox);
         self.notify.notify_waiters();
     }
@@ -145,99 +150,6 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 fn key(tenant_id: &str, conversation_id: &str) -> Key {
     (tenant_id.to_string(), conversation_id.to_string())
-}
-
-/// One conversation's slot, borrowed under its shard lock by `MemoryStore::update`: the engine reads
-/// and replaces the state in place instead of copying it out (`load`) and back (`commit`).
-pub struct Slot<'a> {
-    entry: Option<&'a mut Entry>,
-    vacant: Option<hash_map::VacantEntry<'a, Key, Box<Entry>>>,
-    receipt_window: usize,
-    /// A handoff event to append once the shard lock is released.
-    event: Option<HandoffEvent>,
-    /// What survives a panic between `take_state` and `commit`.
-    kept: Option<ConversationState>,
-}
-
-impl Slot<'_> {
-    /// The conversation's current state, if it exists.
-    pub fn state(&self) -> Option<&ConversationState> {
-        self.entry.as_ref().map(|e| &e.state)
-    }
-
-    /// The receipt of a turn id seen before in this conversation.
-    pub fn receipt(&self, turn_id: &str) -> Option<&TurnReceipt> {
-        let e = self.entry.as_ref()?;
-        e.receipts
-            .iter()
-            .rev()
-            .find(|r| r.turn_id == turn_id)
-            .map(|r| &**r)
-    }
-
-    /// The receipt of the turn applied at this sequence number.
-    pub fn receipt_at(&self, sequence: u64) -> Option<&TurnReceipt> {
-        let e = self.entry.as_ref()?;
-        e.receipts
-            .iter()
-            .rev()
-            .find(|r| r.decision.sequence == sequence)
-            .map(|r| &**r)
-    }
-
-    /// Moves the state out to be changed (no copy); `commit` puts the new one back. Should the
-    /// caller panic in between, the conversation keeps its ids, version, turn count, ownership and
-    /// open handoff, and loses its history and emotional memory (see `Drop`).
-    pub fn take_state(&mut self) -> Option<ConversationState> {
-        let e = self.entry.as_mut()?;
-        let state = std::mem::take(&mut e.state);
-        self.kept = Some(ConversationState {
-            tenant_id: state.tenant_id.clone(),
-            conversation_id: state.conversation_id.clone(),
-            version: state.version,
-            ownership: state.ownership,
-            turn_count: state.turn_count,
-            open_handoff: state.open_handoff.clone(),
-            created_ms: state.created_ms,
-            updated_ms: state.updated_ms,
-            ..Default::default()
-        });
-        Some(state)
-    }
-
-    /// Stores the new state, its receipt and any event, as `Store::commit` does.
-    pub fn commit(
-        &mut self,
-        state: ConversationState,
-        receipt: TurnReceipt,
-        event: Option<HandoffEvent>,
-    ) {
-        let entry = match (self.entry.as_deref_mut(), self.vacant.take()) {
-            (Some(entry), _) => entry,
-            (None, Some(vacant)) => vacant.insert(Box::new(Entry {
-                state: ConversationState::default(),
-                receipts: VecDeque::new(),
-            })),
-            (None, None) => unreachable!("a slot is either occupied or vacant"),
-        };
-        entry.state = state;
-        if entry.receipts.len() >= self.receipt_window {
-            entry.receipts.pop_front();
-        }
-        entry.receipts.push_back(Box::new(receipt));
-        self.event = event;
-        self.kept = None;
-    }
-}
-
-impl Drop for Slot<'_> {
-    /// Only after a panic between `take_state` and `commit`: the entry gets the kept skeleton
-    /// instead of the empty state `take_state` left behind.
-    fn drop(&mut self) {
-        if let (Some(kept), Some(e)) = (self.kept.take(), self.entry.as_deref_mut()) {
-            e.state = kept;
-        }
-    }
 }
 
 #[async_trait]
@@ -331,24 +243,22 @@ impl Store for MemoryStore {
     ) -> Result<Vec<HandoffEvent>, StoreError> {
         let now = Instant::now();
         let mut outbox = lock(&self.outbox);
-        let Outbox {
-            events, deliveries, ..
-        } = &mut *outbox;
+        let Outbox { events, groups, .. } = &mut *outbox;
+        let group = groups
+            .entry(filter.consumer.clone())
+            .or_insert_with(|| Group {
+                pending: events.keys().map(|s| (*s, Delivery::default())).collect(),
+            });
         let mut out = Vec::new();
         // Conversations with an older event the group has not acknowledged: their later events
         // wait, so each conversation's events reach the group one at a time, in order.
         let mut waiting: HashSet<(&str, &str)> = HashSet::new();
-        for ev in events.values() {
+        for (seq, d) in group.pending.iter_mut() {
             if out.len() >= limit {
                 break;
             }
-            if !filter.matches(ev) {
-                continue;
-            }
-            let d = deliveries
-                .entry((filter.consumer.clone(), ev.event_id.clone()))
-                .or_default();
-            if d.acked || !waiting.insert((&ev.tenant_id, &ev.conversation_id)) {
+            let Some(ev) = events.get(seq) else { continue };
+            if !filter.matches(ev) || !waiting.insert((&ev.tenant_id, &ev.conversation_id)) {
                 continue;
             }
             if d.leased_until.is_some_and(|t| t > now) {
@@ -365,12 +275,12 @@ impl Store for MemoryStore {
 
     async fn release(&self, consumer: &str, event_ids: &[String]) -> Result<(), StoreError> {
         let mut outbox = lock(&self.outbox);
-        for id in event_ids {
-            if let Some(d) = outbox
-                .deliveries
-                .get_mut(&(consumer.to_string(), id.clone()))
-            {
-                d.leased_until = None;
+        let Outbox { seqs, groups, .. } = &mut *outbox;
+        if let Some(g) = groups.get_mut(consumer) {
+            for seq in event_ids.iter().filter_map(|id| seqs.get(id)) {
+                if let Some(d) = g.pending.get_mut(seq) {
+                    d.leased_until = None;
+                }
             }
         }
         drop(outbox);
@@ -380,26 +290,29 @@ impl Store for MemoryStore {
 
     async fn backlog(&self, filter: &FeedFilter) -> Result<u64, StoreError> {
         let outbox = lock(&self.outbox);
-        let key = |ev: &HandoffEvent| (filter.consumer.clone(), ev.event_id.clone());
-        Ok(outbox
-            .events
-            .values()
-            .filter(|ev| filter.matches(ev))
-            .filter(|ev| !outbox.deliveries.get(&key(ev)).is_some_and(|d| d.acked))
-            .count() as u64)
+        let matching = |seq: &u64| outbox.events.get(seq).is_some_and(|ev| filter.matches(ev));
+        Ok(match outbox.groups.get(&filter.consumer) {
+            Some(g) => g.pending.keys().filter(|s| matching(s)).count(),
+            // A group that never claimed has every retained event ahead of it.
+            None => outbox.events.keys().filter(|s| matching(s)).count(),
+        } as u64)
     }
 
     async fn ack(&self, consumer: &str, event_ids: &[String]) -> Result<u32, StoreError> {
         let mut outbox = lock(&self.outbox);
+        let Outbox {
+            seqs,
+            groups,
+            acked,
+            ..
+        } = &mut *outbox;
         let mut n = 0;
-        for id in event_ids {
-            if let Some(d) = outbox
-                .deliveries
-                .get_mut(&(consumer.to_string(), id.clone()))
-                && !d.acked
-            {
-                d.acked = true;
-                n += 1;
+        if let Some(g) = groups.get_mut(consumer) {
+            for seq in event_ids.iter().filter_map(|id| seqs.get(id)) {
+                if g.pending.remove(seq).is_some() {
+                    acked.insert(*seq);
+                    n += 1;
+                }
             }
         }
         drop(outbox);
@@ -435,18 +348,17 @@ impl Store for MemoryStore {
             });
         }
         let mut outbox = lock(&self.outbox);
-        let gone: Vec<String> = outbox
+        let gone: Vec<u64> = outbox
             .events
-            .values()
-            .filter(|e| {
+            .iter()
+            .filter(|(_, e)| {
                 removed
                     .iter()
                     .any(|k| k.0 == e.tenant_id && k.1 == e.conversation_id)
             })
-            .map(|e| e.event_id.clone())
+            .map(|(seq, _)| *seq)
             .collect();
-        outbox.events.retain(|_, e| !gone.contains(&e.event_id));
-        outbox.deliveries.retain(|(_, id), _| !gone.contains(id));
+        outbox.remove(&gone);
         outbox.outcomes.retain(|o| {
             !removed
                 .iter()
@@ -468,18 +380,14 @@ impl Store for MemoryStore {
             conversations += (before - shard.len()) as u64;
         }
         let mut outbox = lock(&self.outbox);
-        let Outbox {
-            events, deliveries, ..
-        } = &mut *outbox;
-        let before = events.len();
-        events.retain(|_, e| {
-            let acked = deliveries
-                .iter()
-                .any(|((_, id), d)| *id == e.event_id && d.acked);
-            !(acked && e.created_ms < delivered_before_ms)
-        });
-        let removed = (before - events.len()) as u64;
-        deliveries.retain(|(_, id), _| events.values().any(|e| e.event_id == *id));
+        let gone: Vec<u64> = outbox
+            .events
+            .iter()
+            .filter(|(seq, e)| outbox.acked.contains(seq) && e.created_ms < delivered_before_ms)
+            .map(|(seq, _)| *seq)
+            .collect();
+        outbox.remove(&gone);
+        let removed = gone.len() as u64;
         Ok((conversations, removed))
     }
 
@@ -515,12 +423,21 @@ impl Store for MemoryStore {
         Ok(rows.into_values().collect())
     }
 
-    fn event_notify(&self) -> Arc<Notify> {
-        self.notify.clone()
+    async fn update_queues(
+        &self,
+        tenant_id: &str,
+        queues: Vec<(String, QueueStatus)>,
+    ) -> Result<(), StoreError> {
+        self.queues.update(tenant_id, queues);
+        Ok(())
     }
 
-    fn as_memory(&self) -> Option<&MemoryStore> {
-        Some(self)
+    async fn queues(&self, tenant_id: &str) -> Result<QueueSnapshot, StoreError> {
+        Ok(self.queues.snapshot(tenant_id))
+    }
+
+    fn event_notify(&self) -> Arc<Notify> {
+        self.notify.clone()
     }
 }
 
@@ -537,60 +454,5 @@ pub fn add_outcome(row: &mut QualityRow, o: &OutcomeRecord) {
     if o.satisfaction > 0 {
         row.satisfaction_sum += u64::from(o.satisfaction);
         row.satisfaction_count += 1;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn receipt(turn_id: &str) -> TurnReceipt {
-        TurnReceipt {
-            turn_id: turn_id.into(),
-            ..Default::default()
-        }
-    }
-
-    #[tokio::test]
-    async fn a_state_committed_in_place_is_what_load_and_receipt_see() {
-        let store = MemoryStore::default();
-        store.update("t", "c", |slot| {
-            assert!(slot.state().is_none());
-            let mut state = ConversationState::new("t", "c", 1);
-            state.version = 1;
-            slot.commit(state, receipt("turn-1"), None);
-        });
-        let state = store.load("t", "c").await.unwrap().unwrap();
-        assert_eq!((state.conversation_id.as_str(), state.version), ("c", 1));
-        assert!(store.receipt("t", "c", "turn-1").await.unwrap().is_some());
-    }
-
-    #[tokio::test]
-    async fn a_panic_between_take_and_commit_keeps_the_ids_version_and_ownership() {
-        let store = MemoryStore::default();
-        store.update("t", "c", |slot| {
-            let mut state = ConversationState::new("t", "c", 1);
-            state.version = 3;
-            state.turn_count = 3;
-            state.ownership = crate::domain::Ownership::Agent;
-            slot.commit(state, receipt("turn-3"), None);
-        });
-        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            store.update("t", "c", |slot| {
-                let _state = slot.take_state();
-                panic!("a bug while applying a turn");
-            })
-        }));
-        assert!(panicked.is_err());
-        let state = store.load("t", "c").await.unwrap().unwrap();
-        assert_eq!(
-            (
-                state.tenant_id.as_str(),
-                state.version,
-                state.turn_count,
-                state.ownership
-            ),
-            ("t", 3, 3, crate::domain::Ownership::Agent)
-        );
     }
 }

@@ -13,11 +13,13 @@ mod schema;
 mod sql;
 
 use super::codec::{self, decode};
+use super::queues::QueueCache;
 use super::{
-    Commit, CommitResult, FeedFilter, OutcomeRecord, QualityRow, Store, StoreError,
+    Commit, CommitResult, FeedFilter, OutcomeRecord, QualityRow, QueueSnapshot, Store, StoreError,
     memory::add_outcome,
 };
 use crate::domain::{ConversationState, HandoffEvent, TurnReceipt};
+use crate::policy::QueueStatus;
 use async_trait::async_trait;
 use futures_util::StreamExt;
 use pool::Pool;
@@ -33,13 +35,23 @@ use tracing::{debug, warn};
 const POOL_SIZE: usize = 32;
 /// The `LISTEN`/`NOTIFY` channel on which commits announce new events.
 const CHANNEL: &str = "escalation_events";
+/// The channel on which queue status changes are announced (payload: the tenant).
+const QUEUES: &str = "escalation_queues";
 
 pub struct PostgresStore {
     pool: Pool,
     notify: Arc<Notify>,
-    /// Forwards other replicas' (and our own) event notifications to `notify`; aborted on drop.
+    /// Forwards other replicas' (and our own) event notifications to `notify` and keeps this
+    /// process's owner lock; aborted on drop.
     listener: JoinHandle<()>,
     receipt_window: i64,
+    /// This process's owner epoch: recorded in every lease it takes, and alive while the
+    /// listener's session holds the advisory lock on it. When the process dies its session ends,
+    /// and every replica's next claim treats its leases as free.
+    owner: i32,
+    /// Consumer groups known to be registered in the database.
+    consumers: std::sync::Mutex<std::collections::HashSet<String>>,
+    queues: Arc<QueueCache>,
 }
 
 /// Any PostgreSQL failure: the store is unavailable (messages name keys, never customer text).
@@ -55,14 +67,31 @@ impl PostgresStore {
             .map_err(|e| StoreError::Unavailable(format!("invalid postgres url: {e}")))?;
         let mut client = pool::connect(&config).await?;
         schema::migrate(&mut client).await?;
+        let epoch: i64 = client
+            .query_one("SELECT nextval('owner_epochs')", &[])
+            .await
+            .map_err(pg)?
+            .get(0);
         drop(client);
+        let owner = (epoch % i64::from(i32::MAX)) as i32;
         let notify = Arc::new(Notify::new());
-        let listener = tokio::spawn(listen(config.clone(), notify.clone()));
+        let queues = Arc::new(QueueCache::default());
+        let first = Listener::connect(&config, owner, &notify, &queues).await?;
+        let listener = tokio::spawn(listen(
+            config.clone(),
+            owner,
+            first,
+            notify.clone(),
+            queues.clone(),
+        ));
         Ok(PostgresStore {
             pool: Pool::new(config, POOL_SIZE),
             notify,
             listener,
             receipt_window: receipt_window.max(1) as i64,
+            owner,
+            consumers: Default::default(),
+            queues,
         })
     }
 
@@ -86,41 +115,103 @@ impl Drop for PostgresStore {
     }
 }
 
-/// Keeps one connection `LISTEN`ing and wakes local subscribers on every notification,
-/// reconnecting after failures (waking them then too, in case something was missed).
-async fn listen(config: tokio_postgres::Config, notify: Arc<Notify>) {
-    loop {
-        match config.connect(NoTls).await {
-            Ok((client, mut connection)) => {
-                let mut messages =
-                    futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
-                let forward = {
-                    let notify = notify.clone();
-                    async move {
-                        while let Some(m) = messages.next().await {
-                            match m {
-                                Ok(AsyncMessage::Notification(_)) => notify.notify_waiters(),
-                                Ok(_) => {}
-                                Err(e) => {
-                                    warn!(error = %e, "postgres listener connection failed");
-                                    break;
-                                }
-                            }
-                        }
+/// The session that holds this process's owner lock and `LISTEN`s: its client, and the task
+/// that forwards its notifications (ending when the session fails).
+struct Listener {
+    client: tokio_postgres::Client,
+    forward: JoinHandle<()>,
+}
+
+impl Listener {
+    /// Connects, takes the owner lock and listens; returns once all three are done.
+    async fn connect(
+        config: &tokio_postgres::Config,
+        owner: i32,
+        notify: &Arc<Notify>,
+        queues: &Arc<QueueCache>,
+    ) -> Result<Self, StoreError> {
+        let (client, mut connection) = config.connect(NoTls).await.map_err(pg)?;
+        let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+        let (notify, queues) = (notify.clone(), queues.clone());
+        let forward = tokio::spawn(async move {
+            while let Some(m) = messages.next().await {
+                match m {
+                    Ok(AsyncMessage::Notification(n)) if n.channel() == QUEUES => {
+                        queues.invalidate(Some(n.payload()));
                     }
-                };
-                let task = tokio::spawn(forward);
-                if let Err(e) = client.batch_execute(&format!("LISTEN {CHANNEL}")).await {
-                    warn!(error = %e, "postgres LISTEN failed");
+                    Ok(AsyncMessage::Notification(_)) => notify.notify_waiters(),
+                    Ok(_) => {}
+                    Err(e) => {
+                        warn!(error = %e, "postgres listener connection failed");
+                        break;
+                    }
                 }
+            }
+        });
+        let setup = format!(
+            "SELECT pg_advisory_lock({}, {owner}); LISTEN {CHANNEL}; LISTEN {QUEUES}",
+            sql::OWNER_LOCK_CLASS
+        );
+        if let Err(e) = client.batch_execute(&setup).await {
+            forward.abort();
+            return Err(pg(e));
+        }
+        Ok(Listener { client, forward })
+    }
+}
+
+/// Keeps the listening session alive: after a failure it reconnects (retaking the owner lock),
+/// wakes subscribers and drops the whole queue cache, in case a notification was missed.
+async fn listen(
+    config: tokio_postgres::Config,
+    owner: i32,
+    first: Listener,
+    notify: Arc<Notify>,
+    queues: Arc<QueueCache>,
+) {
+    let mut session = Some(first);
+    loop {
+        if let Some(Listener { client, forward }) = session.take() {
+            let _ = forward.await;
+            drop(client);
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        match Listener::connect(&config, owner, &notify, &queues).await {
+            Ok(l) => {
+                queues.invalidate(None);
                 notify.notify_waiters();
-                let _ = task.await;
-                drop(client);
+                session = Some(l);
             }
             Err(e) => debug!(error = %e, "postgres listener cannot connect"),
         }
-        tokio::time::sleep(Duration::from_secs(1)).await;
     }
+}
+
+impl PostgresStore {
+    /// Makes the consumer a known group in the database (once per process and group).
+    async fn register(&self, consumer: &str) -> Result<(), StoreError> {
+        if lock(&self.consumers).contains(consumer) {
+            return Ok(());
+        }
+        let mut conn = self.pool.get().await?;
+        let tx = conn.client.transaction().await.map_err(pg)?;
+        tx.execute(sql::REGISTER_LOCK, &[]).await.map_err(pg)?;
+        if tx
+            .query_opt(sql::REGISTER, &[&consumer])
+            .await
+            .map_err(pg)?
+            .is_some()
+        {
+            tx.execute(sql::BACKFILL, &[&consumer]).await.map_err(pg)?;
+        }
+        tx.commit().await.map_err(pg)?;
+        lock(&self.consumers).insert(consumer.to_string());
+        Ok(())
+    }
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[async_trait]
@@ -179,10 +270,11 @@ impl Store for PostgresStore {
         limit: usize,
         lease: Duration,
     ) -> Result<Vec<HandoffEvent>, StoreError> {
+        self.register(&filter.consumer).await?;
         let mut conn = self.pool.get().await?;
         let conn = &mut *conn;
         let st = conn.statements.get(&conn.client, sql::CLAIM).await?;
-        let rows = conn
+        let mut rows = conn
             .client
             .query(
                 &st,
@@ -192,13 +284,15 @@ impl Store for PostgresStore {
                     &filter.queues,
                     &(limit as i64),
                     &(lease.as_millis() as i64),
+                    &i64::from(self.owner),
                 ],
             )
             .await
             .map_err(pg)?;
+        rows.sort_by_key(|r| r.get::<_, i64>(0));
         rows.iter()
             .map(|r| {
-                let mut ev: HandoffEvent = decode(r.get::<_, &[u8]>(0), "events")?;
+                let mut ev: HandoffEvent = decode(r.get::<_, &[u8]>(2), "events")?;
                 ev.redeliveries = (r.get::<_, i32>(1) - 1).max(0) as u32;
                 Ok(ev)
             })
@@ -328,6 +422,65 @@ impl Store for PostgresStore {
             }
         }
         Ok(rows.into_values().collect())
+    }
+
+    async fn update_queues(
+        &self,
+        tenant_id: &str,
+        queues: Vec<(String, QueueStatus)>,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.pool.get().await?;
+        let tx = conn.client.transaction().await.map_err(pg)?;
+        for (queue, q) in &queues {
+            tx.execute(
+                sql::UPDATE_QUEUE,
+                &[
+                    &tenant_id,
+                    queue,
+                    &i64::from(q.agents_available),
+                    &i64::from(q.expected_wait_seconds),
+                    &q.open,
+                    &q.updated_ms,
+                ],
+            )
+            .await
+            .map_err(pg)?;
+        }
+        tx.execute(sql::ANNOUNCE_QUEUES, &[&tenant_id])
+            .await
+            .map_err(pg)?;
+        tx.commit().await.map_err(pg)?;
+        self.queues.invalidate(Some(tenant_id));
+        Ok(())
+    }
+
+    async fn queues(&self, tenant_id: &str) -> Result<QueueSnapshot, StoreError> {
+        let generation = match self.queues.get(tenant_id) {
+            Ok(snapshot) => return Ok(snapshot),
+            Err(generation) => generation,
+        };
+        let mut conn = self.pool.get().await?;
+        let conn = &mut *conn;
+        let st = conn.statements.get(&conn.client, sql::QUEUES).await?;
+        let rows = conn.client.query(&st, &[&tenant_id]).await.map_err(pg)?;
+        let snapshot: QueueSnapshot = Arc::new(
+            rows.iter()
+                .map(|r| {
+                    (
+                        r.get::<_, String>(0),
+                        QueueStatus {
+                            agents_available: r.get::<_, i64>(1).clamp(0, u32::MAX.into()) as u32,
+                            expected_wait_seconds: r.get::<_, i64>(2).clamp(0, u32::MAX.into())
+                                as u32,
+                            open: r.get(3),
+                            updated_ms: r.get(4),
+                        },
+                    )
+                })
+                .collect(),
+        );
+        self.queues.fill(tenant_id, snapshot.clone(), generation);
+        Ok(snapshot)
     }
 
     fn event_notify(&self) -> Arc<Notify> {

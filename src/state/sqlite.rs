@@ -13,11 +13,13 @@ mod writer;
 mod writes;
 
 use super::codec::{self, decode};
+use super::queues::QueueCache;
 use super::{
-    Commit, CommitResult, FeedFilter, OutcomeRecord, QualityRow, Store, StoreError,
+    Commit, CommitResult, FeedFilter, OutcomeRecord, QualityRow, QueueSnapshot, Store, StoreError,
     memory::add_outcome,
 };
 use crate::domain::{ConversationState, HandoffEvent, TurnReceipt};
+use crate::policy::QueueStatus;
 use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use std::collections::BTreeMap;
@@ -26,7 +28,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 use tokio::sync::{Notify, oneshot};
-use writer::{Answer, Job};
+use writer::{Answer, Durability, Job};
 
 /// Idle read connections kept open.
 const READERS: usize = 8;
@@ -99,6 +101,9 @@ pub struct SqliteStore {
     /// Counted by the writer thread: how many writes shared each transaction.
     stats: Arc<writer::Stats>,
     cache: StateCache,
+    /// Consumer groups known to be registered in the file (`writes::register`).
+    consumers: Mutex<std::collections::HashSet<String>>,
+    queues: QueueCache,
 }
 
 impl SqliteStore {
@@ -124,6 +129,8 @@ impl SqliteStore {
             receipt_window: receipt_window.max(1) as u64,
             stats,
             cache: StateCache::default(),
+            consumers: Mutex::new(Default::default()),
+            queues: QueueCache::default(),
         })
     }
 
@@ -141,8 +148,25 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
+        self.write_as(Durability::Synced, f).await
+    }
+
+    /// `write` for what a crash may lose: leases (a restart releases them anyway). A transaction
+    /// of only such writes is committed without waiting for an fsync.
+    async fn write_lease<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.write_as(Durability::Lease, f).await
+    }
+
+    async fn write_as<T: Send + 'static>(
+        &self,
+        durability: Durability,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
         let (tx, rx) = oneshot::channel();
-        let job: Job = Box::new(move |conn: &Connection| {
+        let run = Box::new(move |conn: &Connection| {
             let result = f(conn);
             let keep = result.is_ok();
             let answer: Answer = Box::new(move |committed: Result<(), StoreError>| {
@@ -151,7 +175,7 @@ impl SqliteStore {
             (keep, answer)
         });
         self.jobs
-            .send(job)
+            .send(Job { durability, run })
             .map_err(|_| StoreError::Unavailable("sqlite writer stopped".into()))?;
         rx.await
             .map_err(|_| StoreError::Unavailable("sqlite write was not completed".into()))?
@@ -203,7 +227,11 @@ fn open_writer(path: &Path) -> Result<Connection, StoreError> {
     }
     conn.pragma_update(None, "synchronous", "FULL")
         .map_err(sql)?;
+    // Deleted rows are overwritten in the file, so forgotten conversations do not linger in it.
+    conn.pragma_update(None, "secure_delete", "ON")
+        .map_err(sql)?;
     schema::migrate(&mut conn).map_err(StoreError::Unavailable)?;
+    writes::release_dead_leases(&conn)?;
     Ok(conn)
 }
 
@@ -327,16 +355,23 @@ impl Store for SqliteStore {
         limit: usize,
         lease: Duration,
     ) -> Result<Vec<HandoffEvent>, StoreError> {
+        let known = lock(&self.consumers).contains(&filter.consumer);
+        if !known {
+            let consumer = filter.consumer.clone();
+            self.write(move |conn| writes::register(conn, &consumer))
+                .await?;
+            lock(&self.consumers).insert(filter.consumer.clone());
+        }
         let f = filter.clone();
         let candidates = self
             .read(move |conn| writes::claimable(conn, &f, limit))
             .await?;
         if candidates.is_empty() {
-            return Ok(candidates);
+            return Ok(Vec::new());
         }
         let consumer = filter.consumer.clone();
         let lease_ms = lease.as_millis() as i64;
-        self.write(move |conn| writes::lease(conn, &consumer, candidates, lease_ms))
+        self.write_lease(move |conn| writes::lease(conn, &consumer, candidates, lease_ms))
             .await
     }
 
@@ -345,7 +380,7 @@ impl Store for SqliteStore {
             return Ok(());
         }
         let (consumer, ids) = (consumer.to_string(), event_ids.to_vec());
-        self.write(move |conn| writes::release(conn, &consumer, &ids))
+        self.write_lease(move |conn| writes::release(conn, &consumer, &ids))
             .await?;
         self.notify.notify_waiters();
         Ok(())
@@ -451,7 +486,35 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn update_queues(
+        &self,
+        tenant_id: &str,
+        queues: Vec<(String, QueueStatus)>,
+    ) -> Result<(), StoreError> {
+        let t = tenant_id.to_string();
+        let result = self
+            .write(move |conn| writes::update_queues(conn, &t, &queues))
+            .await;
+        self.queues.invalidate(Some(tenant_id));
+        result
+    }
+
+    async fn queues(&self, tenant_id: &str) -> Result<QueueSnapshot, StoreError> {
+        let generation = match self.queues.get(tenant_id) {
+            Ok(snapshot) => return Ok(snapshot),
+            Err(generation) => generation,
+        };
+        let t = tenant_id.to_string();
+        let snapshot = Arc::new(self.read(move |conn| writes::queues(conn, &t)).await?);
+        self.queues.fill(tenant_id, snapshot.clone(), generation);
+        Ok(snapshot)
+    }
+
     fn event_notify(&self) -> Arc<Notify> {
         self.notify.clone()
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -71,6 +71,44 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX outcomes_handoff ON outcomes (handoff_id);
     CREATE INDEX outcomes_conversation ON outcomes (tenant_id, conversation_id);
     ",
+    // 2: delivery rows written for every known consumer group when an event is appended (and for
+    // every retained event when a group first claims), so claims read a group's unacknowledged
+    // rows through a partial index; each lease records its owner (a process's epoch, alive while
+    // that process holds its advisory lock); queue status pushed by routers.
+    "
+    CREATE SEQUENCE owner_epochs;
+    CREATE TABLE consumers (consumer text PRIMARY KEY);
+    INSERT INTO consumers SELECT DISTINCT consumer FROM deliveries;
+    ALTER TABLE deliveries
+        ADD COLUMN seq bigint, ADD COLUMN tenant_id text, ADD COLUMN conversation_id text,
+        ADD COLUMN queue text, ADD COLUMN owner bigint;
+    UPDATE deliveries d
+        SET seq = e.seq, tenant_id = e.tenant_id, conversation_id = e.conversation_id,
+            queue = e.queue
+        FROM events e WHERE e.event_id = d.event_id;
+    DELETE FROM deliveries WHERE seq IS NULL;
+    INSERT INTO deliveries
+        (consumer, event_id, seq, tenant_id, conversation_id, queue, deliveries, acked)
+        SELECT c.consumer, e.event_id, e.seq, e.tenant_id, e.conversation_id, e.queue, 0, false
+        FROM consumers c CROSS JOIN events e
+        ON CONFLICT (consumer, event_id) DO NOTHING;
+    ALTER TABLE deliveries
+        ALTER COLUMN seq SET NOT NULL, ALTER COLUMN tenant_id SET NOT NULL,
+        ALTER COLUMN conversation_id SET NOT NULL, ALTER COLUMN queue SET NOT NULL;
+    CREATE INDEX deliveries_pending ON deliveries (consumer, seq) WHERE NOT acked;
+    CREATE INDEX deliveries_pending_conversation
+        ON deliveries (consumer, tenant_id, conversation_id, seq) WHERE NOT acked;
+
+    CREATE TABLE queue_status (
+        tenant_id             text NOT NULL,
+        queue                 text NOT NULL,
+        agents_available      bigint NOT NULL,
+        expected_wait_seconds bigint NOT NULL,
+        open                  boolean NOT NULL,
+        updated_ms            bigint NOT NULL,
+        PRIMARY KEY (tenant_id, queue)
+    );
+    ",
 ];
 
 /// Key of the advisory lock that serialises migrations across replicas ("escalat" in ASCII).

@@ -32,57 +32,99 @@ const INSERT_RECEIPT: &str = "INSERT INTO receipts
 const TRIM_RECEIPTS: &str = "DELETE FROM receipts
      WHERE tenant_id = $1 AND conversation_id = $2 AND sequence <= $3";
 
-const INSERT_EVENT: &str = "INSERT INTO events
-         (event_id, tenant_id, conversation_id, queue, created_ms, event)
-     VALUES ($1, $2, $3, $4, $5, $6)";
+/// Appends the event, pending for every known consumer group.
+const INSERT_EVENT: &str = "
+    WITH ev AS (
+        INSERT INTO events (event_id, tenant_id, conversation_id, queue, created_ms, event)
+        VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq
+    )
+    INSERT INTO deliveries
+        (consumer, event_id, seq, tenant_id, conversation_id, queue, deliveries, acked)
+    SELECT c.consumer, $1, ev.seq, $2, $3, $4, 0, false FROM ev, consumers c";
+
+/// Appends hold this shared and a new group's registration holds it exclusively, so a group
+/// registering never misses an event appended at the same time.
+const APPENDING: &str = "SELECT pg_advisory_xact_lock_shared(7306086744127054451)";
+
+/// Makes `$1` a known consumer group (with `APPENDING` held exclusively); returns a row if new.
+pub const REGISTER_LOCK: &str = "SELECT pg_advisory_xact_lock(7306086744127054451)";
+pub const REGISTER: &str =
+    "INSERT INTO consumers (consumer) VALUES ($1) ON CONFLICT DO NOTHING RETURNING consumer";
+/// Every retained event becomes pending for a new group.
+pub const BACKFILL: &str = "INSERT INTO deliveries
+         (consumer, event_id, seq, tenant_id, conversation_id, queue, deliveries, acked)
+     SELECT $1, event_id, seq, tenant_id, conversation_id, queue, 0, false FROM events
+     ON CONFLICT (consumer, event_id) DO NOTHING";
+
+/// First half of the two-key advisory lock a live process holds on its owner epoch (the second
+/// half is the epoch): `pg_locks` then says which leases belong to a process that is gone.
+pub const OWNER_LOCK_CLASS: i32 = 1_701_016_948;
 
 const INSERT_HANDOFF: &str = "INSERT INTO handoffs (handoff_id, tenant_id, reason, seconds)
      VALUES ($1, $2, $3, $4) ON CONFLICT (handoff_id) DO NOTHING";
 
 const ANNOUNCE: &str = "SELECT pg_notify('escalation_events', '')";
 
-/// An event is a candidate when the group has not acknowledged it, holds no live lease on it, and
-/// has acknowledged every older matching event of its conversation (one at a time, in order).
-/// Candidates are locked with `SKIP LOCKED` so concurrent claimers take disjoint sets; the upsert's
-/// `WHERE` re-checks each delivery row as last committed, so a lease is never handed out twice
-/// even when a claimer's snapshot is older than another's commit. Returns the delivery count.
+/// An event is a candidate when the group has not acknowledged it, no live lease holds it (a
+/// lease is dead when it ran out or its owner process is gone), and the group has acknowledged
+/// every older matching event of its conversation (one at a time, in order). Only the group's
+/// unacknowledged rows are read (partial indexes). Candidates are locked with `SKIP LOCKED` so
+/// concurrent claimers take disjoint sets; the update's `WHERE` re-checks each row as last
+/// committed. Returns the event and its delivery count.
 pub const CLAIM: &str = "
-    WITH candidates AS (
-        SELECT e.event_id FROM events e
-        WHERE ($2::text IS NULL OR e.tenant_id = $2)
-          AND (cardinality($3::text[]) = 0 OR e.queue = ANY($3))
+    WITH live AS (
+        SELECT coalesce(array_agg(objid::bigint), '{}') AS owners FROM pg_locks
+        WHERE locktype = 'advisory' AND classid::bigint = 1701016948 AND objsubid = 2 AND granted
+          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+    ), candidates AS (
+        SELECT d.consumer, d.seq FROM deliveries d, live
+        WHERE d.consumer = $1 AND NOT d.acked
+          AND ($2::text IS NULL OR d.tenant_id = $2)
+          AND (cardinality($3::text[]) = 0 OR d.queue = ANY($3))
+          AND (d.leased_until IS NULL OR d.leased_until <= now()
+               OR NOT (d.owner = ANY(live.owners)))
           AND NOT EXISTS (
-              SELECT 1 FROM deliveries d
-              WHERE d.consumer = $1 AND d.event_id = e.event_id
-                AND (d.acked OR d.leased_until > now()))
-          AND NOT EXISTS (
-              SELECT 1 FROM events o
-              WHERE o.tenant_id = e.tenant_id AND o.conversation_id = e.conversation_id
-                AND o.seq < e.seq
-                AND (cardinality($3::text[]) = 0 OR o.queue = ANY($3))
-                AND NOT EXISTS (
-                    SELECT 1 FROM deliveries od
-                    WHERE od.consumer = $1 AND od.event_id = o.event_id AND od.acked))
-        ORDER BY e.seq
+              SELECT 1 FROM deliveries o
+              WHERE o.consumer = $1 AND NOT o.acked
+                AND o.tenant_id = d.tenant_id AND o.conversation_id = d.conversation_id
+                AND o.seq < d.seq
+                AND (cardinality($3::text[]) = 0 OR o.queue = ANY($3)))
+        ORDER BY d.seq
         LIMIT $4
-        FOR UPDATE OF e SKIP LOCKED
-    ), leased AS (
-        INSERT INTO deliveries AS d (consumer, event_id, leased_until, deliveries, acked)
-        SELECT $1, event_id, now() + $5::bigint * interval '1 millisecond', 1, false
-        FROM candidates
-        ON CONFLICT (consumer, event_id) DO UPDATE
-            SET leased_until = excluded.leased_until, deliveries = d.deliveries + 1
-            WHERE NOT d.acked AND (d.leased_until IS NULL OR d.leased_until <= now())
-        RETURNING d.event_id, d.deliveries
+        FOR UPDATE OF d SKIP LOCKED
     )
-    SELECT e.event, l.deliveries FROM leased l JOIN events e ON e.event_id = l.event_id
-    ORDER BY e.seq";
+    UPDATE deliveries d
+    SET leased_until = now() + $5::bigint * interval '1 millisecond',
+        deliveries = d.deliveries + 1, owner = $6
+    FROM candidates c, live
+    WHERE d.consumer = c.consumer AND d.seq = c.seq AND NOT d.acked
+      AND (d.leased_until IS NULL OR d.leased_until <= now() OR NOT (d.owner = ANY(live.owners)))
+    RETURNING d.seq, d.deliveries, (SELECT e.event FROM events e WHERE e.seq = d.seq)";
 
-pub const BACKLOG: &str = "SELECT count(*) FROM events e
-     WHERE ($2::text IS NULL OR e.tenant_id = $2)
-       AND (cardinality($3::text[]) = 0 OR e.queue = ANY($3))
-       AND NOT EXISTS (SELECT 1 FROM deliveries d
-                       WHERE d.consumer = $1 AND d.event_id = e.event_id AND d.acked)";
+pub const UPDATE_QUEUE: &str = "INSERT INTO queue_status
+         (tenant_id, queue, agents_available, expected_wait_seconds, open, updated_ms)
+     VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (tenant_id, queue) DO UPDATE SET
+         agents_available = excluded.agents_available,
+         expected_wait_seconds = excluded.expected_wait_seconds,
+         open = excluded.open, updated_ms = excluded.updated_ms";
+
+pub const ANNOUNCE_QUEUES: &str = "SELECT pg_notify('escalation_queues', $1)";
+
+pub const QUEUES: &str = "SELECT queue, agents_available, expected_wait_seconds, open, updated_ms
+     FROM queue_status WHERE tenant_id = $1";
+
+/// The group's unacknowledged matching events: its pending rows, or every retained matching
+/// event for a group that never claimed.
+pub const BACKLOG: &str = "SELECT
+     (SELECT count(*) FROM deliveries d
+      WHERE d.consumer = $1 AND NOT d.acked
+        AND ($2::text IS NULL OR d.tenant_id = $2)
+        AND (cardinality($3::text[]) = 0 OR d.queue = ANY($3)))
+   + (SELECT count(*) FROM events e
+      WHERE NOT EXISTS (SELECT 1 FROM consumers c WHERE c.consumer = $1)
+        AND ($2::text IS NULL OR e.tenant_id = $2)
+        AND (cardinality($3::text[]) = 0 OR e.queue = ANY($3)))";
 
 pub const RELEASE: &str = "UPDATE deliveries SET leased_until = NULL
      WHERE consumer = $1 AND event_id = ANY($2) AND NOT acked";
@@ -130,6 +172,7 @@ pub async fn commit(
         .await?;
     let receipt = statements.get(&tx, INSERT_RECEIPT).await?;
     let trim = statements.get(&tx, TRIM_RECEIPTS).await?;
+    let appending = statements.get(&tx, APPENDING).await?;
     let event = statements.get(&tx, INSERT_EVENT).await?;
     let handoff = statements.get(&tx, INSERT_HANDOFF).await?;
     let announce = statements.get(&tx, ANNOUNCE).await?;
@@ -170,6 +213,7 @@ pub async fn commit(
             [&e.event_id, t, c, &e.queue, &e.created_ms, &e.body];
         let handoff_params: [&(dyn ToSql + Sync); 4] = [&e.handoff_id, t, &e.reason, &e.seconds];
         tokio::try_join!(
+            tx.execute(&appending, &[]),
             tx.execute(&event, &event_params),
             tx.execute(&handoff, &handoff_params),
             tx.execute(&announce, &[]),

@@ -68,6 +68,50 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX outcomes_handoff ON outcomes (handoff_id);
     CREATE INDEX outcomes_conversation ON outcomes (tenant_id, conversation_id);
     ",
+    // 2: the feed's delivery rows are written for every known consumer group when an event is
+    // appended (and for every retained event when a group first claims), so a claim reads the
+    // group's unacknowledged rows through a partial index and never walks acknowledged events.
+    // Queue status pushed by routers.
+    "
+    CREATE TABLE consumers (consumer TEXT PRIMARY KEY) WITHOUT ROWID;
+    INSERT INTO consumers SELECT DISTINCT consumer FROM deliveries;
+    CREATE TABLE feed (
+        consumer        TEXT NOT NULL,
+        seq             INTEGER NOT NULL,
+        event_id        TEXT NOT NULL,
+        tenant_id       TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        queue           TEXT NOT NULL,
+        leased_until_ms INTEGER,
+        deliveries      INTEGER NOT NULL DEFAULT 0,
+        acked           INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (consumer, seq)
+    ) WITHOUT ROWID;
+    INSERT INTO feed
+        SELECT d.consumer, e.seq, e.event_id, e.tenant_id, e.conversation_id, e.queue,
+               d.leased_until_ms, d.deliveries, d.acked
+        FROM deliveries d JOIN events e ON e.event_id = d.event_id;
+    INSERT INTO feed (consumer, seq, event_id, tenant_id, conversation_id, queue)
+        SELECT c.consumer, e.seq, e.event_id, e.tenant_id, e.conversation_id, e.queue
+        FROM consumers c CROSS JOIN events e WHERE true
+        ON CONFLICT (consumer, seq) DO NOTHING;
+    DROP TABLE deliveries;
+    ALTER TABLE feed RENAME TO deliveries;
+    CREATE UNIQUE INDEX deliveries_consumer_event ON deliveries (consumer, event_id);
+    CREATE INDEX deliveries_event ON deliveries (event_id);
+    CREATE INDEX deliveries_pending ON deliveries (consumer, seq) WHERE acked = 0;
+    CREATE INDEX deliveries_pending_tenant ON deliveries (consumer, tenant_id, seq) WHERE acked = 0;
+
+    CREATE TABLE queue_status (
+        tenant_id             TEXT NOT NULL,
+        queue                 TEXT NOT NULL,
+        agents_available      INTEGER NOT NULL,
+        expected_wait_seconds INTEGER NOT NULL,
+        open                  INTEGER NOT NULL,
+        updated_ms            INTEGER NOT NULL,
+        PRIMARY KEY (tenant_id, queue)
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// The schema version this build writes.
@@ -75,6 +119,11 @@ pub const VERSION: usize = MIGRATIONS.len();
 
 /// Brings the file's schema to `VERSION` in one transaction; refuses a file from a newer build.
 pub fn migrate(conn: &mut Connection) -> Result<(), String> {
+    migrate_to(conn, VERSION)
+}
+
+/// Brings the file's schema to `target` (tests build files as older releases left them).
+pub fn migrate_to(conn: &mut Connection, target: usize) -> Result<(), String> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(|e| format!("starting migration: {e}"))?;
@@ -87,7 +136,7 @@ pub fn migrate(conn: &mut Connection) -> Result<(), String> {
             "database schema version {current} is newer than this build ({VERSION})"
         ));
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+    for (i, sql) in MIGRATIONS.iter().enumerate().take(target).skip(current) {
         tx.execute_batch(sql)
             .map_err(|e| format!("migration {}: {e}", i + 1))?;
         tx.pragma_update(None, "user_version", (i + 1) as i64)

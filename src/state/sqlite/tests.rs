@@ -73,3 +73,57 @@ async fn reopening_migrates_nothing_twice() {
         .unwrap();
     assert_eq!(v as usize, super::schema::VERSION);
 }
+
+/// A file as schema version 1 left it (JSON records, one delivery row per hand-out) is upgraded
+/// at open: what a group acknowledged stays delivered, the rest is pending for it, a new group
+/// gets every event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_1_file_is_upgraded_with_its_feed_state() {
+    use crate::domain::HandoffEvent;
+    use crate::state::FeedFilter;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    {
+        let mut conn = rusqlite::Connection::open(&path).unwrap();
+        super::schema::migrate_to(&mut conn, 1).unwrap();
+        for (seq, c) in [(1, "c1"), (2, "c2"), (3, "c3")] {
+            let ev = HandoffEvent {
+                event_id: format!("ev-{c}"),
+                tenant_id: "acme".into(),
+                conversation_id: c.into(),
+                ..Default::default()
+            };
+            conn.execute(
+                "INSERT INTO events (seq, event_id, tenant_id, conversation_id, queue, created_ms, event)
+                 VALUES (?1, ?2, 'acme', ?3, '', 1, ?4)",
+                rusqlite::params![seq, ev.event_id, c, serde_json::to_vec(&ev).unwrap()],
+            )
+            .unwrap();
+        }
+        // Group g acknowledged ev-c1 and holds a live lease on ev-c2 (its process then died).
+        conn.execute_batch(
+            "INSERT INTO deliveries VALUES ('g', 'ev-c1', NULL, 1, 1);
+             INSERT INTO deliveries VALUES ('g', 'ev-c2', 99999999999999, 1, 0);",
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path, 8).await.unwrap();
+    let group = |name: &str| FeedFilter {
+        consumer: name.into(),
+        ..Default::default()
+    };
+    let lease = std::time::Duration::from_secs(60);
+    let ids = |evs: Vec<HandoffEvent>| -> Vec<(String, u32)> {
+        evs.into_iter()
+            .map(|e| (e.event_id, e.redeliveries))
+            .collect()
+    };
+    assert_eq!(
+        ids(store.claim(&group("g"), 10, lease).await.unwrap()),
+        [("ev-c2".to_string(), 1), ("ev-c3".to_string(), 0)]
+    );
+    assert_eq!(
+        ids(store.claim(&group("h"), 10, lease).await.unwrap()).len(),
+        3
+    );
+}

@@ -14,8 +14,25 @@ use tracing::warn;
 /// Called once the batch's transaction has ended: `Ok` when it is durable.
 pub type Answer = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 
-/// A unit of writing: runs in the batch's transaction and says whether its savepoint is kept.
-pub type Job = Box<dyn FnOnce(&Connection) -> (bool, Answer) + Send>;
+/// Runs in the batch's transaction and says whether its savepoint is kept.
+pub type Run = Box<dyn FnOnce(&Connection) -> (bool, Answer) + Send>;
+
+/// A unit of writing.
+pub struct Job {
+    pub durability: Durability,
+    pub run: Run,
+}
+
+/// Whether a write is answered only once it is on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Turns, acknowledgements, erasure: fsynced before the answer (`synchronous=FULL`).
+    Synced,
+    /// Leases: a crash may lose them (the restarted process releases every lease anyway), so a
+    /// batch of only these commits without an fsync (`synchronous=OFF`; WAL keeps the order, and
+    /// the next synced commit makes them durable too).
+    Lease,
+}
 
 /// Most jobs in one transaction; bounds the latency one batch adds to the next.
 const MAX_BATCH: usize = 512;
@@ -45,6 +62,16 @@ pub fn run(mut conn: Connection, jobs: mpsc::Receiver<Job>, stats: Arc<Stats>) {
 }
 
 fn commit_batch(conn: &mut Connection, batch: Vec<Job>) {
+    let synced = batch.iter().any(|j| j.durability == Durability::Synced);
+    let level = if synced { "FULL" } else { "OFF" };
+    if let Err(e) = conn.pragma_update(None, "synchronous", level) {
+        warn!(error = %e, "sqlite: cannot set synchronous");
+        // Never commit a synced write without FULL (its waiters see Unavailable); leases may
+        // go out synced.
+        if synced {
+            return;
+        }
+    }
     // A job that never runs is dropped: its waiter sees the reply channel close (Unavailable).
     let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
@@ -62,7 +89,7 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Job>) {
                 continue;
             }
         };
-        let (keep, answer) = job(&sp);
+        let (keep, answer) = (job.run)(&sp);
         let ended = if keep {
             sp.commit()
         } else {

@@ -3,10 +3,11 @@
 
 use super::sql;
 use crate::domain::{HandoffEvent, TurnReceipt};
+use crate::policy::QueueStatus;
 use crate::state::codec::{self, CommitRow, decode};
 use crate::state::{CommitResult, FeedFilter, OutcomeRecord, StoreError};
 use rusqlite::{Connection, OptionalExtension, params};
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 pub fn receipt_by_turn(
     conn: &Connection,
@@ -89,6 +90,15 @@ pub fn commit(
         )
         .and_then(|mut s| s.execute(params![e.event_id, t, c, e.queue, e.created_ms, e.body]))
         .map_err(sql)?;
+        // Pending for every known consumer group (a group claiming for the first time gets its
+        // rows from `register`).
+        let seq = conn.last_insert_rowid();
+        conn.prepare_cached(
+            "INSERT INTO deliveries (consumer, seq, event_id, tenant_id, conversation_id, queue)
+             SELECT consumer, ?1, ?2, ?3, ?4, ?5 FROM consumers",
+        )
+        .and_then(|mut s| s.execute(params![seq, e.event_id, t, c, e.queue]))
+        .map_err(sql)?;
         conn.prepare_cached(
             "INSERT INTO handoffs (handoff_id, tenant_id, reason, seconds) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (handoff_id) DO NOTHING",
@@ -99,45 +109,80 @@ pub fn commit(
     Ok(CommitResult::Committed)
 }
 
-/// The events a claim may lease, oldest first: matching, neither acknowledged by the group nor
-/// leased to it, and not waiting behind an older unacknowledged event of their conversation.
-/// Runs on a read connection, so a long outbox never holds up the writer; `lease` re-checks.
+/// Makes `consumer` a known group: from now on every appended event is pending for it, and every
+/// retained event is pending for it now. Returns whether it was new.
+pub fn register(conn: &Connection, consumer: &str) -> Result<bool, StoreError> {
+    let new = conn
+        .prepare_cached("INSERT INTO consumers (consumer) VALUES (?1) ON CONFLICT DO NOTHING")
+        .and_then(|mut s| s.execute(params![consumer]))
+        .map_err(sql)?
+        > 0;
+    if new {
+        conn.prepare_cached(
+            "INSERT INTO deliveries (consumer, seq, event_id, tenant_id, conversation_id, queue)
+             SELECT ?1, seq, event_id, tenant_id, conversation_id, queue FROM events",
+        )
+        .and_then(|mut s| s.execute(params![consumer]))
+        .map_err(sql)?;
+    }
+    Ok(new)
+}
+
+/// The events a claim may lease, oldest first, with their append order: matching, neither
+/// acknowledged by the group nor leased to it, and not waiting behind an older unacknowledged
+/// event of their conversation. Reads only the group's unacknowledged rows (a partial index), and
+/// the event itself only when it is chosen. Runs on a read connection, so a long backlog never
+/// holds up the writer; `lease` re-checks.
 pub fn claimable(
     conn: &Connection,
     filter: &FeedFilter,
     limit: usize,
-) -> Result<Vec<HandoffEvent>, StoreError> {
+) -> Result<Vec<(i64, HandoffEvent)>, StoreError> {
     let now = codec::now_ms();
     let mut out = Vec::new();
-    let mut s = conn
-        .prepare_cached(
-            "SELECT e.tenant_id, e.conversation_id, e.queue, e.event,
-                    coalesce(d.leased_until_ms > ?2, 0)
-             FROM events e
-             LEFT JOIN deliveries d ON d.consumer = ?1 AND d.event_id = e.event_id
-             WHERE (d.event_id IS NULL OR d.acked = 0)
-               AND (?3 IS NULL OR e.tenant_id = ?3)
-             ORDER BY e.seq",
-        )
-        .map_err(sql)?;
-    let mut rows = s
-        .query(params![filter.consumer, now, filter.tenant_id])
+    let mut s = match filter.tenant_id {
+        None => conn.prepare_cached(
+            "SELECT seq, tenant_id, conversation_id, queue, coalesce(leased_until_ms > ?2, 0)
+             FROM deliveries INDEXED BY deliveries_pending
+             WHERE consumer = ?1 AND acked = 0 ORDER BY seq",
+        ),
+        Some(_) => conn.prepare_cached(
+            "SELECT seq, tenant_id, conversation_id, queue, coalesce(leased_until_ms > ?2, 0)
+             FROM deliveries INDEXED BY deliveries_pending_tenant
+             WHERE consumer = ?1 AND acked = 0 AND tenant_id = ?3 ORDER BY seq",
+        ),
+    }
+    .map_err(sql)?;
+    let mut rows = match &filter.tenant_id {
+        None => s.query(params![filter.consumer, now]),
+        Some(t) => s.query(params![filter.consumer, now, t]),
+    }
+    .map_err(sql)?;
+    let mut body = conn
+        .prepare_cached("SELECT event FROM events WHERE seq = ?1")
         .map_err(sql)?;
     let mut waiting: HashSet<(String, String)> = HashSet::new();
     while out.len() < limit {
         let Some(r) = rows.next().map_err(sql)? else {
             break;
         };
-        let queue: String = r.get(2).map_err(sql)?;
+        let queue: String = r.get(3).map_err(sql)?;
         if !filter.queues.is_empty() && !filter.queues.contains(&queue) {
             continue;
         }
-        let key: (String, String) = (r.get(0).map_err(sql)?, r.get(1).map_err(sql)?);
+        let key: (String, String) = (r.get(1).map_err(sql)?, r.get(2).map_err(sql)?);
         let leased: bool = r.get(4).map_err(sql)?;
         if !waiting.insert(key) || leased {
             continue;
         }
-        out.push(decode(&r.get::<_, Vec<u8>>(3).map_err(sql)?, "events")?);
+        let seq: i64 = r.get(0).map_err(sql)?;
+        let blob: Option<Vec<u8>> = body
+            .query_row(params![seq], |r| r.get(0))
+            .optional()
+            .map_err(sql)?;
+        if let Some(blob) = blob {
+            out.push((seq, decode(&blob, "events")?));
+        }
     }
     Ok(out)
 }
@@ -148,31 +193,27 @@ pub fn claimable(
 pub fn lease(
     conn: &Connection,
     consumer: &str,
-    candidates: Vec<HandoffEvent>,
+    candidates: Vec<(i64, HandoffEvent)>,
     lease_ms: i64,
 ) -> Result<Vec<HandoffEvent>, StoreError> {
     let now = codec::now_ms();
     let mut s = conn
         .prepare_cached(
-            "INSERT INTO deliveries (consumer, event_id, leased_until_ms, deliveries, acked)
-             SELECT ?1, ?2, ?3, 1, 0 WHERE EXISTS (SELECT 1 FROM events WHERE event_id = ?2)
-             ON CONFLICT (consumer, event_id) DO UPDATE SET
-                 leased_until_ms = excluded.leased_until_ms, deliveries = deliveries + 1
-             WHERE acked = 0 AND (leased_until_ms IS NULL OR leased_until_ms <= ?4)
+            "UPDATE deliveries SET leased_until_ms = ?3, deliveries = deliveries + 1
+             WHERE consumer = ?1 AND seq = ?2 AND acked = 0
+               AND (leased_until_ms IS NULL OR leased_until_ms <= ?4)
              RETURNING deliveries",
         )
         .map_err(sql)?;
     let mut blocked: HashSet<(String, String)> = HashSet::new();
     let mut out = Vec::with_capacity(candidates.len());
-    for mut ev in candidates {
+    for (seq, mut ev) in candidates {
         let key = (ev.tenant_id.clone(), ev.conversation_id.clone());
         if blocked.contains(&key) {
             continue;
         }
         let deliveries: Option<i64> = s
-            .query_row(params![consumer, ev.event_id, now + lease_ms, now], |r| {
-                r.get(0)
-            })
+            .query_row(params![consumer, seq, now + lease_ms, now], |r| r.get(0))
             .optional()
             .map_err(sql)?;
         match deliveries {
@@ -188,6 +229,73 @@ pub fn lease(
     Ok(out)
 }
 
+/// A new owner epoch: the file has one owner process at a time, so every lease in it belongs to
+/// a process that has died; its events go out again at once instead of after their lease.
+pub fn release_dead_leases(conn: &Connection) -> Result<usize, StoreError> {
+    conn.execute(
+        "UPDATE deliveries SET leased_until_ms = NULL
+         WHERE acked = 0 AND leased_until_ms IS NOT NULL",
+        [],
+    )
+    .map_err(sql)
+}
+
+pub fn update_queues(
+    conn: &Connection,
+    tenant_id: &str,
+    queues: &[(String, QueueStatus)],
+) -> Result<(), StoreError> {
+    let mut s = conn
+        .prepare_cached(
+            "INSERT INTO queue_status
+                 (tenant_id, queue, agents_available, expected_wait_seconds, open, updated_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (tenant_id, queue) DO UPDATE SET
+                 agents_available = excluded.agents_available,
+                 expected_wait_seconds = excluded.expected_wait_seconds,
+                 open = excluded.open, updated_ms = excluded.updated_ms",
+        )
+        .map_err(sql)?;
+    for (queue, q) in queues {
+        s.execute(params![
+            tenant_id,
+            queue,
+            q.agents_available,
+            q.expected_wait_seconds,
+            q.open,
+            q.updated_ms
+        ])
+        .map_err(sql)?;
+    }
+    Ok(())
+}
+
+pub fn queues(
+    conn: &Connection,
+    tenant_id: &str,
+) -> Result<BTreeMap<String, QueueStatus>, StoreError> {
+    let mut s = conn
+        .prepare_cached(
+            "SELECT queue, agents_available, expected_wait_seconds, open, updated_ms
+             FROM queue_status WHERE tenant_id = ?1",
+        )
+        .map_err(sql)?;
+    let rows = s
+        .query_map(params![tenant_id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                QueueStatus {
+                    agents_available: r.get(1)?,
+                    expected_wait_seconds: r.get(2)?,
+                    open: r.get(3)?,
+                    updated_ms: r.get(4)?,
+                },
+            ))
+        })
+        .map_err(sql)?;
+    rows.collect::<Result<_, _>>().map_err(sql)
+}
+
 pub fn release(conn: &Connection, consumer: &str, ids: &[String]) -> Result<(), StoreError> {
     let mut s = conn
         .prepare_cached(
@@ -201,14 +309,17 @@ pub fn release(conn: &Connection, consumer: &str, ids: &[String]) -> Result<(), 
     Ok(())
 }
 
-/// Events matching the filter that its consumer group has not acknowledged.
+/// Events matching the filter that its consumer group has not acknowledged: the group's pending
+/// rows, or every retained event for a group that never claimed.
 pub fn backlog(conn: &Connection, filter: &FeedFilter) -> Result<u64, StoreError> {
     let mut s = conn
         .prepare_cached(
-            "SELECT e.queue FROM events e
-             LEFT JOIN deliveries d ON d.consumer = ?1 AND d.event_id = e.event_id
-             WHERE (d.event_id IS NULL OR d.acked = 0)
-               AND (?2 IS NULL OR e.tenant_id = ?2)",
+            "SELECT queue FROM deliveries INDEXED BY deliveries_pending
+             WHERE consumer = ?1 AND acked = 0 AND (?2 IS NULL OR tenant_id = ?2)
+             UNION ALL
+             SELECT queue FROM events
+             WHERE NOT EXISTS (SELECT 1 FROM consumers WHERE consumer = ?1)
+               AND (?2 IS NULL OR tenant_id = ?2)",
         )
         .map_err(sql)?;
     let mut rows = s
