@@ -129,10 +129,10 @@ proptest! {
 
     #[test]
     fn arbitrary_bytes_never_panic_decoding_or_validation(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
-        if let Ok(req) = pb::ProcessTurnRequest::decode(&bytes[..]) {
-            if let Some(t) = req.turn {
-                run(vec![t]);
-            }
+        if let Ok(req) = pb::ProcessTurnRequest::decode(&bytes[..])
+            && let Some(t) = req.turn
+        {
+            run(vec![t]);
         }
         let _ = pb::SubscribeRequest::decode(&bytes[..]);
         let _ = pb::ReportOutcomeRequest::decode(&bytes[..]);
