@@ -335,7 +335,13 @@ pub const EN: &[(&str, Cat)] = &[
     ("teamviewer", Stake(Stake::Vulnerable, 0.7)), ("crypto", Stake(Stake::Vulnerable, 0.4)),
     // leaving, with the reason
     ("cancelling", Stake(Stake::Cancellation, 0.6)), ("canceling", Stake(Stake::Cancellation, 0.6)),
-    ("years as a customer", Stake(Stake::Churn, 0.6)), ("as a customer", Stake(Stake::Churn, 0.4)),
+    ("years as a customer", Stake(Stake::Churn, 0.6)), ("years loyal", Stake(Stake::Churn, 0.7)),
+    ("price hike", Stake(Stake::Churn, 0.6)), ("price went up", Stake(Stake::Churn, 0.6)), ("going up again", Stake(Stake::Churn, 0.6)),
+    ("i'm off", Stake(Stake::Churn, 0.7)), ("i'll switch", Stake(Stake::Churn, 0.7)), ("paid on time for", Stake(Stake::Churn, 0.6)),
+    ("hard to reach", Stake(Stake::Churn, 0.6)), ("i was happy for", Stake(Stake::Churn, 0.6)),
+    ("on my computer", Stake(Stake::Vulnerable, 0.6)), ("for hours on the phone", Stake(Stake::Vulnerable, 0.8)),
+    ("met online", Stake(Stake::Vulnerable, 0.7)), ("can you stop it", Stake(Stake::Vulnerable, 0.7)),
+    ("remove the virus", Stake(Stake::Vulnerable, 0.7)), ("as a customer", Stake(Stake::Churn, 0.4)),
     ("i'm switching", Stake(Stake::Churn, 0.8)), ("i am switching", Stake(Stake::Churn, 0.8)),
     ("i'll switch", Stake(Stake::Churn, 0.7)), ("service like this", Stake(Stake::Churn, 0.6)),
     ("too much for me", Stake(Stake::Churn, 0.5)), ("new price", Stake(Stake::Churn, 0.5)),
@@ -395,7 +401,7 @@ pub const EN: &[(&str, Cat)] = &[
     ("price rise", Stake(Stake::Churn, 0.5)), ("price increase", Stake(Stake::Churn, 0.5)),
     ("loyal customer", Stake(Stake::Churn, 0.6)), ("been with you", Stake(Stake::Churn, 0.6)),
     ("customer for", Stake(Stake::Churn, 0.4)), ("years with you", Stake(Stake::Churn, 0.6)),
-    ("port my number", Stake(Stake::Churn, 0.6)), ("pac code", Stake(Stake::Churn, 0.7)),
+    ("port my number", Stake(Stake::Churn, 0.4)), ("pac code", Stake(Stake::Churn, 0.7)),
     // having to come back
     ("written several times", Stake(Stake::RepeatContact, 0.9)), ("called several times", Stake(Stake::RepeatContact, 0.9)),
     ("emailed several times", Stake(Stake::RepeatContact, 0.9)), ("called three times", Stake(Stake::RepeatContact, 0.9)),

@@ -180,7 +180,12 @@ fn customer_turn(
     // not know; otherwise a reply that did not fail lets failures fade.
     let corrected = !pending_turn.is_empty()
         && pending < HARD_FAILURE
-        && repair.is_some_and(|h| h.weight >= 0.7 && h.kind == SignalKind::Repair);
+        && repair.is_some_and(|h| match h.kind {
+            SignalKind::Repair => h.weight >= 0.7,
+            // Restating the same request: the reply did not address it.
+            SignalKind::CustomerRepeat => h.weight >= 0.4,
+            _ => false,
+        });
     if corrected {
         memory.failures += 1.0;
         memory.failure_count += 1;
