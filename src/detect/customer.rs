@@ -38,6 +38,8 @@ pub fn read(
                 && (within_words(t, x.end, m.start, 8) || within_words(t, m.end, x.start, 8))
         })
     };
+    // A bare answer: a few words at most ("No.", "nein", "na, passt").
+    let plain = t.split_whitespace().take(4).count() <= 3;
     // Judging a film, the weather or an old phone is no complaint about the service.
     let elsewhere = |m: &Found| {
         found.iter().any(|x| {
@@ -90,10 +92,14 @@ pub fn read(
                 hits.push(hit(SignalKind::Sarcasm, w, quote(m)));
             }
             Cat::Repair(w) => hits.push(hit(SignalKind::Repair, w, quote(m))),
-            // A leading "no" rejects what the bot understood, unless it answers the bot's yes/no
-            // question ("Anything else?" - "No."); to "Did that help?" it says the bot failed.
-            Cat::No if opens_turn(t, m) && !closing && asked != Asked::YesNo => {
-                hits.push(hit(SignalKind::Repair, 0.75, quote(m)));
+            // A leading "no" rejects what the bot understood or proposed ("No, I want a cheaper
+            // one"), unless it is a plain answer to the bot's yes/no question ("Anything else?" -
+            // "No."); to "Did that help?" it says the bot failed.
+            Cat::No if opens_turn(t, m) && !closing && !(asked == Asked::YesNo && plain) => {
+                // "No, I moved last month…" to "Is your address still…?" informs more than it
+                // corrects: weak evidence, no failure of the bot.
+                let w = if asked == Asked::YesNo { 0.45 } else { 0.75 };
+                hits.push(hit(SignalKind::Repair, w, quote(m)));
             }
             Cat::Again(w) => hits.push(hit(SignalKind::RepeatComplaint, w, quote(m))),
             Cat::Stake(s, w) if !negated(t, found, m) => {
@@ -456,7 +462,10 @@ pub fn asked(bot_text: &str) -> Asked {
     if !OPENERS.contains(&first) {
         return Asked::Nothing;
     }
-    if HELPED.iter().any(|h| lower.contains(h)) {
+    // Whether it helped looks back ("Did that help?", "Hat das geholfen?"); "Can I help with
+    // anything else?" looks forward and is a plain yes/no question.
+    const LOOKS_BACK: [&str; 8] = ["did", "does", "was", "has", "hat", "war", "konnte", "is"];
+    if LOOKS_BACK.contains(&first) && HELPED.iter().any(|h| lower.contains(h)) {
         Asked::Helped
     } else {
         Asked::YesNo

@@ -531,6 +531,7 @@ pub const DE: &[(&str, Cat)] = &[
     ("leider nicht", BotFail(0.6)), ("kann ich nicht", BotFail(0.5)), ("nicht moeglich", BotFail(0.5)),
     ("entschuldigung", BotFail(0.3)), ("tut mir leid", BotFail(0.3)), ("weiss ich nicht", BotFail(0.5)),
     // --- Abschluss ---
+    ("brauche ich nicht", Closing), ("brauch ich nicht", Closing), ("nicht noetig", Closing),
     ("das wars", Closing), ("das war's", Closing), ("das war es", Closing), ("nichts weiter", Closing),
     ("nein danke", Closing), ("alles gut", Closing), ("tschuess", Closing), ("baba", Closing),
     ("ciao", Closing), ("passt schon", Closing), ("alles klar", Closing), ("auf wiedersehen", Closing),

@@ -386,7 +386,7 @@ pub const EN: &[(&str, Cat)] = &[
     ("smell gas", Stake(Stake::Safety, 1.0)), ("smells of gas", Stake(Stake::Safety, 1.0)),
     ("smell of gas", Stake(Stake::Safety, 1.0)), ("gas leak", Stake(Stake::Safety, 1.0)),
     ("smells like gas", Stake(Stake::Safety, 1.0)), ("carbon monoxide", Stake(Stake::Safety, 1.0)),
-    ("oxygen", Stake(Stake::Safety, 0.85)), ("dialysis", Stake(Stake::Safety, 0.9)),
+    ("oxygen", Stake(Stake::Safety, 0.6)), ("dialysis", Stake(Stake::Safety, 0.9)),
     ("ventilator", Stake(Stake::Safety, 0.9)), ("life support", Stake(Stake::Safety, 1.0)),
     ("medical equipment", Stake(Stake::Safety, 0.9)), ("stairlift", Stake(Stake::Safety, 0.6)),
     ("sparks", Stake(Stake::Safety, 0.8)), ("on fire", Stake(Stake::Safety, 1.0)),
@@ -443,6 +443,7 @@ pub const EN: &[(&str, Cat)] = &[
     ("i'm sorry", BotFail(0.3)), ("sorry", BotFail(0.3)), ("i can't help", BotFail(0.7)),
     ("failed", BotFail(0.6)), ("not able to", BotFail(0.6)),
     // --- closings ---
+    ("don't need that", Closing), ("do not need that", Closing), ("not needed", Closing),
     ("that's all", Closing), ("that is all", Closing), ("that's it", Closing),
     ("nothing else", Closing), ("all good", Closing), ("no thanks", Closing),
     ("no thank you", Closing), ("good bye", Closing), ("goodbye", Closing), ("bye", Closing),
