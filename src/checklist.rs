@@ -31,19 +31,20 @@ pub use report::Report;
 /// DIR separately, so many easy invariance cases cannot hide failing minimum-functionality ones).
 /// Raised toward 0.95 as the rules improve; `cargo test --test checklist` fails below.
 pub const FLOORS: &[(Capability, f64, f64)] = &[
-    // (capability, floor for de, floor for en)
-    (Capability::HumanRequest, 0.50, 0.60),
-    (Capability::OfferAccept, 0.00, 0.00),
-    (Capability::PlainAnswers, 0.30, 0.35),
-    (Capability::BotFailureText, 0.75, 0.70),
-    (Capability::RepeatContact, 0.20, 0.25),
-    (Capability::HighStakes, 0.25, 0.30),
-    (Capability::ScamPressure, 0.25, 0.30),
-    (Capability::AdviceSeeking, 0.10, 0.15),
-    (Capability::Churn, 0.20, 0.15),
-    (Capability::Abuse, 0.50, 0.65),
-    (Capability::EnthusiasmTraps, 0.65, 0.85),
-    (Capability::MildPolicy, 0.90, 0.90),
+    // (capability, floor for de, floor for en): a few points under the lowest test type on main
+    // after the issue 10 rules (1 December 2026).
+    (Capability::HumanRequest, 0.85, 0.78),
+    (Capability::OfferAccept, 0.70, 0.75),
+    (Capability::PlainAnswers, 0.68, 0.63),
+    (Capability::BotFailureText, 0.82, 0.80),
+    (Capability::RepeatContact, 0.62, 0.62),
+    (Capability::HighStakes, 0.73, 0.64),
+    (Capability::ScamPressure, 0.60, 0.72),
+    (Capability::AdviceSeeking, 0.72, 0.75),
+    (Capability::Churn, 0.50, 0.62),
+    (Capability::Abuse, 0.76, 0.75),
+    (Capability::EnthusiasmTraps, 0.93, 0.93),
+    (Capability::MildPolicy, 0.94, 0.93),
 ];
 
 /// What a group of cases tests.

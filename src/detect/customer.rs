@@ -694,9 +694,15 @@ fn request(t: &str, f: &Folded, text: &str, found: &[Found], hits: &mut Vec<Hit>
     // Only short turns matter here: count no further than 9 words, and only when needed.
     let words = || t.split_whitespace().take(9).count();
     let question = t.trim_end().ends_with('?');
+    // "I don't need to speak to an agent": the negator may sit six words back, but not across an
+    // "and" ("this doesn't work and I need an agent" asks).
     let refuses = |m: &Found| {
-        governed(t, found, m, 4, |x| {
-            matches!(x.cat, Cat::Negator) && !is_inability(t, x)
+        governed(t, found, m, 6, |x| {
+            matches!(x.cat, Cat::Negator)
+                && !is_inability(t, x)
+                && t.get(x.end..m.start).is_some_and(|gap| {
+                    !gap.contains(" and ") && !gap.contains(" und ") && !gap.contains(" so ")
+                })
         }) || negated_after(t, found, m, 3)
     };
     let asked = |m: &Found| {

@@ -82,7 +82,7 @@ pub const DE: &[(&str, Cat)] = &[
     ("kein", Negator), ("keine", Negator), ("keinen", Negator), ("keinem", Negator),
     ("keiner", Negator), ("nie", Negator), ("niemals", Negator), ("ohne", Negator),
     ("nichts", Negator), ("nix", Negator), ("weder", Negator), ("kaum", Negator),
-    ("nein", No), ("nee", No), ("ne", No), ("noe", No), ("nei", No), ("na", No),
+    ("niemand", Negator), ("nein", No), ("nee", No), ("ne", No), ("noe", No), ("nei", No), ("na", No),
     ("sehr", Intensifier), ("echt", Intensifier), ("total", Intensifier), ("voll", Intensifier),
     ("extrem", Intensifier), ("absolut", Intensifier), ("mega", Intensifier),
     ("richtig", Intensifier), ("wirklich", Intensifier), ("so", Intensifier),

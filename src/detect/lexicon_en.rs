@@ -75,7 +75,7 @@ pub const EN: &[(&str, Cat)] = &[
     ("not", Negator), ("n't", Negator), ("*n't", Negator), ("dont", Negator),
     ("doesnt", Negator), ("didnt", Negator), ("isnt", Negator), ("wasnt", Negator),
     ("never", Negator), ("without", Negator), ("no need", Negator), ("nothing", Negator),
-    ("neither", Negator), ("nor", Negator), ("hardly", Negator),
+    ("neither", Negator), ("nor", Negator), ("hardly", Negator), ("nobody", Negator), ("no one", Negator),
     ("no", No), ("nope", No), ("nah", No), ("no no", No),
     ("very", Intensifier), ("really", Intensifier), ("so", Intensifier),
     ("extremely", Intensifier), ("totally", Intensifier), ("absolutely", Intensifier),
