@@ -39,8 +39,11 @@ pub struct Config {
 pub struct ServerConfig {
     /// Address to listen on.
     pub listen: SocketAddr,
-    /// Seconds in-flight calls get to finish after SIGTERM/SIGINT.
+    /// Seconds in-flight calls get to finish after the drain.
     pub grace_seconds: u64,
+    /// Seconds between SIGTERM/SIGINT (health NOT_SERVING at once) and refusing new calls, so
+    /// load balancers notice before connections are refused.
+    pub drain_seconds: u64,
     /// Largest gRPC message accepted, in bytes; larger ones get RESOURCE_EXHAUSTED.
     pub max_message_bytes: usize,
     /// Requests served at once per connection before new ones wait.
@@ -79,6 +82,20 @@ pub struct LimitsConfig {
     pub history_turns: usize,
     /// Turn receipts kept per conversation for dedupe (every store).
     pub receipt_window: usize,
+    /// Largest short string: NLU intent, language, bot action, customer id, entity names, keys of
+    /// metadata and customer attributes.
+    pub max_field_bytes: usize,
+    /// Largest value of an NLU entity, a metadata entry or a customer attribute.
+    pub max_value_bytes: usize,
+    /// Most NLU entities, metadata entries or customer attributes on one turn.
+    pub max_entries: usize,
+    /// A turn's `time` further than this from the server's clock is refused (0: no check, for
+    /// replaying recorded conversations through the API).
+    pub max_clock_skew_seconds: u64,
+    /// `StreamTurns` stops reading while this many of its turns are unanswered.
+    pub max_pending_turns_per_stream: usize,
+    /// Open `StreamTurns` and `Subscribe` streams per principal.
+    pub max_streams_per_principal: usize,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -129,6 +146,7 @@ impl Default for ServerConfig {
         ServerConfig {
             listen: "127.0.0.1:50051".parse().expect("valid default address"),
             grace_seconds: 10,
+            drain_seconds: 5,
             max_message_bytes: 4 * 1024 * 1024,
             concurrency_per_connection: 1024,
             request_timeout_ms: 10_000,
@@ -146,6 +164,12 @@ impl Default for LimitsConfig {
             max_id_bytes: 128,
             history_turns: 50,
             receipt_window: 256,
+            max_field_bytes: 256,
+            max_value_bytes: 1024,
+            max_entries: 32,
+            max_clock_skew_seconds: 86_400,
+            max_pending_turns_per_stream: 64,
+            max_streams_per_principal: 256,
         }
     }
 }
@@ -246,6 +270,39 @@ impl Config {
         }
         if self.limits.max_id_bytes == 0 {
             return bad("limits.max_id_bytes", "must be greater than 0");
+        }
+        for (key, value) in [
+            ("limits.max_field_bytes", self.limits.max_field_bytes),
+            ("limits.max_value_bytes", self.limits.max_value_bytes),
+            (
+                "limits.max_pending_turns_per_stream",
+                self.limits.max_pending_turns_per_stream,
+            ),
+            (
+                "limits.max_streams_per_principal",
+                self.limits.max_streams_per_principal,
+            ),
+        ] {
+            if value == 0 {
+                return bad(key, "must be greater than 0");
+            }
+        }
+        // The handoff context (transcript, entities, metadata) is built from bounded turns; its
+        // worst case must fit in one feed message, so a committed handoff can always be delivered.
+        let per_turn = self.limits.max_text_bytes
+            + 2 * self.limits.max_field_bytes
+            + self.limits.max_entries * (self.limits.max_field_bytes + self.limits.max_value_bytes);
+        let context = (self.limits.history_turns + 2) * per_turn + 64 * 1024;
+        if context >= self.server.max_message_bytes {
+            return bad(
+                "limits.history_turns",
+                &format!(
+                    "with these limits a handoff context can reach {context} bytes, over \
+                     server.max_message_bytes ({}); lower history_turns, max_text_bytes or \
+                     max_entries",
+                    self.server.max_message_bytes
+                ),
+            );
         }
         if self.feed.lease_seconds == 0 {
             return bad("feed.lease_seconds", "must be greater than 0");

@@ -4,11 +4,14 @@
 pub mod auth;
 pub mod baseline;
 pub mod convert;
+pub mod decode_status;
 pub mod error;
 pub mod feed;
+pub mod health;
 pub mod reflection;
 pub mod router;
-pub mod size_limit;
+pub mod streams;
+pub mod turn_stream;
 
 pub use feed::FeedService;
 pub use router::RouterService;

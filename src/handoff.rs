@@ -19,7 +19,7 @@ pub mod view;
 pub use opening::Situation;
 
 use crate::domain::{
-    Action, Attempt, AttemptKind, CollectedEntity, ConversationState, Decision, EmotionPoint,
+    Attempt, AttemptKind, CollectedEntity, ConversationState, Decision, EmotionPoint,
     EmotionTimeline, HandoffContext, Role, SignalKind, Signals, Turn,
 };
 use crate::engine::transcript_turn;
@@ -176,22 +176,6 @@ fn declines(text: &str) -> bool {
         ]
         .iter()
         .any(|p| t.contains(p))
-}
-
-/// Records a human offered by this decision (once per run of offers).
-pub fn note(state: &mut ConversationState, turn: &Turn, decision: &Decision) {
-    let offers = |a: Action| matches!(a, Action::OfferHandoff | Action::OfferCallback);
-    if offers(decision.action) && !offers(state.last_action) {
-        if state.attempts.len() >= MAX_ATTEMPTS {
-            state.attempts.remove(0);
-        }
-        state.attempts.push(Attempt {
-            turn_id: turn.turn_id.clone(),
-            action: decision.action.label().to_string(),
-            failed: false,
-            kind: AttemptKind::Offer,
-        });
-    }
 }
 
 /// The context of a handoff opened by `decision` after `turn`.

@@ -19,6 +19,14 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the gRPC service.
+    #[command(
+        after_help = "Configuration, later sources overriding earlier ones:\n  \
+        1. built-in defaults (the README's table; deploy/config.example.toml names every key)\n  \
+        2. the TOML file given with --config (policy and keys reload from it on SIGHUP)\n  \
+        3. environment variables ESCALATION__SECTION__KEY, e.g. ESCALATION__SERVER__LISTEN=0.0.0.0:50051,\n     \
+        ESCALATION__METRICS__LISTEN=0.0.0.0:9090, ESCALATION__LOG__FORMAT=json\n\
+        Logs go to stderr at RUST_LOG (default info). Invalid configuration exits before binding, naming the key."
+    )]
     Serve {
         /// TOML configuration file; `ESCALATION__SECTION__KEY` variables override it.
         #[arg(long)]

@@ -232,6 +232,7 @@ pub async fn run(engine: &Engine, c: &Conversation) -> anyhow::Result<Vec<TurnOu
                 .iter()
                 .map(|r| format!("{}:{} [{}]", r.code.label(), r.detail, r.matched.join("|")))
                 .collect(),
+            handoff: d.handoff.and_then(|h| h.context),
         });
     }
     Ok(out)

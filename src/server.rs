@@ -36,8 +36,9 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-/// Serves until `shutdown` resolves, then drains: health goes NOT_SERVING, streams close, in-flight
-/// calls get `server.grace_seconds` to finish.
+/// Serves until `shutdown` resolves, then drains: health goes NOT_SERVING at once, calls are still
+/// served for `server.drain_seconds` (so balancers notice), then no new calls are taken, streams
+/// end `UNAVAILABLE` and in-flight calls get `server.grace_seconds` to finish.
 pub async fn run(
     config: Config,
     listener: TcpListener,
@@ -114,17 +115,17 @@ pub async fn run_with(
     shutdown: impl Future<Output = ()> + Send + 'static,
     started: Instant,
 ) -> anyhow::Result<()> {
-    let limits = Limits {
-        max_text_bytes: config.limits.max_text_bytes,
-        max_id_bytes: config.limits.max_id_bytes,
-    };
+    let limits = Limits::from(&config.limits);
+    let streams = crate::grpc::streams::Streams::new(config.limits.max_streams_per_principal);
     let (stop_tx, stop_rx) = watch::channel(false);
-    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    let (health_reporter, _) = tonic_health::server::health_reporter();
+    let health_service = crate::grpc::health::service(&health_reporter, stop_rx.clone());
     let store = engine.store().clone();
-    let router = RouterService::new(engine, limits, stop_rx.clone());
+    let router = RouterService::new(engine, limits, streams.clone(), stop_rx.clone());
     let feed = FeedService::new(
         store.clone(),
         limits,
+        streams,
         Duration::from_secs(config.feed.lease_seconds),
         Duration::from_millis(config.feed.poll_ms),
         stop_rx.clone(),
@@ -152,9 +153,10 @@ pub async fn run_with(
         .load_shed(true)
         // Small responses must leave at once, not wait for Nagle.
         .tcp_nodelay(true)
-        // Oversized messages are RESOURCE_EXHAUSTED, as gRPC specifies (tonic says OUT_OF_RANGE).
+        // Oversized messages are RESOURCE_EXHAUSTED, undecodable ones INVALID_ARGUMENT, as gRPC
+        // specifies (tonic says OUT_OF_RANGE and INTERNAL).
         .layer(tower::util::MapResponseLayer::new(
-            crate::grpc::size_limit::map_oversize,
+            crate::grpc::decode_status::map_decode_failures,
         ));
     if let Some(settings) = &config.server.tls {
         builder = builder
@@ -195,11 +197,15 @@ pub async fn run_with(
     let addr = listener.local_addr()?;
     info!(%addr, store = %redact_url(&config.store.url), startup_ms = started.elapsed().as_millis() as u64, "serving");
     let grace = Duration::from_secs(config.server.grace_seconds);
+    let drain = Duration::from_secs(config.server.drain_seconds);
     let (drained_tx, drained_rx) = tokio::sync::oneshot::channel::<()>();
     let reporter = health_reporter.clone();
     let signal = async move {
         shutdown.await;
-        info!("shutting down: health NOT_SERVING, draining");
+        info!(
+            drain_seconds = drain.as_secs(),
+            "shutting down: health NOT_SERVING, still serving while balancers notice"
+        );
         reporter
             .set_service_status("", tonic_health::ServingStatus::NotServing)
             .await;
@@ -209,6 +215,8 @@ pub async fn run_with(
         reporter
             .set_not_serving::<HandoffFeedServer<FeedService>>()
             .await;
+        tokio::time::sleep(drain).await;
+        info!("drained: no new calls; open streams end UNAVAILABLE");
         let _ = stop_tx.send(true);
         let _ = drained_tx.send(());
     };

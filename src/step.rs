@@ -71,7 +71,6 @@ pub fn step(mut state: ConversationState, turn: &Turn, cx: &Context) -> Outcome 
     let outcome = policy::decide(&state, &assessment, &moment);
     let mut decision = outcome.decision;
     handoff::redact_decision(&mut decision, cx.policy.redaction);
-    handoff::note(&mut state, turn, &decision);
     decision.sequence = state.turn_count;
     state.last_scores = decision.scores;
     state.last_action = decision.action;

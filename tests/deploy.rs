@@ -242,3 +242,22 @@ fn the_systemd_unit_runs_serve_with_a_configuration_as_an_unprivileged_user() {
     let stop: u64 = value("TimeoutStopSec").parse().unwrap();
     assert!(stop > Config::default().server.grace_seconds);
 }
+
+#[test]
+fn serve_help_says_where_configuration_comes_from() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_escalation-router"))
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "built-in defaults",
+        "--config",
+        "ESCALATION__SECTION__KEY",
+        "deploy/config.example.toml",
+        "RUST_LOG",
+    ] {
+        assert!(help.contains(needle), "{needle} missing from:\n{help}");
+    }
+}

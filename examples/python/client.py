@@ -29,7 +29,13 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--addr", default="127.0.0.1:50051")
     args = parser.parse_args()
-    channel = grpc.insecure_channel(args.addr)
+    # Retries for the idempotent RPCs (ProcessTurn is idempotent on turn_id), shared with the Node
+    # example.
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "..", "service-config.json")) as f:
+        service_config = f.read()
+    channel = grpc.insecure_channel(args.addr, options=[
+        ("grpc.service_config", service_config), ("grpc.enable_retries", 1)])
     grpc.channel_ready_future(channel).result(timeout=10)
     router = rpc.EscalationRouterStub(channel)
     feed = rpc.HandoffFeedStub(channel)

@@ -92,6 +92,75 @@ pub(super) fn domain_vars(d: &fill::Domain) -> Vec<(&'static str, &'static str)>
     ]
 }
 
+/// Where the turn under test stands in its conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Opening {
+    /// It opens the conversation.
+    Alone,
+    /// After a routine task the bot completed.
+    AfterTask,
+    /// After a problem and a standard bot answer that does not solve it.
+    AfterIssue,
+    /// After a request the bot answered with something else.
+    AfterWrong,
+    /// After a problem and a bot fallback (with metadata).
+    AfterFallback,
+    /// After a request the bot got right.
+    AfterFixed,
+}
+
+/// The template line `line` (with its `c:`/`b:` head) after `opening`, filled with `vars`.
+pub(super) fn opened(opening: Opening, line: &str, vars: &[(&str, &str)]) -> Vec<Line> {
+    let before: &[&str] = match opening {
+        Opening::Alone => &[],
+        Opening::AfterTask => &["c: {task}", "b: {done}"],
+        Opening::AfterIssue => &["c: {issue}", "b: {answer}"],
+        Opening::AfterWrong => &["c: {ask}", "b: {wrong}"],
+        Opening::AfterFallback => &["c: {issue}", "b[fallback]: {answer}"],
+        Opening::AfterFixed => &["c: {ask}", "b: {fixed}"],
+    };
+    let mut lines = before.to_vec();
+    lines.push(line);
+    talk(&lines, vars)
+}
+
+/// Each customer template after each opening, the domain rotating, checked on the last line.
+/// `extra` gives case-specific fillers for case number `n`; `{name}` is a customer name. A template
+/// that states what the opening's customer turn says (`{issue}`, `{task}`, `{ask}`) is not put
+/// after it.
+pub(super) fn spread(
+    lang: Lang,
+    name: &str,
+    templates: &[&str],
+    openings: &[Opening],
+    domains: &[fill::Domain],
+    expect: Expect,
+    extra: &dyn Fn(usize) -> Vec<(&'static str, &'static str)>,
+) -> Vec<Draft> {
+    let mut out = Vec::new();
+    for (i, template) in templates.iter().enumerate() {
+        for (k, &opening) in openings.iter().enumerate() {
+            let repeated = match opening {
+                Opening::Alone => None,
+                Opening::AfterTask => Some("{task}"),
+                Opening::AfterIssue | Opening::AfterFallback => Some("{issue}"),
+                Opening::AfterWrong | Opening::AfterFixed => Some("{ask}"),
+            };
+            if repeated.is_some_and(|r| template.contains(r)) {
+                continue;
+            }
+            let n = i * openings.len() + k;
+            let domain = fill::pick(domains, n, k);
+            let mut vars = domain_vars(&domain);
+            vars.push(("name", fill::pick(fill::names(lang), n, 9)));
+            vars.extend(extra(n));
+            let lines = opened(opening, &format!("c: {template}"), &vars);
+            out.push(last(&format!("{name} {i} ({})", domain.key), lines, expect));
+        }
+    }
+    out
+}
+
 /// A draft checked on its last line.
 pub(super) fn last(name: &str, lines: Vec<Line>, expect: Expect) -> Draft {
     let turn = lines.len() - 1;

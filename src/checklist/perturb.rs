@@ -33,7 +33,8 @@ const PERTURBATIONS: &[Perturbation] = &[
     }),
 ];
 
-/// How many INV cases each MFT case gets (rotating through the perturbations that apply).
+/// How many INV cases each MFT case gets (rotating through the perturbations that apply), plus
+/// the register switch wherever it applies.
 const INV_PER_CASE: usize = 2;
 
 /// Requests appended for the DIR cases.
@@ -61,10 +62,11 @@ pub(super) fn derive(drafts: &[Draft], mft: &[Case], lang: Lang) -> Vec<Case> {
         let turns: Vec<usize> = case.checks.iter().map(|c| c.turn).collect();
         let mut made = 0;
         for k in 0..PERTURBATIONS.len() {
-            if made == INV_PER_CASE {
-                break;
-            }
             let (name, f) = PERTURBATIONS[(n + k) % PERTURBATIONS.len()];
+            // Sie ↔ du applies to few sentences, so it is used wherever it applies.
+            if made == INV_PER_CASE && name != "register" {
+                continue;
+            }
             if let Some(lines) = f(&case.lines, turn, lang, n) {
                 inv.push(derived(case, Kind::Inv, name, lines, &turns, Expect::Same));
                 made += 1;
@@ -321,6 +323,18 @@ const SIE_TO_DU: &[(&str, &str)] = &[
     ("Sie haben", "Du hast"),
     ("Sie sind", "Du bist"),
     ("Sie können", "Du kannst"),
+    ("Sperren Sie", "Sperr"),
+    ("sperren Sie", "sperr"),
+    ("Kündigen Sie", "Kündige"),
+    ("kündigen Sie", "kündige"),
+    ("Helfen Sie", "Hilf"),
+    ("helfen Sie", "hilf"),
+    ("Übernehmen Sie", "Übernimmst du"),
+    ("Bezahlen Sie", "Bezahlst du"),
+    ("Geben Sie", "Gib"),
+    ("geben Sie", "gib"),
+    ("Rufen Sie", "Ruf"),
+    ("rufen Sie", "ruf"),
     ("Ihnen", "dir"),
     ("Ihrem", "deinem"),
     ("Ihren", "deinen"),
@@ -335,6 +349,12 @@ const DU_TO_SIE: &[(&str, &str)] = &[
     ("Könntest du", "Könnten Sie"),
     ("Du musst", "Sie müssen"),
     ("du musst", "Sie müssen"),
+    ("Könnt ihr", "Können Sie"),
+    ("könnt ihr", "können Sie"),
+    ("Habt ihr", "Haben Sie"),
+    ("habt ihr", "haben Sie"),
+    ("Ihr seid", "Sie sind"),
+    ("ihr seid", "Sie sind"),
     ("Hast du", "Haben Sie"),
     ("hast du", "haben Sie"),
     ("Bist du", "Sind Sie"),

@@ -54,21 +54,21 @@ impl Report {
         out
     }
 
-    /// The capabilities and languages below their floor in [`FLOORS`]: (capability, language,
-    /// rate, floor).
-    pub fn below_floor(&self) -> Vec<(Capability, Lang, f64, f64)> {
+    /// Every capability, language and test type whose pass rate is below the capability's floor
+    /// in [`FLOORS`] for that language: (capability, language, type, rate, floor).
+    pub fn below_floor(&self) -> Vec<(Capability, Lang, Kind, f64, f64)> {
         let tallies = self.tallies();
         let mut out = Vec::new();
         for (capability, _, _) in FLOORS {
             for lang in LANGS {
-                let rate = tallies
-                    .get(&(*capability, lang, None))
-                    .copied()
-                    .unwrap_or_default()
-                    .rate();
-                let floor = capability.floor(lang);
-                if rate < floor {
-                    out.push((*capability, lang, rate, floor));
+                for kind in KINDS {
+                    let Some(t) = tallies.get(&(*capability, lang, Some(kind))) else {
+                        continue;
+                    };
+                    let floor = capability.floor(lang);
+                    if t.rate() < floor {
+                        out.push((*capability, lang, kind, t.rate(), floor));
+                    }
                 }
             }
         }
@@ -76,7 +76,7 @@ impl Report {
     }
 
     /// The table: one row per capability and language, passed/total and rate per type, all
-    /// types together and the floor.
+    /// types pooled, and the floor every type must reach.
     pub fn table(&self) -> String {
         let tallies = self.tallies();
         let mut out = String::new();

@@ -96,3 +96,32 @@ fn perturbations_change_what_they_say() {
     }
     assert_eq!(typo_word("Hi", 0), "Hi");
 }
+
+#[test]
+fn every_perturbation_is_used_in_both_languages() {
+    let cases = suite();
+    for how in [
+        "umlauts as ae/oe/ue",
+        "lowercase",
+        "one typo",
+        "emoji",
+        "register",
+    ] {
+        for lang in [Lang::De, Lang::En] {
+            let n = cases
+                .iter()
+                .filter(|c| {
+                    c.kind == Kind::Inv && c.lang == lang && c.name.contains(&format!("({how};"))
+                })
+                .count();
+            // English has no umlauts to spell out.
+            let least = if lang == Lang::En && how.starts_with("umlauts") {
+                0
+            } else {
+                40
+            };
+            assert!(n >= least, "{how} {}: {n} cases", lang.tag());
+            eprintln!("{how} {}: {n}", lang.tag());
+        }
+    }
+}

@@ -9,20 +9,75 @@ use crate::domain::{
 use crate::pb;
 use crate::state::Verdict;
 
-/// Limits applied while validating.
+/// Limits applied at the edge (see `config::LimitsConfig` for each one's reason).
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub max_text_bytes: usize,
     pub max_id_bytes: usize,
+    pub max_field_bytes: usize,
+    pub max_value_bytes: usize,
+    pub max_entries: usize,
+    pub max_clock_skew_ms: i64,
+    pub max_pending_turns_per_stream: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
+        Limits::from(&crate::config::LimitsConfig::default())
+    }
+}
+
+impl From<&crate::config::LimitsConfig> for Limits {
+    fn from(c: &crate::config::LimitsConfig) -> Self {
         Limits {
-            max_text_bytes: 16 * 1024,
-            max_id_bytes: 128,
+            max_text_bytes: c.max_text_bytes,
+            max_id_bytes: c.max_id_bytes,
+            max_field_bytes: c.max_field_bytes,
+            max_value_bytes: c.max_value_bytes,
+            max_entries: c.max_entries,
+            max_clock_skew_ms: (c.max_clock_skew_seconds as i64).saturating_mul(1000),
+            max_pending_turns_per_stream: c.max_pending_turns_per_stream,
         }
     }
+}
+
+/// Checks an optional string's size.
+fn bounded(field: &str, value: &str, limit: usize) -> Result<(), RequestError> {
+    if value.len() > limit {
+        return Err(RequestError::TooLarge {
+            field: field.to_string(),
+            size: value.len(),
+            limit,
+        });
+    }
+    Ok(())
+}
+
+/// Checks a map or list's entry count and each key's and value's size.
+fn entries<'a>(
+    field: &str,
+    items: impl ExactSizeIterator<Item = (&'a str, &'a str)>,
+    limits: Limits,
+) -> Result<(), RequestError> {
+    if items.len() > limits.max_entries {
+        return Err(RequestError::invalid(
+            field,
+            format!(
+                "{} entries exceed the limit of {}",
+                items.len(),
+                limits.max_entries
+            ),
+        ));
+    }
+    for (key, value) in items {
+        bounded(&format!("{field}[{key:.32}]"), key, limits.max_field_bytes)?;
+        bounded(
+            &format!("{field}[{key:.32}]"),
+            value,
+            limits.max_value_bytes,
+        )?;
+    }
+    Ok(())
 }
 
 /// Checks a required id: non-empty, bounded, no control characters.
@@ -78,16 +133,60 @@ pub fn turn(req: Option<pb::Turn>, limits: Limits, now_ms: i64) -> Result<Turn, 
     let channel = channel(t.channel)?;
     let time_ms = match t.time {
         Some(ts) => {
-            if !(0..1_000_000_000).contains(&ts.nanos) || ts.seconds < 0 {
+            if !(0..1_000_000_000).contains(&ts.nanos)
+                || !(0..=i64::MAX / 1000 - 1).contains(&ts.seconds)
+            {
                 return Err(RequestError::invalid(
                     "turn.time",
                     "is not a valid timestamp",
                 ));
             }
-            ts.seconds * 1000 + i64::from(ts.nanos) / 1_000_000
+            let ms = ts.seconds * 1000 + i64::from(ts.nanos) / 1_000_000;
+            if limits.max_clock_skew_ms > 0 && (ms - now_ms).abs() > limits.max_clock_skew_ms {
+                return Err(RequestError::invalid(
+                    "turn.time",
+                    format!(
+                        "is {} s from the server's clock; at most limits.max_clock_skew_seconds = {} s",
+                        (ms - now_ms).abs() / 1000,
+                        limits.max_clock_skew_ms / 1000
+                    ),
+                ));
+            }
+            ms
         }
         None => now_ms,
     };
+    bounded("turn.language", &t.language, limits.max_field_bytes)?;
+    entries(
+        "turn.metadata",
+        t.metadata.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        limits,
+    )?;
+    if let Some(b) = &t.bot {
+        bounded("turn.bot.action", &b.action, limits.max_field_bytes)?;
+    }
+    if let Some(c) = &t.customer {
+        bounded(
+            "turn.customer.customer_id",
+            &c.customer_id,
+            limits.max_field_bytes,
+        )?;
+        entries(
+            "turn.customer.attributes",
+            c.attributes.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            limits,
+        )?;
+    }
+    if let Some(n) = &t.nlu {
+        bounded("turn.nlu.intent", &n.intent, limits.max_field_bytes)?;
+        entries(
+            "turn.nlu.entities",
+            n.entities
+                .iter()
+                .map(|e| (e.name.as_str(), e.value.as_str())),
+            limits,
+        )?;
+    }
     let nlu = match t.nlu {
         Some(n) => {
             if let Some(c) = n.confidence

@@ -8,6 +8,7 @@
 use super::auth::{Rpc, allow, allow_role, caller};
 use super::convert::{self, Limits};
 use super::error::RequestError;
+use super::streams::{Slot, Streams};
 use crate::pb::{self, handoff_feed_server::HandoffFeed};
 use crate::state::{FeedFilter, SharedStore};
 use std::collections::VecDeque;
@@ -26,6 +27,8 @@ const REMEMBERED: usize = 10_000;
 pub struct FeedService {
     store: SharedStore,
     limits: Limits,
+    /// Open streams per principal.
+    streams: Streams,
     lease: Duration,
     poll: Duration,
     shutdown: watch::Receiver<bool>,
@@ -35,6 +38,7 @@ impl FeedService {
     pub fn new(
         store: SharedStore,
         limits: Limits,
+        streams: Streams,
         lease: Duration,
         poll: Duration,
         shutdown: watch::Receiver<bool>,
@@ -42,6 +46,7 @@ impl FeedService {
         FeedService {
             store,
             limits,
+            streams,
             lease,
             poll,
             shutdown,
@@ -63,9 +68,17 @@ impl HandoffFeed for FeedService {
         let tenant = (!req.tenant_id.is_empty()).then_some(req.tenant_id.as_str());
         allow(&principal, Rpc::Subscribe, tenant)?;
         let consumer = principal.consumer_group(&consumer);
+        if req.queues.len() > self.limits.max_entries {
+            return Err(RequestError::invalid(
+                "queues",
+                format!("at most {} queues", self.limits.max_entries),
+            )
+            .into());
+        }
         for (i, q) in req.queues.iter().enumerate() {
             convert::id(&format!("queues[{i}]"), q, self.limits)?;
         }
+        let slot = self.streams.open(&principal.name)?;
         let filter = FeedFilter {
             consumer,
             tenant_id: (!req.tenant_id.is_empty()).then_some(req.tenant_id),
@@ -73,7 +86,7 @@ impl HandoffFeed for FeedService {
         };
         crate::metrics::consumer_subscribed(&filter);
         let (tx, rx) = mpsc::channel(BATCH);
-        crate::telemetry::spawn(deliver(self.clone(), filter, tx));
+        crate::telemetry::spawn(deliver(self.clone(), filter, tx, slot));
         Ok(Response::new(ReceiverStream::new(rx)))
     }
 
@@ -103,6 +116,7 @@ async fn deliver(
     feed: FeedService,
     filter: FeedFilter,
     tx: mpsc::Sender<Result<pb::HandoffEvent, Status>>,
+    _slot: Slot,
 ) {
     let notify = feed.store.event_notify();
     let mut shutdown = feed.shutdown.clone();

@@ -3,36 +3,42 @@
 use super::auth::{Rpc, allow, allow_role, caller};
 use super::convert::{self, Limits};
 use super::error::RequestError;
+use super::streams::Streams;
+use super::turn_stream;
 use crate::config::auth::Principal;
 use crate::engine::{Engine, EngineError};
 use crate::pb::{self, escalation_router_server::EscalationRouter};
 use crate::state::OutcomeRecord;
-use std::collections::HashMap;
-use std::pin::Pin;
-use std::sync::{Arc, Mutex};
-use tokio::sync::{mpsc, oneshot, watch};
-use tokio_stream::{Stream, StreamExt, wrappers::ReceiverStream};
+use tokio::sync::watch;
 use tonic::{Request, Response, Status, Streaming};
 
 /// Shared by every call; cheap to clone.
 #[derive(Clone)]
 pub struct RouterService {
     engine: Engine,
-    limits: Limits,
+    pub(super) limits: Limits,
+    /// Open streams per principal.
+    streams: Streams,
     /// Flips to true on shutdown: open `StreamTurns` streams stop reading and close.
-    shutdown: watch::Receiver<bool>,
+    pub(super) shutdown: watch::Receiver<bool>,
 }
 
 impl RouterService {
-    pub fn new(engine: Engine, limits: Limits, shutdown: watch::Receiver<bool>) -> Self {
+    pub fn new(
+        engine: Engine,
+        limits: Limits,
+        streams: Streams,
+        shutdown: watch::Receiver<bool>,
+    ) -> Self {
         RouterService {
             engine,
             limits,
+            streams,
             shutdown,
         }
     }
 
-    async fn process(
+    pub(super) async fn process(
         &self,
         principal: &Principal,
         req: pb::ProcessTurnRequest,
@@ -51,8 +57,6 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-type TurnStream = Pin<Box<dyn Stream<Item = Result<pb::StreamTurnsResponse, Status>> + Send>>;
-
 #[tonic::async_trait]
 impl EscalationRouter for RouterService {
     async fn process_turn(
@@ -69,83 +73,23 @@ impl EscalationRouter for RouterService {
         }))
     }
 
-    type StreamTurnsStream = TurnStream;
+    type StreamTurnsStream = turn_stream::TurnStream;
 
-    /// Turns of different conversations run concurrently; turns of one conversation run in the
-    /// order they arrived (each waits for its predecessor's completion signal).
+    /// See `turn_stream`: ordered per conversation, bounded, cancelled when the client goes.
     async fn stream_turns(
         &self,
         request: Request<Streaming<pb::ProcessTurnRequest>>,
     ) -> Result<Response<Self::StreamTurnsStream>, Status> {
         let principal = caller(&request)?;
         allow_role(&principal, Rpc::StreamTurns)?;
-        let mut input = request.into_inner();
-        let (tx, rx) = mpsc::channel(256);
-        let this = self.clone();
-        let mut shutdown = self.shutdown.clone();
-        crate::telemetry::spawn(async move {
-            let order = Arc::new(Mutex::new(HashMap::<(String, String), (u64, Waiter)>::new()));
-            let mut next_id = 0u64;
-            loop {
-                let msg = tokio::select! {
-                    m = input.next() => m,
-                    _ = shutdown.wait_for(|s| *s) => None,
-                };
-                let req = match msg {
-                    Some(Ok(req)) => req,
-                    Some(Err(_)) | None => break,
-                };
-                let (tenant_id, conversation_id, turn_id) = req
-                    .turn
-                    .as_ref()
-                    .map(|t| {
-                        (
-                            t.tenant_id.clone(),
-                            t.conversation_id.clone(),
-                            t.turn_id.clone(),
-                        )
-                    })
-                    .unwrap_or_default();
-                let key = (tenant_id.clone(), conversation_id.clone());
-                next_id += 1;
-                let id = next_id;
-                let (done_tx, done_rx) = oneshot::channel();
-                let previous = lock(&order).insert(key.clone(), (id, done_rx));
-                let (this, tx, order) = (this.clone(), tx.clone(), order.clone());
-                let principal = principal.clone();
-                crate::telemetry::spawn(async move {
-                    if let Some((_, prev)) = previous {
-                        let _ = prev.await;
-                    }
-                    let started = std::time::Instant::now();
-                    let result = match this.process(&principal, req).await {
-                        Ok(d) => {
-                            crate::metrics::turn_seconds("StreamTurns", started.elapsed());
-                            pb::stream_turns_response::Result::Decision(d)
-                        }
-                        Err(s) => pb::stream_turns_response::Result::Error(pb::TurnError {
-                            code: s.code() as i32,
-                            message: s.message().to_string(),
-                        }),
-                    };
-                    let _ = tx
-                        .send(Ok(pb::StreamTurnsResponse {
-                            tenant_id,
-                            conversation_id,
-                            turn_id,
-                            result: Some(result),
-                        }))
-                        .await;
-                    let mut order = lock(&order);
-                    if order.get(&key).is_some_and(|(i, _)| *i == id) {
-                        order.remove(&key);
-                    }
-                    drop(order);
-                    let _ = done_tx.send(());
-                });
-            }
-        });
-        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+        let slot = self.streams.open(&principal.name)?;
+        let input = request.into_inner();
+        Ok(Response::new(turn_stream::serve(
+            self.clone(),
+            principal,
+            input,
+            slot,
+        )))
     }
 
     async fn get_conversation(
@@ -308,10 +252,4 @@ impl EscalationRouter for RouterService {
             conversations_erased: n,
         }))
     }
-}
-
-type Waiter = oneshot::Receiver<()>;
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }

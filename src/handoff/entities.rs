@@ -118,7 +118,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
         ),
     ];
     for (kind, words) in REFERENCES {
-        patterns.push(p(kind, format!(r"(?i:\b(?:{words})){ID}"), 1, reference));
+        patterns.push(p(kind, format!(r"(?i:\b(?:{words})\b){ID}"), 1, reference));
     }
     patterns.push(p(
         "phone",
@@ -130,13 +130,16 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
     patterns
 });
 
-/// A reference number: at least four characters, not a bare year.
+/// A reference number: at least four characters, two digits or six capitals (not "3-pack"), not a
+/// bare year.
 fn reference(v: &str) -> Option<String> {
     let v = v.trim_end_matches(['-', '/']);
-    let year = v.len() == 4
-        && v.bytes().all(|b| b.is_ascii_digit())
-        && (v.starts_with("19") || v.starts_with("20"));
-    (v.len() >= 4 && !year).then(|| v.to_string())
+    let digits = v.bytes().filter(u8::is_ascii_digit).count();
+    let code = v.len() == 6
+        && v.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    let year = v.len() == 4 && digits == 4 && (v.starts_with("19") || v.starts_with("20"));
+    (v.len() >= 4 && (digits >= 2 || code) && !year).then(|| v.to_string())
 }
 
 fn keep(v: &str) -> Option<String> {

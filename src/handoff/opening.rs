@@ -93,8 +93,8 @@ pub fn situation(state: &ConversationState, decision: &Decision) -> Situation {
     }
 }
 
-/// The customer says it is happening again before the bot failed in this conversation (after a
-/// failure, "again?" is about the bot).
+/// The customer says it is happening again in their first two turns, before the bot failed in this
+/// conversation (later, or after a failure, "again?" is about the bot).
 fn came_back(state: &ConversationState) -> bool {
     let failed_at = state
         .attempts
@@ -102,11 +102,13 @@ fn came_back(state: &ConversationState) -> bool {
         .find(|a| a.failed || a.kind == AttemptKind::Fallback)
         .and_then(|a| state.recent.iter().position(|r| r.turn_id == a.turn_id))
         .unwrap_or(usize::MAX);
-    state.recent.iter().enumerate().any(|(i, r)| {
-        i < failed_at
-            && r.role == Role::Customer
-            && r.signals.iter().any(|s| s == "repeat_complaint")
-    })
+    state
+        .recent
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.role == Role::Customer)
+        .take(2)
+        .any(|(i, r)| i < failed_at && r.signals.iter().any(|s| s == "repeat_complaint"))
 }
 
 /// The tenant's line for this voice and situation, else the built-in one for the channel.

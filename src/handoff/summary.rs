@@ -51,7 +51,11 @@ fn goal(state: &ConversationState, lang: Lang, policy: &TenantPolicy) -> String 
         .filter(|r| r.role == Role::Customer)
         .collect();
     let Some(turn) = stating_turn(&customer) else {
-        return String::new();
+        // Nothing but a greeting or a request for a person so far.
+        return match lang {
+            Lang::De => "(noch nicht genannt)".into(),
+            Lang::En => "(not stated yet)".into(),
+        };
     };
     let text = match policy.redaction {
         Redaction::None => turn.text.clone(),

@@ -14,6 +14,9 @@ pub struct TurnOutcome {
     /// Frustration, anger, anxiety, sadness, urgency after the turn (`EMOTIONS` order).
     pub emotions: [f32; 5],
     pub reasons: Vec<String>,
+    /// The handoff context, when this turn opened a handoff (the HTML report's agent card).
+    #[serde(skip)]
+    pub handoff: Option<Box<crate::domain::HandoffContext>>,
 }
 
 /// The separate emotions of `TurnOutcome::emotions`, in order.

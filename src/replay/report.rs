@@ -1,10 +1,13 @@
 //! The HTML eval report: the figures table, a legend and an index, then per-conversation timelines
 //! (score bar per turn, alerts, gold marks, offers and the handoff highlighted, a small chart of the
 //! separate emotions), misses first, so they are easy to see; each file says how many it shows.
+//! Under each timeline, every handoff's agent card: the summary, entities, reasons and opening line
+//! as the agent would see them.
 
 use super::gold::Gold;
 use super::input::Conversation;
 use super::metrics::{EMOTIONS, FileFigures, TurnOutcome, is_handoff, predicted};
+use crate::domain::HandoffContext;
 use std::fmt::Write;
 
 /// Conversations shown per file (misses first).
@@ -22,7 +25,10 @@ pub fn html(files: &[FileRun]) -> String {
          td,th{border:1px solid #ccc;padding:2px 6px;vertical-align:top}\
          .bar{background:#e66;height:10px}.u{background:#f4f8ff}.miss{color:#b00}\
          .gold{font-weight:bold;color:#070}.ho{background:#fd8}.of{background:#fff3c4}\
-         .legend span{display:inline-block;padding:0 6px;margin-right:6px}svg{vertical-align:middle}</style>\
+         .legend span{display:inline-block;padding:0 6px;margin-right:6px}svg{vertical-align:middle}\
+         .card{border:1px solid #caa54a;background:#fffaf0;margin:6px 0 18px;padding:6px 10px;max-width:900px}\
+         .card dl{display:grid;grid-template-columns:90px 1fr;margin:4px 0}.card dt{font-weight:bold}\
+         .card dd{margin:0 0 4px}.card ul{margin:0;padding-left:18px}.ent{background:#eef;padding:0 4px}</style>\
          <h1>escalation-router eval</h1><table><tr><th>file<th>convs<th>turn P<th>turn R\
          <th>turn F1<th>dlg P<th>dlg R<th>dlg F1<th>handoffs w/o gold<th>latency median<th>p90",
     );
@@ -197,6 +203,63 @@ fn timeline(s: &mut String, c: &Conversation, g: &Gold, o: &[TurnOutcome], misse
         );
     }
     s.push_str("</table>");
+    for out in o {
+        if let Some(context) = &out.handoff {
+            agent_card(s, out.idx, context);
+        }
+    }
+}
+
+/// What the agent sees when they pick the handoff up: summary, details, why, and the opening line.
+fn agent_card(s: &mut String, idx: i64, c: &HandoffContext) {
+    let _ = write!(
+        s,
+        "<div class=card><b>Agent card</b> <small>handoff at turn {idx} · {} · {} · queue {} · \
+         priority {:?} · {:.0} s since the first problem</small><dl><dt>Goal<dd>{}",
+        esc(&c.language),
+        format!("{:?}", c.channel).to_lowercase(),
+        esc(&c.route.queue),
+        c.priority,
+        c.seconds_since_first_problem,
+        esc(&c.summary.goal),
+    );
+    if !c.summary.tried.is_empty() {
+        s.push_str("<dt>Tried<dd><ul>");
+        for t in &c.summary.tried {
+            let _ = write!(s, "<li>{}", esc(t));
+        }
+        s.push_str("</ul>");
+    }
+    let _ = write!(
+        s,
+        "<dt>Reason<dd>{}<dt>Opening<dd><i>{}</i>",
+        esc(&c.summary.reason),
+        esc(&c.summary.suggested_opening)
+    );
+    if !c.entities.is_empty() {
+        s.push_str("<dt>Details<dd>");
+        for e in &c.entities {
+            let _ = write!(
+                s,
+                "<span class=ent>{}: <b>{}</b></span> ",
+                esc(&e.kind),
+                esc(&e.value)
+            );
+        }
+    }
+    s.push_str("<dt>Why<dd><ul>");
+    for r in &c.reasons {
+        let _ = write!(
+            s,
+            "<li>{} <small>{} · {:.2} · turns {}</small> {}",
+            r.code.label(),
+            esc(&r.detail),
+            r.weight,
+            esc(&r.turn_ids.join(", ")),
+            esc(&r.matched.join(" | "))
+        );
+    }
+    s.push_str("</ul></dl></div>");
 }
 
 fn esc(t: &str) -> String {

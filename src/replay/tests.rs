@@ -97,8 +97,8 @@ fn latency_counts_user_turns_from_gold_to_handoff() {
     assert_eq!(metrics::latency(&gold, 2, 0), -1);
 }
 
-#[test]
-fn the_report_has_a_legend_an_index_emotion_charts_and_says_how_many_it_shows() {
+/// The HTML report of the test file, named `mine.jsonl`.
+fn report_of_the_file() -> String {
     let input = file();
     let runs = evaluate_file(&Config::default(), input.path()).expect("eval runs");
     let gold_and_outcomes: Vec<_> = runs
@@ -106,10 +106,15 @@ fn the_report_has_a_legend_an_index_emotion_charts_and_says_how_many_it_shows() 
         .map(|(_, g, o)| (g.clone(), o.clone()))
         .collect();
     let figures = metrics::figures("mine.jsonl", &gold_and_outcomes);
-    let html = super::report::html(&[super::report::FileRun {
+    super::report::html(&[super::report::FileRun {
         figures: &figures,
         runs: &runs,
-    }]);
+    }])
+}
+
+#[test]
+fn the_report_has_a_legend_an_index_emotion_charts_and_says_how_many_it_shows() {
+    let html = report_of_the_file();
     assert!(html.contains("<b>Legend:</b>"), "{html}");
     assert!(html.contains("<li><a href='#f0'>mine.jsonl</a>: 2 of 2 conversations shown"));
     assert!(html.contains("<h2 id='f0'>mine.jsonl <small>2 of 2 conversations shown"));
@@ -119,4 +124,26 @@ fn the_report_has_a_legend_an_index_emotion_charts_and_says_how_many_it_shows() 
         html.matches("<polyline").count(),
         2 * metrics::EMOTIONS.len()
     );
+}
+
+#[test]
+fn each_handoff_has_an_agent_card_as_the_agent_would_see_it() {
+    let html = report_of_the_file();
+    assert_eq!(
+        html.matches("<div class=card>").count(),
+        1,
+        "t-2 hands off, t-1 does not"
+    );
+    let card = &html[html.find("<div class=card>").unwrap()..];
+    let card = &card[..card.find("</div>").unwrap()];
+    for part in [
+        "handoff at turn 2 · de · unspecified · queue default",
+        "<dt>Goal<dd>Meine Rechnung ist zu hoch",
+        "<dt>Tried<dd><ul><li>Ausweichantwort des Bots</ul>",
+        "<dt>Reason<dd>Ausdrücklicher Wunsch nach einem Menschen",
+        "<dt>Opening<dd><i>Ich sehe, dass unser Assistent das nicht für Sie erledigen konnte",
+        "<li>explicit_request <small>human",
+    ] {
+        assert!(card.contains(part), "{part} missing from {card}");
+    }
 }

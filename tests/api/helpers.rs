@@ -40,6 +40,7 @@ pub fn test_config() -> Config {
     config.store.url = "memory".into();
     config.feed.poll_ms = 50;
     config.server.grace_seconds = 2;
+    config.server.drain_seconds = 0;
     config
 }
 

@@ -6,6 +6,7 @@ mod feed;
 mod handoff;
 mod helpers;
 mod lifecycle;
+mod limits;
 mod operations;
 mod policy;
 mod tls;

@@ -1,8 +1,8 @@
 //! Abuse: censored profanity (asterisks inside the word) and insults aimed at the bot hand off.
 //! Contrast: mild swearing at oneself about a routine slip.
 
-use super::{Draft, Expect, domain_vars, last, talk};
-use crate::checklist::fill::{self, pick};
+use super::{Draft, Expect, Opening, spread};
+use crate::checklist::fill;
 use crate::domain::Lang;
 
 const ABUSE_DE: &[&str] = &[
@@ -59,44 +59,27 @@ pub(super) fn drafts(lang: Lang) -> Vec<Draft> {
         Lang::En => (ABUSE_EN, SLIP_EN),
     };
     let domains = fill::domains(lang);
-    let mut out = Vec::new();
-    for (i, text) in abuse.iter().enumerate() {
-        for k in 0..3 {
-            let n = i * 3 + k;
-            let domain = pick(domains, n, k);
-            let vars = domain_vars(&domain);
-            let line = format!("c: {text}");
-            let lines = match k {
-                0 => talk(&["c: {ask}", "b: {wrong}", &line], &vars),
-                1 => talk(&["c: {issue}", "b: {answer}", &line], &vars),
-                _ => talk(&["c: {issue}", "b[fallback]: {answer}", &line], &vars),
-            };
-            if k == 2 && i % 2 == 1 {
-                continue;
-            }
-            out.push(last(
-                &format!("abuse {i} ({})", domain.key),
-                lines,
-                Expect::Handoff,
-            ));
-        }
-    }
-    for (i, text) in slip.iter().enumerate() {
-        for k in 0..2 {
-            let domain = pick(domains, i * 2 + k, 4);
-            let vars = domain_vars(&domain);
-            let line = format!("c: {text}");
-            let lines = if k == 0 {
-                talk(&[&line], &vars)
-            } else {
-                talk(&["c: {task}", "b: {done}", &line], &vars)
-            };
-            out.push(last(
-                &format!("contrast: swearing at oneself {i}"),
-                lines,
-                Expect::AtMostOffer,
-            ));
-        }
-    }
+    let mut out = spread(
+        lang,
+        "abuse",
+        abuse,
+        &[
+            Opening::AfterWrong,
+            Opening::AfterIssue,
+            Opening::AfterFallback,
+        ],
+        domains,
+        Expect::Handoff,
+        &|_| vec![],
+    );
+    out.extend(spread(
+        lang,
+        "contrast: swearing at oneself",
+        slip,
+        &[Opening::Alone, Opening::AfterTask],
+        domains,
+        Expect::AtMostOffer,
+        &|_| vec![],
+    ));
     out
 }

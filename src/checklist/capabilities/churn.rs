@@ -1,7 +1,7 @@
 //! Churn with its reasons (price, service, tenure): hand off. Contrasts: a content customer, a
 //! low-value cancellation.
 
-use super::{Draft, Expect, domain_vars, last, talk};
+use super::{Draft, Expect, Opening, spread};
 use crate::checklist::fill::{self, pick};
 use crate::domain::Lang;
 
@@ -16,6 +16,9 @@ const LEAVING_DE: &[&str] = &[
     "Ich habe ein günstigeres Angebot bekommen und werde wechseln, außer Sie kommen mir entgegen.",
     "Seit {years} Jahren zahle ich pünktlich, und jetzt wird es schon wieder teurer. Ich bin weg.",
     "So schlecht erreichbar wie Sie ist keiner. Ich kündige {product}.",
+    "I kündig jetzt nach {years} Johr, de Priis isch eifach z'höch.",
+    "Nach {years} Jahr reicht's ma, i kündig, des is ma z'teuer gwordn.",
+    "{name} hier, Kunde seit {years} Jahren. Wenn der Preis so bleibt, bin ich zum Quartalsende weg.",
 ];
 
 const LEAVING_EN: &[&str] = &[
@@ -29,6 +32,9 @@ const LEAVING_EN: &[&str] = &[
     "I've had a cheaper offer and I'll switch unless you can meet me halfway.",
     "I've paid on time for {years} years and now it's going up again. I'm off.",
     "Nobody is as hard to reach as you lot. I'm cancelling {product}.",
+    "ur prices went up again so im cancelling {product}, been with u {years} years",
+    "{name} here, customer for {years} years. If the price stays like this I'm gone at the end of the quarter.",
+    "Honestly the service has gone downhill, I'm moving {product} elsewhere after {years} years.",
 ];
 
 const YEARS: &[&str] = &["zwölf", "acht", "15", "zwanzig", "sechs"];
@@ -58,43 +64,23 @@ pub(super) fn drafts(lang: Lang) -> Vec<Draft> {
         Lang::En => (LEAVING_EN, STAYING_EN, YEARS_EN),
     };
     let domains = fill::domains(lang);
-    let mut out = Vec::new();
-    for (i, template) in leaving.iter().enumerate() {
-        for k in 0..3 {
-            let n = i * 3 + k;
-            let domain = pick(domains, n, k);
-            let mut vars = domain_vars(&domain);
-            vars.push(("years", pick(years, n, 1)));
-            let line = format!("c: {template}");
-            let lines = match k {
-                0 => talk(&[&line], &vars),
-                1 => talk(&["c: {task}", "b: {done}", &line], &vars),
-                _ => talk(&["c: {issue}", "b: {answer}", &line], &vars),
-            };
-            out.push(last(
-                &format!("leaving {i} ({})", domain.key),
-                lines,
-                Expect::Handoff,
-            ));
-        }
-    }
-    for (i, template) in staying.iter().enumerate() {
-        for k in 0..2 {
-            let n = i * 2 + k;
-            let domain = pick(domains, n, 4);
-            let vars = domain_vars(&domain);
-            let line = format!("c: {template}");
-            let lines = if k == 0 {
-                talk(&[&line], &vars)
-            } else {
-                talk(&["c: {task}", "b: {done}", &line], &vars)
-            };
-            out.push(last(
-                &format!("contrast: content or low value {i} ({})", domain.key),
-                lines,
-                Expect::AtMostOffer,
-            ));
-        }
-    }
+    let mut out = spread(
+        lang,
+        "leaving",
+        leaving,
+        &[Opening::Alone, Opening::AfterTask, Opening::AfterIssue],
+        domains,
+        Expect::Handoff,
+        &|n| vec![("years", pick(years, n, 1))],
+    );
+    out.extend(spread(
+        lang,
+        "contrast: content or low value",
+        staying,
+        &[Opening::Alone, Opening::AfterTask],
+        domains,
+        Expect::AtMostOffer,
+        &|_| vec![],
+    ));
     out
 }

@@ -2,7 +2,7 @@
 //! card copied, a death in the family now (also in noun form). Contrasts: past or peripheral
 //! mentions during routine tasks.
 
-use super::{Draft, Expect, domain_vars, last, talk};
+use super::{Draft, Expect, Opening, spread};
 use crate::checklist::fill::{self, pick};
 use crate::domain::Lang;
 
@@ -14,13 +14,16 @@ const PRESENT_DE: &[&str] = &[
     "Bitte sperren Sie sofort meine Karte.",
     "Meine Kreditkarte wurde kopiert, da laufen fremde Buchungen über {amount}.",
     "Ich glaube, meine Karte wurde am Automaten ausgelesen. Da sind Abhebungen, die ich nicht kenne.",
-    "Nach dem Tod {relative_gen} muss ich {product} auf mich umschreiben lassen.",
-    "Wegen des Todes {relative_gen} letzte Woche möchte ich wissen, was mit dem Vertrag passiert.",
-    "{relative_nom_cap} ist am Sonntag gestorben, und die Abbuchungen laufen noch auf den Namen.",
+    "Nach dem Tod {relative} muss ich {product} auf mich umschreiben lassen.",
+    "Wegen des Todes {relative} letzte Woche möchte ich wissen, was mit dem Vertrag passiert.",
+    "{relative_cap} ist am Sonntag gestorben, und die Abbuchungen laufen noch auf den Namen.",
     "Ich habe diese Bestellung über {amount} nicht aufgegeben, jemand benutzt mein Konto.",
     "Jemand hat meine Rufnummer auf eine neue SIM-Karte übertragen, ich habe kein Netz mehr.",
     "Mein Passwort wurde geändert, und zwar nicht von mir.",
-    "Seit dem Tod {relative_gen} vorgestern weiß ich nicht, wie es mit {product} weitergeht.",
+    "Seit dem Tod {relative} vorgestern weiß ich nicht, wie es mit {product} weitergeht.",
+    "Do isch e Abbuechig vo {amount} vo {merchant}, wo-n-i nöd gmacht ha.",
+    "Bitte sperrn S' ma sofort mei Kartn, de is weg.",
+    "hab die zahlung an {merchant} nich gemacht!!! {amount} einfach weg",
 ];
 
 const PRESENT_EN: &[&str] = &[
@@ -38,9 +41,12 @@ const PRESENT_EN: &[&str] = &[
     "Someone moved my number to a new SIM, I've got no signal any more.",
     "My password has been changed, and not by me.",
     "Since the death of {relative} the day before yesterday I don't know what to do about {product}.",
+    "theres a charge from {merchant} on my card i never made, {amount}!!",
+    "Block me card now please, it's been nicked.",
+    "Hello, this is {name}. I've just had a text saying my password was reset, and I didn't do that.",
 ];
 
-/// (genitive "meines Mannes", nominative with capital "Mein Mann").
+/// (genitive "meines Mannes" or "my husband", with a capital "Mein Mann").
 const RELATIVES_DE: &[(&str, &str)] = &[
     ("meines Mannes", "Mein Mann"),
     ("meiner Frau", "Meine Frau"),
@@ -94,57 +100,34 @@ pub(super) fn drafts(lang: Lang) -> Vec<Draft> {
         Lang::De => (PRESENT_DE, ROUTINE_DE, RELATIVES_DE, AMOUNTS_DE),
         Lang::En => (PRESENT_EN, ROUTINE_EN, RELATIVES_EN, AMOUNTS_EN),
     };
+    let fillers = |n: usize| {
+        let (genitive, nominative) = pick(relatives, n, 1);
+        vec![
+            ("amount", pick(amounts, n, 2)),
+            ("merchant", pick(MERCHANTS, n, 3)),
+            ("city", pick(CITIES, n, 4)),
+            ("relative", genitive),
+            ("relative_cap", nominative),
+        ]
+    };
     let domains = fill::domains(lang);
-    let mut out = Vec::new();
-    for (i, template) in present.iter().enumerate() {
-        for k in 0..3 {
-            let n = i * 3 + k;
-            let domain = pick(domains, n, k);
-            let (genitive, nom) = pick(relatives, n, 1);
-            let mut vars = domain_vars(&domain);
-            vars.extend([
-                ("amount", pick(amounts, n, 2)),
-                ("merchant", pick(MERCHANTS, n, 3)),
-                ("city", pick(CITIES, n, 4)),
-                ("relative_gen", genitive),
-                ("relative_nom_cap", nom),
-                ("relative", genitive),
-                ("relative_cap", nom),
-            ]);
-            let line = format!("c: {template}");
-            let lines = match k {
-                0 => talk(&[&line], &vars),
-                1 => talk(&["c: {task}", "b: {done}", &line], &vars),
-                _ => talk(&["c: {issue}", "b: {answer}", &line], &vars),
-            };
-            out.push(last(
-                &format!("high stakes {i} ({})", domain.key),
-                lines,
-                Expect::Handoff,
-            ));
-        }
-    }
-    for (i, template) in routine.iter().enumerate() {
-        for k in 0..2 {
-            let n = i * 2 + k;
-            let domain = pick(domains, n, 5);
-            let mut vars = domain_vars(&domain);
-            vars.extend([
-                ("amount", pick(amounts, n, 6)),
-                ("merchant", pick(MERCHANTS, n, 7)),
-            ]);
-            let line = format!("c: {template}");
-            let lines = if k == 0 {
-                talk(&[&line], &vars)
-            } else {
-                talk(&["c: {task}", "b: {done}", &line], &vars)
-            };
-            out.push(last(
-                &format!("contrast: routine with a past mention {i} ({})", domain.key),
-                lines,
-                Expect::AtMostOffer,
-            ));
-        }
-    }
+    let mut out = spread(
+        lang,
+        "high stakes",
+        present,
+        &[Opening::Alone, Opening::AfterTask, Opening::AfterIssue],
+        domains,
+        Expect::Handoff,
+        &fillers,
+    );
+    out.extend(spread(
+        lang,
+        "contrast: routine with a past mention",
+        routine,
+        &[Opening::Alone, Opening::AfterTask],
+        domains,
+        Expect::AtMostOffer,
+        &fillers,
+    ));
     out
 }

@@ -1,6 +1,6 @@
 //! Policy: one mild negative turn gives at most an offer, never a handoff.
 
-use super::{Draft, Expect, domain_vars, last, talk};
+use super::{Draft, Expect, Opening, domain_vars, last, opened};
 use crate::checklist::fill::{self, pick};
 use crate::domain::Lang;
 
@@ -35,38 +35,24 @@ const MILD_EN: &[&str] = &[
 ];
 
 pub(super) fn drafts(lang: Lang) -> Vec<Draft> {
-    let mild = match lang {
-        Lang::De => MILD_DE,
-        Lang::En => MILD_EN,
+    let (mild, but) = match lang {
+        Lang::De => (MILD_DE, "Aber gut."),
+        Lang::En => (MILD_EN, "Fine though."),
     };
     let domains = fill::domains(lang);
     let mut out = Vec::new();
     for (i, text) in mild.iter().enumerate() {
-        for k in 0..4 {
-            let n = i * 4 + k;
-            let domain = pick(domains, n, k);
-            let vars = domain_vars(&domain);
-            let lines = match k {
-                0 => talk(&["c: {issue}", "b: {answer}", &format!("c: {text}")], &vars),
-                1 => talk(&[&format!("c: {text} {{issue}}")], &vars),
-                2 => talk(
-                    &["c: {task}", "b: {done}", &format!("c: {text} Aber gut.")],
-                    &vars,
-                ),
-                _ => talk(&["c: {ask}", "b: {fixed}", &format!("c: {text}")], &vars),
-            };
-            if k == 2 && lang == Lang::En {
-                let lines = talk(
-                    &["c: {task}", "b: {done}", &format!("c: {text} Fine though.")],
-                    &vars,
-                );
-                out.push(last(
-                    &format!("mild {i} ({})", domain.key),
-                    lines,
-                    Expect::AtMostOffer,
-                ));
-                continue;
-            }
+        // The mild turn after a standard answer, opening the conversation with the problem, after
+        // a completed task (shrugged off), after a request the bot got right.
+        let shapes = [
+            (Opening::AfterIssue, format!("c: {text}")),
+            (Opening::Alone, format!("c: {text} {{issue}}")),
+            (Opening::AfterTask, format!("c: {text} {but}")),
+            (Opening::AfterFixed, format!("c: {text}")),
+        ];
+        for (k, (opening, line)) in shapes.iter().enumerate() {
+            let domain = pick(domains, i * 4 + k, k);
+            let lines = opened(*opening, line, &domain_vars(&domain));
             out.push(last(
                 &format!("mild {i} ({})", domain.key),
                 lines,

@@ -1,7 +1,7 @@
 //! "I've already written/called three times": hand off. Contrast: a past contact that worked.
 
-use super::{Draft, Expect, domain_vars, last, talk};
-use crate::checklist::fill::{self, pick};
+use super::{Draft, Expect, Opening, spread};
+use crate::checklist::fill;
 use crate::domain::Lang;
 
 const REPEATS_DE: &[&str] = &[
@@ -17,6 +17,8 @@ const REPEATS_DE: &[&str] = &[
     "Seit drei Wochen schreibe ich Ihnen, und es tut sich nichts.",
     "{issue} Das habe ich Ihnen schon letzte Woche und vorletzte Woche geschrieben.",
     "Ich hab das schon x-mal gemeldet, jedes Mal dieselbe Antwort.",
+    "hier nochmal {name}, hab schon 3x angerufen wegen dem gleichen, immer noch nix",
+    "Ich ha scho drüü Mal aglüütet und no immer kei Lösig.",
 ];
 
 const REPEATS_EN: &[&str] = &[
@@ -32,6 +34,8 @@ const REPEATS_EN: &[&str] = &[
     "I've been writing to you for three weeks and nothing happens.",
     "{issue} I told you this last week and the week before.",
     "Already reported this loads of times, same answer every time.",
+    "its {name} again, called 3 times already about the same thing, still nothing",
+    "I've phoned about this on three separate occasions and it's still not resolved.",
 ];
 
 const WORKED_DE: &[&str] = &[
@@ -39,7 +43,10 @@ const WORKED_DE: &[&str] = &[
     "Ich habe letzten Monat schon einmal angerufen, das Problem ist seitdem gelöst. Jetzt eine neue Frage: {task}",
     "Hab euch vor zwei Wochen geschrieben und alles hat geklappt. {task}",
     "Ich hatte mich schon mal gemeldet, da lief alles super. Diesmal: {task}",
-    "Letztes Jahr hatte ich dreimal mit Ihnen zu tun, immer prima. {task}",
+    "Ich hatte vor einem Monat angerufen, und die Gutschrift kam wie versprochen. Können Sie mir die Rechnung dazu schicken?",
+    "Letztes Jahr hatte ich dreimal mit Ihnen zu tun, immer prima. Wo finde ich meine Kundennummer?",
+    "Ihre Kollegin hat mir gestern am Telefon alles erklärt, es hat funktioniert. Ich wollte nur Danke sagen.",
+    "Ich habe schon mal angerufen und die neue Adresse durchgegeben, ist die jetzt hinterlegt?",
 ];
 
 const WORKED_EN: &[&str] = &[
@@ -47,7 +54,10 @@ const WORKED_EN: &[&str] = &[
     "I called once last month and the problem has been fixed since. New question now: {task}",
     "Wrote to you two weeks ago and everything worked out. {task}",
     "I've been in touch before and it all went smoothly. This time: {task}",
-    "I dealt with you three times last year, always great. {task}",
+    "I rang a month ago and the credit came through as promised. Could you send me the invoice for it?",
+    "I dealt with you three times last year, always great. Where do I find my customer number?",
+    "Your colleague explained everything on the phone yesterday and it worked. I just wanted to say thanks.",
+    "I've called before and gave you my new address, is it on file now?",
 ];
 
 pub(super) fn drafts(lang: Lang) -> Vec<Draft> {
@@ -56,51 +66,23 @@ pub(super) fn drafts(lang: Lang) -> Vec<Draft> {
         Lang::En => (REPEATS_EN, WORKED_EN),
     };
     let domains = fill::domains(lang);
-    let mut out = Vec::new();
-    for (i, template) in repeats.iter().enumerate() {
-        for k in 0..3 {
-            let n = i * 3 + k;
-            let domain = pick(domains, n, k);
-            let vars = domain_vars(&domain);
-            let line = format!("c: {template}");
-            let lines = match k {
-                0 => talk(&[&line], &vars),
-                1 => talk(&["c: {issue}", "b: {answer}", &line], &vars),
-                _ => talk(&["c: {ask}", "b: {wrong}", &line], &vars),
-            };
-            // The same statement in an opening turn and after the bot's reply.
-            if k == 2 && template.contains("{issue}") {
-                continue;
-            }
-            out.push(last(
-                &format!("repeat contact {i} ({})", domain.key),
-                lines,
-                Expect::Handoff,
-            ));
-        }
-    }
-    for (i, template) in worked.iter().enumerate() {
-        for k in 0..2 {
-            let n = i * 2 + k;
-            let domain = pick(domains, n, 5);
-            let vars = domain_vars(&domain);
-            let line = format!("c: {template}");
-            let thanks = if lang == Lang::De {
-                "c: Danke!"
-            } else {
-                "c: Thanks!"
-            };
-            let lines = if k == 0 {
-                talk(&[&line], &vars)
-            } else {
-                talk(&[&line, "b: {done}", thanks], &vars)
-            };
-            out.push(last(
-                &format!("contrast: a past contact that worked {i} ({})", domain.key),
-                lines,
-                Expect::AtMostOffer,
-            ));
-        }
-    }
+    let mut out = spread(
+        lang,
+        "repeat contact",
+        repeats,
+        &[Opening::Alone, Opening::AfterIssue, Opening::AfterWrong],
+        domains,
+        Expect::Handoff,
+        &|_| vec![],
+    );
+    out.extend(spread(
+        lang,
+        "contrast: a past contact that worked",
+        worked,
+        &[Opening::Alone, Opening::AfterTask],
+        domains,
+        Expect::AtMostOffer,
+        &|_| vec![],
+    ));
     out
 }
