@@ -34,8 +34,8 @@ pub const FLOORS: &[(Capability, f64, f64)] = &[
     // (capability, floor for de, floor for en)
     (Capability::HumanRequest, 0.50, 0.60),
     (Capability::OfferAccept, 0.00, 0.00),
-    (Capability::PlainAnswers, 0.45, 0.45),
-    (Capability::BotFailureText, 0.65, 0.65),
+    (Capability::PlainAnswers, 0.30, 0.35),
+    (Capability::BotFailureText, 0.75, 0.70),
     (Capability::RepeatContact, 0.20, 0.25),
     (Capability::HighStakes, 0.25, 0.30),
     (Capability::ScamPressure, 0.25, 0.30),

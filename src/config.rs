@@ -287,20 +287,15 @@ impl Config {
                 return bad(key, "must be greater than 0");
             }
         }
-        // The handoff context (transcript, entities, metadata) is built from bounded turns; its
-        // worst case must fit in one feed message, so a committed handoff can always be delivered.
-        let per_turn = self.limits.max_text_bytes
-            + 2 * self.limits.max_field_bytes
-            + self.limits.max_entries * (self.limits.max_field_bytes + self.limits.max_value_bytes);
-        let context = (self.limits.history_turns + 2) * per_turn + 64 * 1024;
-        if context >= self.server.max_message_bytes {
+        // A handoff context is at most MAX_CONTEXT_BYTES (the transcript shortened in the middle
+        // beyond that); a feed message must hold one, so a committed handoff can be delivered.
+        let context = crate::handoff::bound::MAX_CONTEXT_BYTES;
+        if self.server.max_message_bytes < 2 * context {
             return bad(
-                "limits.history_turns",
+                "server.max_message_bytes",
                 &format!(
-                    "with these limits a handoff context can reach {context} bytes, over \
-                     server.max_message_bytes ({}); lower history_turns, max_text_bytes or \
-                     max_entries",
-                    self.server.max_message_bytes
+                    "must be at least {} bytes, twice the largest handoff context",
+                    2 * context
                 ),
             );
         }

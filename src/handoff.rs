@@ -9,6 +9,7 @@
 //! - `append_waiting` adds what the customer writes while the handoff is pending.
 //! - `view` renders the context as the agent reads it (snapshot tests, the eval report).
 
+pub mod bound;
 pub mod entities;
 mod opening;
 mod personal;

@@ -43,10 +43,11 @@ pub struct EvalArgs {
     /// Labelled conversation files (JSONL); several allowed.
     #[arg(long, required_unless_present = "checklist", num_args = 1..)]
     pub input: Vec<PathBuf>,
-    /// Run the behavioural test suite instead (`checklist`): print every failure, then the pass
-    /// rate per capability, test type and language.
-    #[arg(long)]
-    pub checklist: bool,
+    /// Run the behavioural test suite instead (`checklist`): print the failures, then the pass
+    /// rate per capability, test type and language. An optional value lists only the failures
+    /// whose case id starts with it (`human_request`, `offer_accept/de`, `churn/en/mft`).
+    #[arg(long, value_name = "CASES", num_args = 0..=1, default_missing_value = "")]
+    pub checklist: Option<String>,
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// Write the HTML report (per-conversation timelines) here.
@@ -129,9 +130,9 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<()> {
 
 pub fn eval(args: EvalArgs) -> anyhow::Result<()> {
     let config = Config::load(args.config.as_deref(), std::env::vars())?;
-    if args.checklist {
+    if let Some(only) = &args.checklist {
         let report = crate::checklist::evaluate(&config)?;
-        print!("{}", report.failures());
+        print!("{}", report.failures(only));
         print!("{}", report.table());
         return Ok(());
     }

@@ -77,7 +77,8 @@ pub fn step(mut state: ConversationState, turn: &Turn, cx: &Context) -> Outcome 
     let mut event = None;
     if outcome.opens_handoff {
         let handoff_id = (cx.new_id)();
-        let context = handoff::build_context(&state, turn, &decision, cx.policy);
+        let mut context = handoff::build_context(&state, turn, &decision, cx.policy);
+        handoff::bound::fit(&mut context, handoff::bound::MAX_CONTEXT_BYTES);
         state.ownership = Ownership::PendingHandoff;
         state.open_handoff = Some(OpenHandoff {
             handoff_id: handoff_id.clone(),
@@ -112,6 +113,7 @@ pub fn step(mut state: ConversationState, turn: &Turn, cx: &Context) -> Outcome 
             && let Some(context) = open.context.as_deref_mut()
             && handoff::append_waiting(context, &state, turn, cx.policy)
         {
+            handoff::bound::fit(context, handoff::bound::MAX_CONTEXT_BYTES);
             event = Some(HandoffEvent {
                 event_id: (cx.new_id)(),
                 handoff_id: open.handoff_id.clone(),

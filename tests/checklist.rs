@@ -15,7 +15,7 @@ fn every_capability_keeps_its_floor_in_both_languages() {
         .parent()
         .map(|p| p.join("checklist.txt"))
         .expect("target dir");
-    std::fs::write(&out, format!("{}\n{table}", report.failures())).expect("write the report");
+    std::fs::write(&out, format!("{}\n{table}", report.failures(""))).expect("write the report");
     println!("{table}");
     let below = report.below_floor();
     assert!(

@@ -119,11 +119,15 @@ impl Report {
         out
     }
 
-    /// Every failed case: id, template, the conversation, what was expected and what came.
-    pub fn failures(&self) -> String {
+    /// Every failed case whose id starts with `prefix` (all for ""): id, template, the
+    /// conversation with the action at every turn, what was expected and what came.
+    pub fn failures(&self, prefix: &str) -> String {
         let mut out = String::new();
         for (c, o) in self.cases.iter().zip(&self.outcomes) {
             let Some(why) = &o.failure else { continue };
+            if !c.id.starts_with(prefix) {
+                continue;
+            }
             let _ = writeln!(out, "FAIL {} [{}] {}", c.id, c.name, why);
             for (i, line) in c.lines.iter().enumerate() {
                 let who = match line.role {
@@ -142,10 +146,5 @@ impl Report {
             }
         }
         out
-    }
-
-    /// Failures counted per capability, language and type (for a quick look).
-    pub fn failed_count(&self) -> usize {
-        self.outcomes.iter().filter(|o| !o.passed).count()
     }
 }

@@ -2,8 +2,8 @@
 //! what they say.
 
 use super::perturb::{fold_umlauts, switch_register, typo_word};
-use super::{Capability, Kind, suite};
-use crate::domain::Lang;
+use super::{Capability, Check, Expect, Kind, judge, suite};
+use crate::domain::{Action, Decision, Lang, Reason, ReasonCode};
 use std::collections::{HashMap, HashSet};
 
 #[test]
@@ -124,4 +124,81 @@ fn every_perturbation_is_used_in_both_languages() {
             eprintln!("{how} {}: {n}", lang.tag());
         }
     }
+}
+
+fn decided(actions: &[Action]) -> Vec<Decision> {
+    actions
+        .iter()
+        .map(|&action| Decision {
+            action,
+            ..Default::default()
+        })
+        .collect()
+}
+
+fn check(turn: usize, expect: Expect) -> Check {
+    Check {
+        turn,
+        expect,
+        with: None,
+        without: None,
+    }
+}
+
+#[test]
+fn checks_judge_the_decision_at_their_turn_and_what_came_before() {
+    use Action::{Continue, Handoff, OfferHandoff, StaySilent};
+    let handed_off_early = decided(&[Handoff, StaySilent, StaySilent]);
+    let handed_off_last = decided(&[Continue, Continue, Handoff]);
+    let offered = decided(&[Continue, Continue, OfferHandoff]);
+    assert_eq!(
+        judge(&check(2, Expect::Handoff), &handed_off_last, None),
+        None
+    );
+    let early = judge(&check(2, Expect::Handoff), &handed_off_early, None);
+    assert!(early.is_some_and(|w| w.contains("handed off earlier, at turn 0")));
+    assert!(judge(&check(2, Expect::AtMostOffer), &handed_off_early, None).is_some());
+    assert_eq!(judge(&check(2, Expect::AtMostOffer), &offered, None), None);
+    assert!(judge(&check(2, Expect::Continue), &offered, None).is_some());
+    assert_eq!(judge(&check(2, Expect::AtLeastOffer), &offered, None), None);
+    assert!(judge(&check(1, Expect::AtLeastOffer), &offered, None).is_some());
+    // INV: the same action as the unperturbed conversation; DIR: not lower.
+    assert_eq!(
+        judge(&check(2, Expect::Same), &offered, Some(&offered)),
+        None
+    );
+    assert!(judge(&check(2, Expect::Same), &handed_off_last, Some(&offered)).is_some());
+    assert_eq!(
+        judge(
+            &check(2, Expect::NotLower),
+            &handed_off_last,
+            Some(&offered)
+        ),
+        None
+    );
+    assert!(
+        judge(
+            &check(2, Expect::NotLower),
+            &offered,
+            Some(&handed_off_last)
+        )
+        .is_some()
+    );
+    // Reason codes.
+    let mut with = check(2, Expect::Handoff);
+    with.with = Some(ReasonCode::ExplicitRequest);
+    assert!(judge(&with, &handed_off_last, None).is_some_and(|w| w.contains("explicit_request")));
+    let mut reasons = handed_off_last.clone();
+    reasons[2].reasons.push(Reason {
+        code: ReasonCode::ExplicitRequest,
+        detail: String::new(),
+        weight: 1.0,
+        turn_ids: vec![],
+        matched: vec![],
+    });
+    assert_eq!(judge(&with, &reasons, None), None);
+    let mut without = check(2, Expect::Handoff);
+    without.without = Some(ReasonCode::ExplicitRequest);
+    assert!(judge(&without, &reasons, None).is_some());
+    assert!(judge(&check(5, Expect::Handoff), &reasons, None).is_some());
 }

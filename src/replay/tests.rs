@@ -65,7 +65,7 @@ fn eval_scores_the_file_against_its_labels() {
     let json = dir.path().join("figures.json");
     eval(EvalArgs {
         input: vec![input.path().to_path_buf()],
-        checklist: false,
+        checklist: None,
         config: None,
         html: Some(html.clone()),
         json: Some(json.clone()),

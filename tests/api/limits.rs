@@ -400,3 +400,46 @@ async fn on_shutdown_health_goes_not_serving_first_streams_end_unavailable_and_w
     assert!(exited.is_ok(), "an open health watch held the exit");
     drop(tx);
 }
+
+#[tokio::test]
+async fn a_handoff_after_a_long_conversation_carries_a_bounded_context_with_a_marker() {
+    let mut config = test_config();
+    config.limits.history_turns = 200;
+    let mut app = spawn_app_with(config).await;
+    let mut feed = subscribe(&mut app, "router").await;
+    for i in 1..=100u64 {
+        let text: Vec<String> = (0..1500).map(|j| format!("w{i}x{j}")).collect();
+        let turn = pb::Turn {
+            sequence: Some(i),
+            ..customer("long", &format!("t{i}"), &text.join(" "))
+        };
+        let d = send(&mut app, turn).await.unwrap();
+        assert_eq!(action(&d), pb::Action::Continue, "turn {i}");
+    }
+    let turn = pb::Turn {
+        sequence: Some(101),
+        ..customer("long", "t101", "I want to talk to a human")
+    };
+    assert_eq!(
+        action(&send(&mut app, turn).await.unwrap()),
+        pb::Action::Handoff
+    );
+    let ev = next_event(&mut feed, WAIT)
+        .await
+        .expect("the handoff is delivered");
+    let context = ev.context.unwrap();
+    assert!(prost::Message::encoded_len(&context) <= 1024 * 1024);
+    let ids: Vec<&str> = context
+        .transcript
+        .iter()
+        .map(|t| t.turn_id.as_str())
+        .collect();
+    assert_eq!(ids.first(), Some(&"t1"), "the first turn stays");
+    assert_eq!(ids.last(), Some(&"t101"), "the latest turn stays");
+    let marker = context
+        .transcript
+        .iter()
+        .find(|t| t.text.contains("turns left out"))
+        .expect("a marker where the middle was");
+    assert_eq!(marker.role, pb::Role::System as i32);
+}

@@ -65,6 +65,94 @@ const ANSWERS_EN: &[&str] = &[
     "No, nothing else.",
 ];
 
+/// Yes/no questions inside a flow, answered "no" with more information: still answers.
+/// (customer opening, bot question, answer.)
+const FLOW_DE: &[(&str, &str, &str)] = &[
+    (
+        "Ich möchte meine Rechnungen künftig per Post bekommen.",
+        "Gern. Ist Ihre Adresse noch Lindenweg 5 in Graz?",
+        "Nein, ich bin letzten Monat umgezogen, jetzt Am Anger 12.",
+    ),
+    (
+        "Mein Internet ist seit heute früh sehr langsam.",
+        "Haben Sie den Router schon einmal neu gestartet?",
+        "Nein, noch nicht. Mache ich gleich.",
+    ),
+    (
+        "Ich möchte den Tarif für unseren Festnetzanschluss wechseln.",
+        "Sind Sie selbst Inhaber des Vertrags?",
+        "Nein, meine Frau. Ich habe aber eine Vollmacht.",
+    ),
+    (
+        "Wo ist mein Paket mit der Nummer 4471-2290?",
+        "Es ist im Paketzentrum. Möchten Sie die Sendungsverfolgung per SMS?",
+        "Nein, E-Mail reicht mir. Wann kommt das Paket genau?",
+    ),
+    (
+        "Ich möchte meinen Vertrag verlängern.",
+        "Soll die Zahlung wie bisher per Lastschrift laufen?",
+        "nein lieber per rechnung",
+    ),
+    (
+        "Ich will meine Telefonnummer im Kundenkonto ändern.",
+        "Ist die Nummer, die auf der Rechnung steht, noch aktuell?",
+        "Na, die hat sich geändert, die neue ist 0664 1234567.",
+    ),
+    (
+        "Ich möchte ein Zimmer für zwei Nächte im Mai buchen.",
+        "Reisen Sie mit Haustier?",
+        "Nein, nur mein Mann und ich.",
+    ),
+    (
+        "Ich hab eine Frage zur Stromrechnung.",
+        "Geht es um die Jahresabrechnung?",
+        "Nein, um die Abschlagsrechnung vom März.",
+    ),
+];
+
+const FLOW_EN: &[(&str, &str, &str)] = &[
+    (
+        "I'd like to get my bills by post from now on.",
+        "Sure. Is your address still 5 Linden Way, Leeds?",
+        "No, I moved last month, it's 12 Church Lane now.",
+    ),
+    (
+        "My internet has been really slow since this morning.",
+        "Have you tried restarting the router?",
+        "No, not yet. I'll do that now.",
+    ),
+    (
+        "I want to change the plan on our landline.",
+        "Are you the account holder yourself?",
+        "No, my wife is. I have power of attorney though.",
+    ),
+    (
+        "Where is my parcel with number 4471-2290?",
+        "It's at the depot. Would you like tracking updates by text?",
+        "No, email is fine. When exactly will it come?",
+    ),
+    (
+        "I'd like to renew my contract.",
+        "Should the payment stay on direct debit as before?",
+        "no rather by invoice",
+    ),
+    (
+        "I want to change my phone number on my account.",
+        "Is the number on your bill still current?",
+        "Nah, it's changed, the new one is 07700 900456.",
+    ),
+    (
+        "I'd like to book a room for two nights in May.",
+        "Are you travelling with a pet?",
+        "No, just my husband and me.",
+    ),
+    (
+        "I have a question about my electricity bill.",
+        "Is it about the annual statement?",
+        "No, it's about the instalment bill from March.",
+    ),
+];
+
 /// A bot question whose "no" means the bot failed (after two failures).
 const FAILED_DE: &str = "Hat das Ihre Frage beantwortet?";
 const FAILED_EN: &str = "Did that answer your question?";
@@ -137,6 +225,31 @@ pub(super) fn drafts(lang: Lang) -> Vec<Draft> {
             )
             .without(ReasonCode::Repair),
         );
+    }
+    // A "no" with new information, inside a flow; with and without the customer's opening.
+    let flow = match lang {
+        Lang::De => FLOW_DE,
+        Lang::En => FLOW_EN,
+    };
+    for (n, (opening, question, answer)) in flow.iter().enumerate() {
+        for with_opening in [true, false] {
+            let question = format!("b: {question}");
+            let answer = format!("c: {answer}");
+            let opening = format!("c: {opening}");
+            let lines = if with_opening {
+                talk(&[&opening, &question, &answer], &[])
+            } else {
+                talk(&[&question, &answer], &[])
+            };
+            out.push(
+                last(
+                    &format!("no with information {n}"),
+                    lines,
+                    Expect::AtMostOffer,
+                )
+                .without(ReasonCode::Repair),
+            );
+        }
     }
     // Positives: a bare no to "did that answer your question?" after two off-target answers.
     for n in 0..6 {
