@@ -9,6 +9,7 @@
 mod codec;
 pub mod memory;
 pub mod postgres;
+pub mod quality;
 mod queues;
 pub mod sqlite;
 
@@ -94,12 +95,22 @@ pub struct OutcomeRecord {
     pub verdict: Verdict,
 }
 
-/// Decision quality per tenant and primary reason.
+/// Decision quality per tenant, primary reason, language, channel and queue (the stores' grain;
+/// `quality::regroup` sums it up by one of them).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct QualityRow {
     pub tenant_id: String,
     /// The handoff's strongest reason code label.
     pub reason: String,
+    /// The customer's language at the handoff (BCP 47); empty for handoffs stored before it was kept.
+    #[serde(default)]
+    pub language: String,
+    /// The channel's label (`webchat`, `voice`, ...; `codec::channel_label`).
+    #[serde(default)]
+    pub channel: String,
+    /// The queue the handoff was routed to.
+    #[serde(default)]
+    pub queue: String,
     pub handoffs: u64,
     pub outcomes: u64,
     pub resolved: u64,

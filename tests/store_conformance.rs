@@ -508,6 +508,69 @@ async fn outcomes_add_up_to_quality_per_tenant_and_reason(f: Fixture) {
     assert!(s.quality(Some("globex")).await.unwrap().is_empty());
 }
 
+async fn quality_keeps_language_channel_and_queue(f: Fixture) {
+    use escalation_router::domain::Channel;
+    use escalation_router::state::quality::{Dimension, regroup};
+    let s = &f.store;
+    let with = |c: &str, queue: &str, language: &str, channel: Channel| {
+        let mut e = event(c, 1, queue, ReasonCode::ExplicitRequest);
+        e.context.language = language.into();
+        e.context.channel = channel;
+        e
+    };
+    turn(
+        s,
+        "c1",
+        1,
+        Some(with("c1", "support", "de", Channel::Webchat)),
+    )
+    .await;
+    turn(
+        s,
+        "c2",
+        1,
+        Some(with("c2", "support", "en", Channel::Voice)),
+    )
+    .await;
+    turn(
+        s,
+        "c3",
+        1,
+        Some(with("c3", "retention", "de", Channel::Voice)),
+    )
+    .await;
+    s.record_outcome(outcome("c3", 1, Verdict::Needed, 4))
+        .await
+        .unwrap();
+    let rows = s.quality(Some("acme")).await.unwrap();
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    let sums = |by| {
+        regroup(&rows, by)
+            .into_iter()
+            .map(|r| {
+                let key = match by {
+                    Dimension::Language => r.language,
+                    Dimension::Channel => r.channel,
+                    Dimension::Queue => r.queue,
+                    Dimension::Reason => r.reason,
+                };
+                (key, r.handoffs, r.verdict_needed)
+            })
+            .collect::<Vec<_>>()
+    };
+    let t = |k: &str, h, n| (k.to_string(), h, n);
+    assert_eq!(sums(Dimension::Language), [t("de", 2, 1), t("en", 1, 0)]);
+    assert_eq!(
+        sums(Dimension::Channel),
+        [t("voice", 2, 1), t("webchat", 1, 0)]
+    );
+    assert_eq!(
+        sums(Dimension::Queue),
+        [t("retention", 1, 1), t("support", 2, 0)]
+    );
+    assert_eq!(sums(Dimension::Reason), [t("explicit_request", 3, 1)]);
+}
+
 async fn forget_erases_a_conversation_or_a_customer(f: Fixture) {
     let s = &f.store;
     for (id, customer) in [("c1", "k1"), ("c2", "k2"), ("c3", "k2"), ("c4", "k3")] {
@@ -865,6 +928,7 @@ macro_rules! every_store {
             consumer_groups_have_their_own_delivery_state,
             filters_select_tenant_and_queues,
             outcomes_add_up_to_quality_per_tenant_and_reason,
+            quality_keeps_language_channel_and_queue,
             forget_erases_a_conversation_or_a_customer,
             expire_drops_idle_conversations_and_old_delivered_events,
             appended_events_wake_subscribers,

@@ -566,7 +566,28 @@ pub fn quality_row(r: &crate::state::QualityRow) -> pb::DecisionQualityRow {
         } else {
             r.seconds_to_handoff_sum / r.handoffs as f64
         },
+        language: r.language.clone(),
+        channel: serde_json::from_value(serde_json::Value::String(r.channel.clone()))
+            .map_or(pb::Channel::Unspecified, channel_out) as i32,
+        queue: r.queue.clone(),
     }
+}
+
+/// `GetDecisionQualityRequest.group_by`.
+pub fn quality_dimension(v: i32) -> Result<crate::state::quality::Dimension, RequestError> {
+    use crate::state::quality::Dimension;
+    Ok(match pb::QualityDimension::try_from(v) {
+        Ok(pb::QualityDimension::Unspecified | pb::QualityDimension::Reason) => Dimension::Reason,
+        Ok(pb::QualityDimension::Language) => Dimension::Language,
+        Ok(pb::QualityDimension::Channel) => Dimension::Channel,
+        Ok(pb::QualityDimension::Queue) => Dimension::Queue,
+        Err(_) => {
+            return Err(RequestError::invalid(
+                "group_by",
+                format!("unknown value {v}"),
+            ));
+        }
+    })
 }
 
 fn reason_label(label: &str) -> pb::ReasonCode {

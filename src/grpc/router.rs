@@ -218,7 +218,9 @@ impl EscalationRouter for RouterService {
         let req = request.into_inner();
         let tenant = (!req.tenant_id.is_empty()).then_some(req.tenant_id.as_str());
         allow(&principal, Rpc::GetDecisionQuality, tenant)?;
+        let by = convert::quality_dimension(req.group_by)?;
         let rows = self.engine.store().quality(tenant).await?;
+        let rows = crate::state::quality::regroup(&rows, by);
         Ok(Response::new(pb::GetDecisionQualityResponse {
             rows: rows.iter().map(convert::quality_row).collect(),
         }))

@@ -25,6 +25,14 @@ pub fn primary_reason(event: &HandoffEvent) -> String {
         .unwrap_or_default()
 }
 
+/// A channel as stored for quality: its serde name (`webchat`, `voice`, `unspecified`).
+pub fn channel_label(channel: crate::domain::Channel) -> String {
+    match serde_json::to_value(channel) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
 pub fn verdict_text(v: Verdict) -> &'static str {
     match v {
         Verdict::Unknown => "unknown",
@@ -72,6 +80,9 @@ pub struct EventRow {
     pub created_ms: i64,
     pub reason: String,
     pub seconds: f64,
+    /// The customer's language and the channel label, for quality by language and channel.
+    pub language: String,
+    pub channel: String,
     pub body: Vec<u8>,
 }
 
@@ -96,6 +107,8 @@ impl CommitRow {
                 created_ms: e.created_ms,
                 reason: primary_reason(&e),
                 seconds: e.context.seconds_since_first_problem,
+                language: e.context.language.clone(),
+                channel: channel_label(e.context.channel),
                 body: encode(&e)?,
             }),
             None => None,

@@ -3,6 +3,7 @@
 //! Conversations live in a sharded map of sync mutexes; no lock is held across an `.await` (no
 //! method awaits while holding one).
 
+use super::quality;
 use super::{
     Commit, CommitResult, FeedFilter, OutcomeRecord, QualityRow, QueueSnapshot, Store, StoreError,
     Verdict,
@@ -55,8 +56,8 @@ struct Outbox {
     /// Events some group acknowledged (retention purges only those).
     acked: HashSet<u64>,
     outcomes: Vec<OutcomeRecord>,
-    /// Every handoff ever committed (tenant, reason, seconds to handoff, handoff id), for quality.
-    handoffs: Vec<(String, String, f64, String)>,
+    /// Every handoff ever committed (its quality key, seconds to handoff, handoff id).
+    handoffs: Vec<(quality::Key, f64, String)>,
 }
 
 impl Outbox {
@@ -122,10 +123,15 @@ impl MemoryStore {
         let mut outbox = lock(&self.outbox);
         // An update of an open handoff is the same handoff for quality.
         if ev.kind == crate::domain::HandoffEventKind::Opened {
-            let reason = super::codec::primary_reason(&ev);
-            outbox.handoffs.push((
+            let key = (
                 ev.tenant_id.clone(),
-                reason,
+                super::codec::primary_reason(&ev),
+                ev.context.language.clone(),
+                super::codec::channel_label(ev.context.channel),
+                ev.route.queue.clone(),
+            );
+            outbox.handoffs.push((
+                key,
                 ev.context.seconds_since_first_problem,
                 ev.handoff_id.clone(),
             ));
@@ -398,18 +404,14 @@ impl Store for MemoryStore {
 
     async fn quality(&self, tenant_id: Option<&str>) -> Result<Vec<QualityRow>, StoreError> {
         let outbox = lock(&self.outbox);
-        let mut rows: BTreeMap<(String, String), QualityRow> = BTreeMap::new();
-        for (tenant, reason, secs, handoff_id) in &outbox.handoffs {
-            if tenant_id.is_some_and(|t| t != tenant) {
+        let mut rows: BTreeMap<quality::Key, QualityRow> = BTreeMap::new();
+        for (key, secs, handoff_id) in &outbox.handoffs {
+            if tenant_id.is_some_and(|t| *t != key.0) {
                 continue;
             }
             let row = rows
-                .entry((tenant.clone(), reason.clone()))
-                .or_insert_with(|| QualityRow {
-                    tenant_id: tenant.clone(),
-                    reason: reason.clone(),
-                    ..Default::default()
-                });
+                .entry(key.clone())
+                .or_insert_with(|| quality::row(key.clone(), 0, 0.0));
             row.handoffs += 1;
             row.seconds_to_handoff_sum += secs;
             for o in outbox

@@ -13,6 +13,7 @@ mod schema;
 mod sql;
 
 use super::codec::{self, decode};
+use super::quality;
 use super::queues::QueueCache;
 use super::{
     Commit, CommitResult, FeedFilter, OutcomeRecord, QualityRow, QueueSnapshot, Store, StoreError,
@@ -385,37 +386,32 @@ impl Store for PostgresStore {
     async fn quality(&self, tenant_id: Option<&str>) -> Result<Vec<QualityRow>, StoreError> {
         let mut conn = self.pool.get().await?;
         let conn = &mut *conn;
-        let mut rows: BTreeMap<(String, String), QualityRow> = BTreeMap::new();
+        let mut rows: BTreeMap<quality::Key, QualityRow> = BTreeMap::new();
+        let key = |r: &tokio_postgres::Row| -> quality::Key {
+            (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4))
+        };
         let st = conn
             .statements
             .get(&conn.client, sql::QUALITY_HANDOFFS)
             .await?;
         for r in conn.client.query(&st, &[&tenant_id]).await.map_err(pg)? {
-            let (t, reason): (String, String) = (r.get(0), r.get(1));
-            rows.insert(
-                (t.clone(), reason.clone()),
-                QualityRow {
-                    tenant_id: t,
-                    reason,
-                    handoffs: r.get::<_, i64>(2) as u64,
-                    seconds_to_handoff_sum: r.get(3),
-                    ..Default::default()
-                },
-            );
+            let k = key(&r);
+            let row = quality::row(k.clone(), r.get::<_, i64>(5) as u64, r.get(6));
+            rows.insert(k, row);
         }
         let st = conn
             .statements
             .get(&conn.client, sql::QUALITY_OUTCOMES)
             .await?;
         for r in conn.client.query(&st, &[&tenant_id]).await.map_err(pg)? {
-            let key: (String, String) = (r.get(0), r.get(1));
+            let key = key(&r);
             let o = OutcomeRecord {
                 tenant_id: key.0.clone(),
                 conversation_id: String::new(),
                 handoff_id: String::new(),
-                resolved: r.get(2),
-                satisfaction: r.get::<_, i32>(3) as u32,
-                verdict: codec::verdict_from(r.get(4)),
+                resolved: r.get(5),
+                satisfaction: r.get::<_, i32>(6) as u32,
+                verdict: codec::verdict_from(r.get(7)),
             };
             if let Some(row) = rows.get_mut(&key) {
                 add_outcome(row, &o);

@@ -13,6 +13,7 @@ mod writer;
 mod writes;
 
 use super::codec::{self, decode};
+use super::quality;
 use super::queues::QueueCache;
 use super::{
     Commit, CommitResult, FeedFilter, OutcomeRecord, QualityRow, QueueSnapshot, Store, StoreError,
@@ -437,45 +438,42 @@ impl Store for SqliteStore {
     async fn quality(&self, tenant_id: Option<&str>) -> Result<Vec<QualityRow>, StoreError> {
         let tenant = tenant_id.map(str::to_string);
         self.read(move |conn| {
-            let mut rows: BTreeMap<(String, String), QualityRow> = BTreeMap::new();
+            let key = |r: &rusqlite::Row| -> rusqlite::Result<quality::Key> {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            };
+            let mut rows: BTreeMap<quality::Key, QualityRow> = BTreeMap::new();
             let mut s = conn
                 .prepare_cached(
-                    "SELECT tenant_id, reason, count(*), total(seconds) FROM handoffs
-                     WHERE ?1 IS NULL OR tenant_id = ?1 GROUP BY tenant_id, reason",
+                    "SELECT tenant_id, reason, language, channel, queue, count(*), total(seconds)
+                     FROM handoffs WHERE ?1 IS NULL OR tenant_id = ?1
+                     GROUP BY tenant_id, reason, language, channel, queue",
                 )
                 .map_err(sql)?;
             let mut q = s.query(params![tenant]).map_err(sql)?;
             while let Some(r) = q.next().map_err(sql)? {
-                let (t, reason): (String, String) =
-                    (r.get(0).map_err(sql)?, r.get(1).map_err(sql)?);
-                rows.insert(
-                    (t.clone(), reason.clone()),
-                    QualityRow {
-                        tenant_id: t,
-                        reason,
-                        handoffs: r.get::<_, i64>(2).map_err(sql)? as u64,
-                        seconds_to_handoff_sum: r.get(3).map_err(sql)?,
-                        ..Default::default()
-                    },
-                );
+                let k = key(r).map_err(sql)?;
+                let handoffs = r.get::<_, i64>(5).map_err(sql)? as u64;
+                let row = quality::row(k.clone(), handoffs, r.get(6).map_err(sql)?);
+                rows.insert(k, row);
             }
             let mut s = conn
                 .prepare_cached(
-                    "SELECT h.tenant_id, h.reason, o.resolved, o.satisfaction, o.verdict
+                    "SELECT h.tenant_id, h.reason, h.language, h.channel, h.queue,
+                            o.resolved, o.satisfaction, o.verdict
                      FROM outcomes o JOIN handoffs h ON h.handoff_id = o.handoff_id
                      WHERE ?1 IS NULL OR h.tenant_id = ?1",
                 )
                 .map_err(sql)?;
             let mut q = s.query(params![tenant]).map_err(sql)?;
             while let Some(r) = q.next().map_err(sql)? {
-                let key: (String, String) = (r.get(0).map_err(sql)?, r.get(1).map_err(sql)?);
+                let key = key(r).map_err(sql)?;
                 let outcome = OutcomeRecord {
                     tenant_id: key.0.clone(),
                     conversation_id: String::new(),
                     handoff_id: String::new(),
-                    resolved: r.get(2).map_err(sql)?,
-                    satisfaction: r.get::<_, i64>(3).map_err(sql)? as u32,
-                    verdict: codec::verdict_from(&r.get::<_, String>(4).map_err(sql)?),
+                    resolved: r.get(5).map_err(sql)?,
+                    satisfaction: r.get::<_, i64>(6).map_err(sql)? as u32,
+                    verdict: codec::verdict_from(&r.get::<_, String>(7).map_err(sql)?),
                 };
                 if let Some(row) = rows.get_mut(&key) {
                     add_outcome(row, &outcome);

@@ -266,6 +266,7 @@ fn forget(tenant: &str, id: &str) -> pb::ForgetConversationRequest {
 fn quality(tenant: &str) -> pb::GetDecisionQualityRequest {
     pb::GetDecisionQualityRequest {
         tenant_id: tenant.into(),
+        ..Default::default()
     }
 }
 

@@ -133,6 +133,7 @@ async fn waiting_customer(config: escalation_router::config::Config) {
         .router
         .get_decision_quality(pb::GetDecisionQualityRequest {
             tenant_id: "acme".into(),
+            ..Default::default()
         })
         .await
         .unwrap()

@@ -110,3 +110,125 @@ async fn a_request_id_is_echoed_and_one_is_made_when_missing() {
     let made = err.metadata().get("x-request-id").expect("a generated id");
     assert_eq!(made.len(), 36);
 }
+
+/// Opens a handoff in a conversation of `language` on `channel` and reports a NEEDED outcome.
+async fn handoff_with_outcome(app: &mut App, conversation: &str, text: &str, channel: pb::Channel) {
+    let turn = pb::Turn {
+        channel: channel as i32,
+        ..customer(conversation, "t1", text)
+    };
+    let d = send(app, turn).await.unwrap();
+    assert_eq!(action(&d), pb::Action::Handoff, "{d:?}");
+    app.router
+        .report_outcome(pb::ReportOutcomeRequest {
+            tenant_id: "acme".into(),
+            conversation_id: conversation.into(),
+            handoff_id: d.handoff.unwrap().handoff_id,
+            resolved: true,
+            satisfaction: 4,
+            verdict: pb::Verdict::Needed as i32,
+        })
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn decision_quality_is_also_grouped_by_language_channel_and_queue() {
+    let mut app = spawn_app().await;
+    handoff_with_outcome(
+        &mut app,
+        "q1",
+        "I want to talk to a human agent",
+        pb::Channel::Webchat,
+    )
+    .await;
+    handoff_with_outcome(
+        &mut app,
+        "q2",
+        "Ich will mit einem Menschen sprechen",
+        pb::Channel::Voice,
+    )
+    .await;
+    handoff_with_outcome(
+        &mut app,
+        "q3",
+        "Verbinden Sie mich mit einem Mitarbeiter",
+        pb::Channel::Voice,
+    )
+    .await;
+    let quality = |group_by: pb::QualityDimension| pb::GetDecisionQualityRequest {
+        tenant_id: "acme".into(),
+        group_by: group_by as i32,
+    };
+    let rows = |r: pb::GetDecisionQualityResponse| r.rows;
+
+    let by_language = rows(
+        app.router
+            .get_decision_quality(quality(pb::QualityDimension::Language))
+            .await
+            .unwrap()
+            .into_inner(),
+    );
+    let summary: Vec<(&str, u64, f64)> = by_language
+        .iter()
+        .map(|r| (r.language.as_str(), r.handoffs, r.precision))
+        .collect();
+    assert_eq!(summary, [("de", 2, 1.0), ("en", 1, 1.0)]);
+    assert!(
+        by_language
+            .iter()
+            .all(|r| r.reason == pb::ReasonCode::Unspecified as i32)
+    );
+
+    let by_channel = rows(
+        app.router
+            .get_decision_quality(quality(pb::QualityDimension::Channel))
+            .await
+            .unwrap()
+            .into_inner(),
+    );
+    let summary: Vec<(i32, u64)> = by_channel.iter().map(|r| (r.channel, r.handoffs)).collect();
+    assert_eq!(
+        summary,
+        [
+            (pb::Channel::Voice as i32, 2),
+            (pb::Channel::Webchat as i32, 1)
+        ]
+    );
+
+    let by_queue = rows(
+        app.router
+            .get_decision_quality(quality(pb::QualityDimension::Queue))
+            .await
+            .unwrap()
+            .into_inner(),
+    );
+    assert_eq!(by_queue.len(), 1);
+    assert_eq!(
+        (by_queue[0].queue.as_str(), by_queue[0].handoffs),
+        ("default", 3)
+    );
+
+    // Unspecified is by reason, as before the field existed.
+    let by_reason = rows(
+        app.router
+            .get_decision_quality(quality(pb::QualityDimension::Unspecified))
+            .await
+            .unwrap()
+            .into_inner(),
+    );
+    assert_eq!(by_reason.len(), 1);
+    assert_eq!(by_reason[0].reason, pb::ReasonCode::ExplicitRequest as i32);
+    assert_eq!(by_reason[0].mean_satisfaction, 4.0);
+
+    let err = app
+        .router
+        .get_decision_quality(pb::GetDecisionQualityRequest {
+            tenant_id: "acme".into(),
+            group_by: 99,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(err.message().contains("group_by"), "{err:?}");
+}

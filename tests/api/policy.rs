@@ -483,6 +483,7 @@ async fn reported_outcomes_come_back_in_the_decision_quality() {
         .router
         .get_decision_quality(pb::GetDecisionQualityRequest {
             tenant_id: "acme".into(),
+            ..Default::default()
         })
         .await
         .unwrap()

@@ -128,6 +128,7 @@ fn turn(id: &str) -> pb::ProcessTurnRequest {
 fn quality() -> pb::GetDecisionQualityRequest {
     pb::GetDecisionQualityRequest {
         tenant_id: "acme".into(),
+        ..Default::default()
     }
 }
 

@@ -109,6 +109,13 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (tenant_id, queue)
     );
     ",
+    // 3: decision quality by language, channel and queue as well as by reason.
+    "
+    ALTER TABLE handoffs
+        ADD COLUMN language text NOT NULL DEFAULT '',
+        ADD COLUMN channel text NOT NULL DEFAULT '',
+        ADD COLUMN queue text NOT NULL DEFAULT '';
+    ",
 ];
 
 /// Key of the advisory lock that serialises migrations across replicas ("escalat" in ASCII).

@@ -60,8 +60,9 @@ pub const BACKFILL: &str = "INSERT INTO deliveries
 /// half is the epoch): `pg_locks` then says which leases belong to a process that is gone.
 pub const OWNER_LOCK_CLASS: i32 = 1_701_016_948;
 
-const INSERT_HANDOFF: &str = "INSERT INTO handoffs (handoff_id, tenant_id, reason, seconds)
-     VALUES ($1, $2, $3, $4) ON CONFLICT (handoff_id) DO NOTHING";
+const INSERT_HANDOFF: &str = "INSERT INTO handoffs
+         (handoff_id, tenant_id, reason, seconds, language, channel, queue)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (handoff_id) DO NOTHING";
 
 const ANNOUNCE: &str = "SELECT pg_notify('escalation_events', '')";
 
@@ -137,11 +138,14 @@ pub const OUTCOME: &str = "INSERT INTO outcomes
      VALUES ($1, $2, $3, $4, $5, $6)";
 
 pub const QUALITY_HANDOFFS: &str = "
-    SELECT tenant_id, reason, count(*), coalesce(sum(seconds), 0)::double precision
-    FROM handoffs WHERE $1::text IS NULL OR tenant_id = $1 GROUP BY tenant_id, reason";
+    SELECT tenant_id, reason, language, channel, queue, count(*),
+           coalesce(sum(seconds), 0)::double precision
+    FROM handoffs WHERE $1::text IS NULL OR tenant_id = $1
+    GROUP BY tenant_id, reason, language, channel, queue";
 
 pub const QUALITY_OUTCOMES: &str = "
-    SELECT h.tenant_id, h.reason, o.resolved, o.satisfaction, o.verdict
+    SELECT h.tenant_id, h.reason, h.language, h.channel, h.queue, o.resolved, o.satisfaction,
+           o.verdict
     FROM outcomes o JOIN handoffs h ON h.handoff_id = o.handoff_id
     WHERE $1::text IS NULL OR h.tenant_id = $1";
 
@@ -211,7 +215,15 @@ pub async fn commit(
         };
         let event_params: [&(dyn ToSql + Sync); 6] =
             [&e.event_id, t, c, &e.queue, &e.created_ms, &e.body];
-        let handoff_params: [&(dyn ToSql + Sync); 4] = [&e.handoff_id, t, &e.reason, &e.seconds];
+        let handoff_params: [&(dyn ToSql + Sync); 7] = [
+            &e.handoff_id,
+            t,
+            &e.reason,
+            &e.seconds,
+            &e.language,
+            &e.channel,
+            &e.queue,
+        ];
         tokio::try_join!(
             tx.execute(&appending, &[]),
             tx.execute(&event, &event_params),

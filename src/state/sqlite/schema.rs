@@ -112,6 +112,12 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (tenant_id, queue)
     ) WITHOUT ROWID;
     ",
+    // 3: decision quality by language, channel and queue as well as by reason.
+    "
+    ALTER TABLE handoffs ADD COLUMN language TEXT NOT NULL DEFAULT '';
+    ALTER TABLE handoffs ADD COLUMN channel TEXT NOT NULL DEFAULT '';
+    ALTER TABLE handoffs ADD COLUMN queue TEXT NOT NULL DEFAULT '';
+    ",
 ];
 
 /// The schema version this build writes.

@@ -100,10 +100,20 @@ pub fn commit(
         .and_then(|mut s| s.execute(params![seq, e.event_id, t, c, e.queue]))
         .map_err(sql)?;
         conn.prepare_cached(
-            "INSERT INTO handoffs (handoff_id, tenant_id, reason, seconds) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (handoff_id) DO NOTHING",
+            "INSERT INTO handoffs (handoff_id, tenant_id, reason, seconds, language, channel, queue)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (handoff_id) DO NOTHING",
         )
-        .and_then(|mut s| s.execute(params![e.handoff_id, t, e.reason, e.seconds]))
+        .and_then(|mut s| {
+            s.execute(params![
+                e.handoff_id,
+                t,
+                e.reason,
+                e.seconds,
+                e.language,
+                e.channel,
+                e.queue
+            ])
+        })
         .map_err(sql)?;
     }
     Ok(CommitResult::Committed)
