@@ -209,6 +209,14 @@ impl Engine {
         for _ in 0..MAX_ATTEMPTS {
             let mut state = self.conversation(tenant_id, conversation_id).await?;
             if state.open_handoff.as_ref().map(|h| h.handoff_id.as_str()) != Some(handoff_id) {
+                // The report that closed this handoff, repeated: already done.
+                if state
+                    .closed_handoff
+                    .as_ref()
+                    .is_some_and(|(id, s)| id == handoff_id && *s == status)
+                {
+                    return Ok(state.ownership);
+                }
                 return Err(EngineError::HandoffNotOpen {
                     handoff_id: handoff_id.to_string(),
                 });
@@ -231,6 +239,7 @@ impl Engine {
             state.ownership = next;
             if next == Ownership::Bot {
                 state.open_handoff = None;
+                state.closed_handoff = Some((handoff_id.to_string(), status));
                 memory::reset_after_handoff(&mut state.memory);
             }
             let commit = Commit {

@@ -140,6 +140,10 @@ pub struct ConversationState {
     /// The turns' metadata merged in order (later values win), bounded, for the handoff context.
     #[serde(default)]
     pub metadata: BTreeMap<String, String>,
+    /// The handoff closed last and the status that closed it, so that the same report repeated (a
+    /// router retrying after a crash) succeeds without changing anything.
+    #[serde(default)]
+    pub closed_handoff: Option<(String, HandoffStatus)>,
 }
 
 /// One thing the bot really did: an action it ran, a fallback it gave, or a human it offered.

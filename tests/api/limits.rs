@@ -443,3 +443,40 @@ async fn a_handoff_after_a_long_conversation_carries_a_bounded_context_with_a_ma
         .expect("a marker where the middle was");
     assert_eq!(marker.role, pb::Role::System as i32);
 }
+
+#[tokio::test]
+async fn a_status_report_repeated_after_a_crash_succeeds_and_changes_nothing() {
+    let mut app = spawn_app().await;
+    let d = send(&mut app, customer("rep", "t1", "I want to talk to a human"))
+        .await
+        .unwrap();
+    let handoff_id = d.handoff.unwrap().handoff_id;
+    let report = |status: pb::HandoffStatus| pb::ReportHandoffStatusRequest {
+        tenant_id: "acme".into(),
+        conversation_id: "rep".into(),
+        handoff_id: handoff_id.clone(),
+        status: status as i32,
+        ..Default::default()
+    };
+    for status in [pb::HandoffStatus::Accepted, pb::HandoffStatus::Completed] {
+        for _ in 0..2 {
+            app.router
+                .report_handoff_status(report(status))
+                .await
+                .unwrap_or_else(|e| panic!("{status:?} (repeated): {e:?}"));
+        }
+    }
+    let before = conversation(&mut app, "rep").await.unwrap();
+    assert_eq!(before.ownership, pb::Ownership::Bot as i32);
+    app.router
+        .report_handoff_status(report(pb::HandoffStatus::Completed))
+        .await
+        .unwrap();
+    assert_eq!(conversation(&mut app, "rep").await.unwrap(), before);
+    // A different status for the closed handoff is still refused.
+    let other = app
+        .router
+        .report_handoff_status(report(pb::HandoffStatus::Failed))
+        .await;
+    assert_eq!(other.unwrap_err().code(), Code::FailedPrecondition);
+}
