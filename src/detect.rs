@@ -104,7 +104,15 @@ impl Detector {
         match turn.role {
             Role::Customer => {
                 let typo = cues::read(&turn.text);
-                customer::read(&turn.text, &folded, &found, typo, &mut hits);
+                let bot_before = history
+                    .last()
+                    .filter(|r| r.role == Role::Bot)
+                    .map(|r| r.text.as_str());
+                let asked = bot_before.map_or(customer::Asked::Nothing, customer::asked);
+                customer::read(&turn.text, &folded, &found, typo, asked, &mut hits);
+                if let Some((kind, word)) = customer::short_answer(&folded.text, bot_before) {
+                    hits.push(hit(kind, 1.0, word));
+                }
                 if let Some(amount) = cues::large_amount(&turn.text) {
                     hits.push(hit(
                         SignalKind::HighStakes(Stake::LargePurchase),

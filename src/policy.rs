@@ -79,20 +79,40 @@ pub fn decide(state: &ConversationState, assessment: &Assessment, at: &Moment) -
     }
     let tier = state.customer.as_ref().map(|c| c.tier).unwrap_or_default();
     let intent = current_intent(state);
+    let customer_turn = assessment.role == Role::Customer;
     let mut level = react(assessment.escalation, &assessment.reasons, policy);
-    level = level.max(thresholds(assessment, policy, &mut decision.reasons));
+    if customer_turn {
+        level = level.max(thresholds(assessment, policy, &mut decision.reasons));
+    }
+    let platform_asked = human_intent(assessment, policy);
+    let asked = platform_asked.is_some();
+    if let Some(reason) = platform_asked {
+        decision.reasons.insert(0, reason);
+        level = Escalation::Handoff;
+    }
     let stake = topic(assessment, policy, intent, &mut decision.reasons);
     if let Some(mode) = stake.and_then(|s| policy.stake(s)).and_then(|r| r.action) {
         level = level.max(escalation(mode));
     }
     let routine = intent.is_some_and(|i| policy.routine_intents.iter().any(|r| r == i))
         && stake.is_none()
+        && !asked
         && !failing_or_asked(assessment);
     level = if routine {
         Escalation::None
-    } else {
+    } else if customer_turn {
         by_tier(level, assessment.alert, tier, policy, &mut decision.reasons)
+    } else {
+        level
     };
+    // Declined, or "it works now": no new offer for a while (requests and stakes still count).
+    let memory = &state.memory;
+    if level == Escalation::Offer
+        && memory.settled_at > 0
+        && memory.customer_turns <= memory.settled_at + policy.offer_cooldown_turns
+    {
+        level = Escalation::None;
+    }
     decision.route = route::route(policy, assessment, stake, tier, lang.tag());
     if level != Escalation::None {
         decision.priority = route::priority(policy, assessment, stake, tier);
@@ -148,7 +168,9 @@ fn escalation(mode: Mode) -> Escalation {
 }
 
 /// Applies the configured reaction per reason. Reasons without one keep the memory's level; the
-/// strongest reaction wins. Nothing configured for any reason: the memory's level as is.
+/// strongest reaction wins. Nothing configured for any reason: the memory's level as is. Reasons
+/// that only accompany others (the learned model's reading, the trend, the bot's failure just
+/// before) never undo a configured reaction: `negative_emotion = "offer"` stays an offer.
 fn react(level: Escalation, reasons: &[Reason], policy: &TenantPolicy) -> Escalation {
     if level == Escalation::None || reasons.is_empty() {
         return level;
@@ -157,11 +179,51 @@ fn react(level: Escalation, reasons: &[Reason], policy: &TenantPolicy) -> Escala
     if !reasons.iter().any(|r| configured(r).is_some()) {
         return level;
     }
+    let accompanies = |r: &Reason| {
+        matches!(
+            r.code,
+            ReasonCode::LearnedModel | ReasonCode::EscalatingTrend
+        ) || (r.code == ReasonCode::BotFallback && r.detail == "after_bot_failure")
+    };
     reasons
         .iter()
-        .map(|r| configured(r).map_or(level, escalation))
+        .filter_map(|r| match configured(r) {
+            Some(mode) => Some(escalation(mode)),
+            None if accompanies(r) => None,
+            None => Some(level),
+        })
         .max()
         .unwrap_or(level)
+}
+
+/// The platform says the customer asked for a human: the customer's NLU intent or the bot's
+/// action is one of the tenant's `human_intents`.
+fn human_intent(a: &Assessment, policy: &TenantPolicy) -> Option<Reason> {
+    let (source, name) = match a.role {
+        Role::Customer => ("nlu.intent", a.intent.as_str()),
+        Role::Bot => ("bot.action", a.bot_action.as_str()),
+        Role::Agent | Role::System => return None,
+    };
+    if name.is_empty()
+        || !policy
+            .human_intents
+            .iter()
+            .any(|i| i.eq_ignore_ascii_case(name))
+    {
+        return None;
+    }
+    Some(Reason {
+        code: ReasonCode::ExplicitRequest,
+        detail: if a.role == Role::Customer {
+            "nlu_intent"
+        } else {
+            "bot_action"
+        }
+        .into(),
+        weight: 1.0,
+        turn_ids: vec![],
+        matched: vec![format!("{source}:{name}")],
+    })
 }
 
 /// The level the configured score thresholds reach; adds a reason for each one crossed.

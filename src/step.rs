@@ -43,7 +43,7 @@ pub struct Outcome {
 /// opens). The turn's order and novelty are the caller's to check.
 pub fn step(mut state: ConversationState, turn: &Turn, cx: &Context) -> Outcome {
     let signals = cx.detector.detect(turn, state.recent.make_contiguous());
-    let assessment = memory::assess(&mut state.memory, turn, &signals);
+    let assessment = memory::assess_with(&mut state.memory, turn, &signals, cx.policy.tuning());
     state.version += 1;
     state.turn_count += 1;
     state.updated_ms = turn.time_ms;

@@ -23,6 +23,9 @@ pub fn read(turn: &Turn, f: &Folded, found: &[Found], history: &[TurnRecord], hi
             ));
         }
     }
+    if offers_human(turn, f, found) {
+        hits.push(hit(SignalKind::BotOffer, 1.0, "bot.offer".into()));
+    }
     let admits = found
         .iter()
         .filter_map(|m| match m.cat {
@@ -31,9 +34,11 @@ pub fn read(turn: &Turn, f: &Folded, found: &[Found], history: &[TurnRecord], hi
         })
         .max_by(|a, b| a.0.total_cmp(&b.0));
     if let Some((w, m)) = admits {
+        // "I didn't understand", "Das habe ich nicht verstanden": a fallback in all but name, as
+        // hard as one the platform flags. Softer admissions ("sorry", "leider nicht") count less.
         hits.push(hit(
             SignalKind::BotFallback,
-            w * 0.6,
+            if w >= 0.8 { 0.85 } else { w * 0.6 },
             f.original(&turn.text, m.start, m.end).to_string(),
         ));
     }
@@ -51,11 +56,33 @@ pub fn read(turn: &Turn, f: &Folded, found: &[Found], history: &[TurnRecord], hi
         .filter(|r| r.role == Role::Bot)
         .take(6)
         .find(|r| r.text.trim().eq_ignore_ascii_case(turn.text.trim()));
-    if let Some(earlier) = same_text {
+    let link_again = links(&turn.text).find_map(|link| {
+        history
+            .iter()
+            .rev()
+            .filter(|r| r.role == Role::Bot)
+            .take(6)
+            .find(|r| links(&r.text).any(|l| l == link))
+    });
+    let asked_again = history
+        .iter()
+        .rev()
+        .find(|r| r.role == Role::Customer)
+        .is_some_and(|r| asks_to_repeat(&r.text));
+    if asked_again {
+        // The customer asked to hear it again: repeating is the answer, not a loop.
+    } else if let Some(earlier) = same_text {
         hits.push(hit(
             SignalKind::BotLoop,
             0.9,
             format!("same reply as turn {}", earlier.turn_id),
+        ));
+    } else if let Some(earlier) = link_again {
+        // The same link again in other words: the same template with other slot values.
+        hits.push(hit(
+            SignalKind::BotLoop,
+            0.85,
+            format!("same link as turn {}", earlier.turn_id),
         ));
     } else if words.len() >= 3
         && let Some((sim, earlier)) = context::most_similar(&words, history, Role::Bot, 6)
@@ -67,4 +94,80 @@ pub fn read(turn: &Turn, f: &Folded, found: &[Found], history: &[TurnRecord], hi
             format!("like reply at turn {}", earlier.turn_id),
         ));
     }
+}
+
+/// Web addresses in a text ("example.co.uk/claim", "https://x.de/a"), without the scheme and
+/// trailing punctuation, lowercased.
+fn links(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split_whitespace().filter_map(|w| {
+        let w = w.trim_end_matches(['.', ',', ')', '!', '?', ':', ';']);
+        let w = w
+            .trim_start_matches(['(', '\''])
+            .trim_start_matches("https://")
+            .trim_start_matches("http://")
+            .trim_start_matches("www.");
+        let dot = w.find('.')?;
+        let host_ok = w[..dot]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && dot > 0
+            && w[dot + 1..]
+                .bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_alphabetic());
+        (host_ok && (w.contains('/') || w.len() >= 6) && !w.contains('@'))
+            .then(|| w.to_ascii_lowercase())
+    })
+}
+
+/// The customer asked to hear the last answer again ("say that again", "nochmal bitte").
+fn asks_to_repeat(text: &str) -> bool {
+    let t = text.to_lowercase();
+    [
+        "say that again",
+        "say it again",
+        "repeat",
+        "slower",
+        "wiederhol",
+        "nochmal sagen",
+        "noch mal sagen",
+        "langsamer",
+        "one more time",
+        "come again",
+        "nochmal bitte",
+        "noch einmal bitte",
+        "once more",
+    ]
+    .iter()
+    .any(|k| t.contains(k))
+        && t.split_whitespace().count() <= 14
+}
+
+/// The bot offers a human or a callback: its action says so (`offer_handoff`, `offer_callback`),
+/// or it asks a question (or shows a menu) naming a person and a way to reach one ("Would you like
+/// me to connect you with a colleague?", "Soll ich Sie mit einer Beraterin verbinden?").
+fn offers_human(turn: &Turn, f: &Folded, found: &[Found]) -> bool {
+    if let Some(action) = turn.bot.as_ref().map(|b| b.action.to_ascii_lowercase())
+        && action.contains("offer")
+        && [
+            "handoff", "human", "agent", "callback", "transfer", "escalat",
+        ]
+        .iter()
+        .any(|k| action.contains(k))
+    {
+        return true;
+    }
+    let t = f.text.as_str();
+    let menu = t.contains("1\u{fe0f}\u{20e3}") || t.contains("\n1") || t.contains(" 1)");
+    if !t.contains('?') && !menu {
+        return false;
+    }
+    let person = found
+        .iter()
+        .any(|m| matches!(m.cat, Cat::Human | Cat::Someone))
+        || t.contains(" team");
+    let reach = found
+        .iter()
+        .any(|m| matches!(m.cat, Cat::Ask | Cat::HumanPhrase));
+    person && reach
 }

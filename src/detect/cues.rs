@@ -224,3 +224,34 @@ fn thousands(t: &str) -> bool {
             .iter()
             .all(|g| g.len() == 3 && g.chars().all(|c| c.is_ascii_digit()))
 }
+
+/// A word with its profanity hidden behind symbols ("f*ck", "sh*t", "Sch***e", "f***"): letters,
+/// then symbols, then letters again; or one or two letters and two or more symbols. Markdown or
+/// action asterisks ("*seufz*", "**wichtig**") start with the symbol and do not count.
+pub fn censored(text: &str) -> Option<&str> {
+    const MASK: [char; 4] = ['*', '#', '@', '$'];
+    text.split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric() && !MASK.contains(&c)))
+        .map(|w| w.trim_end_matches(['.', ',', '!', '?']))
+        .find(|w| {
+            if w.len() > 16 || w.contains('.') || w.chars().any(|c| c.is_ascii_digit()) {
+                return false;
+            }
+            let mut chars = w.chars();
+            if !chars.next().is_some_and(char::is_alphabetic) {
+                return false;
+            }
+            let masks = w.chars().filter(|c| MASK.contains(c)).count();
+            if masks == 0
+                || w.contains('@')
+                    && w.chars().filter(|c| *c == '@').count() == 1
+                    && !w.contains('*')
+            {
+                return false;
+            }
+            let first_mask = w.find(MASK).unwrap_or(0);
+            let tail = &w[first_mask..];
+            let letters_after = tail.chars().any(char::is_alphabetic);
+            letters_after || (first_mask <= 3 && masks >= 2)
+        })
+}

@@ -21,6 +21,22 @@ pub enum Cat {
     Someone,
     /// A verb or frame that asks for something ("speak to", "verbinden", "i want").
     Ask,
+    /// A phrase in which a person noun means something else ("travel agent", "cleaning agent",
+    /// "human resources", "Steuerberater", "per person"): a person match inside it is no person.
+    NotPerson,
+    /// The machine ("bot", "chatbot", "Roboter"): refused ("not a bot", "kein Bot") it asks for
+    /// a person.
+    Bot,
+    /// A frame that turns the machine down ("tired of", "rather than", "statt", "genug von").
+    Refuse,
+    /// Something other than the service that customers judge in passing ("film", "Wetter", "my
+    /// old phone"): negative words about it are no complaint.
+    Elsewhere,
+    /// Long ago ("years ago", "letzten Winter", "damals"): a high stake mentioned in passing.
+    Distant,
+    /// Reported or past speech ("told me", "said", "last week", "gesagt", "telefoniert"): a person
+    /// mentioned in the same clause is a past contact, not a request.
+    Past,
     /// Turns the next few words around ("not", "kein", "never").
     Negator,
     /// "no", "nein", "nope": a negator, and a rejection when it opens the turn.

@@ -152,6 +152,14 @@ pub struct Assessment {
     /// Strongest first.
     pub reasons: Vec<Reason>,
     pub scores: Scores,
+    /// Who spoke the turn, and what the platform said of it (the customer's NLU intent, the bot's
+    /// action): policy honours intents and actions that mean "a human, please".
+    #[serde(default)]
+    pub role: super::Role,
+    #[serde(default)]
+    pub intent: String,
+    #[serde(default)]
+    pub bot_action: String,
 }
 
 /// The answer to one turn.

@@ -14,6 +14,14 @@ pub enum Stake {
     Bereavement,
     LargePurchase,
     FinancialAdvice,
+    /// A customer leaving with a reason (price, service, years of custom): worth a retention call.
+    Churn,
+    /// A vulnerable customer under pressure (pushed to pay or transfer money urgently).
+    Vulnerable,
+    /// Danger to life or health (gas smell, a power cut on medical equipment).
+    Safety,
+    /// The customer has written or called several times before about the same problem.
+    RepeatContact,
 }
 
 impl Stake {
@@ -26,7 +34,19 @@ impl Stake {
             Stake::Bereavement => "bereavement",
             Stake::LargePurchase => "large_purchase",
             Stake::FinancialAdvice => "financial_advice",
+            Stake::Churn => "churn",
+            Stake::Vulnerable => "vulnerable",
+            Stake::Safety => "safety",
+            Stake::RepeatContact => "repeat_contact",
         }
+    }
+
+    /// Grave topics hand off at once on strong evidence and get a high priority.
+    pub fn is_grave(self) -> bool {
+        matches!(
+            self,
+            Stake::Legal | Stake::Fraud | Stake::Bereavement | Stake::Vulnerable | Stake::Safety
+        )
     }
 }
 
@@ -61,6 +81,13 @@ pub enum SignalKind {
     HighStakes(Stake),
     /// Thanks, resolved, praise.
     Positive,
+    /// A short yes ("yes please", "ja gern", 👍, or the number of a menu option naming a person):
+    /// accepts what the bot just offered.
+    Affirm,
+    /// A short no ("no thanks", "nein danke", "lieber nicht"): declines what the bot just offered.
+    Decline,
+    /// The bot offers a human or a callback (in its words or its action's name).
+    BotOffer,
 }
 
 impl SignalKind {
@@ -84,6 +111,9 @@ impl SignalKind {
             SignalKind::RepeatComplaint => "repeat_complaint",
             SignalKind::HighStakes(s) => s.name(),
             SignalKind::Positive => "positive",
+            SignalKind::Affirm => "affirm",
+            SignalKind::Decline => "decline",
+            SignalKind::BotOffer => "bot_offer",
         }
     }
 

@@ -61,6 +61,20 @@ pub struct Memory {
     /// Smoothed share of bot replies that ignore the customer's last turn (a bot losing the thread).
     #[serde(default)]
     pub incoherence: f32,
+    /// The bot's last turn offered a human (in its words, its action, or ours relayed): a short
+    /// yes on the next customer turn accepts it.
+    #[serde(default)]
+    pub offer_pending: bool,
+    /// Customer turns so far.
+    #[serde(default)]
+    pub customer_turns: u32,
+    /// The customer turn (1-based) at which an offer was last declined or the customer said it
+    /// works now; 0: never.
+    #[serde(default)]
+    pub settled_at: u32,
+    /// Customer turns that showed a problem: a handoff on the score alone needs two.
+    #[serde(default)]
+    pub problem_turns: u32,
 }
 
 /// One turn as kept in the conversation history (for loops, repeats and the transcript).

@@ -191,6 +191,32 @@ pub struct TenantPolicy {
     /// The agent's suggested first line per voice (`en`, `de_sie`, `de_du`) and situation (see
     /// `OPENING_SITUATIONS`), overriding the built-in line.
     pub openings: BTreeMap<String, BTreeMap<String, String>>,
+    /// NLU intents (of customer turns) and bot actions that mean "the customer asked for a
+    /// human": honoured like a request in words.
+    pub human_intents: Vec<String>,
+    /// Hard bot failures (fallbacks, failed actions, loops) before a human is offered (0: never
+    /// on failures alone) and before one takes over.
+    pub failures: FailureLevels,
+    /// After the customer declines an offer or says it works now, no new offer for this many
+    /// customer turns (a request, a high stake or a handoff still goes through).
+    pub offer_cooldown_turns: u32,
+}
+
+/// How many hard bot failures lead to an offer and to a handoff.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FailureLevels {
+    pub offer: u32,
+    pub handoff: u32,
+}
+
+impl Default for FailureLevels {
+    fn default() -> Self {
+        FailureLevels {
+            offer: 0,
+            handoff: 2,
+        }
+    }
 }
 
 /// The situations an opening line is chosen by (`openings.VOICE.SITUATION`).
@@ -233,6 +259,26 @@ impl Default for TenantPolicy {
             replies: Replies::default(),
             intent_names: BTreeMap::new(),
             openings: BTreeMap::new(),
+            human_intents: [
+                "talk_to_agent",
+                "talk_to_human",
+                "human_handoff",
+                "live_agent",
+                "request_human",
+                "request_agent",
+                "speak_to_agent",
+                "speak_to_human",
+                "agent_request",
+                "handoff_to_agent",
+                "transfer_to_agent",
+                "human_agent",
+                "escalate_to_agent",
+                "request_callback",
+            ]
+            .map(String::from)
+            .to_vec(),
+            failures: FailureLevels::default(),
+            offer_cooldown_turns: 3,
         }
     }
 }
@@ -293,6 +339,12 @@ impl TenantPolicy {
                 return Err(format!("tiers.{name}.priority_boost: must be 0..3"));
             }
         }
+        if self.failures.handoff == 0 {
+            return Err("failures.handoff: must be at least 1".into());
+        }
+        if self.failures.offer > 0 && self.failures.offer > self.failures.handoff {
+            return Err("failures.offer: must not exceed failures.handoff".into());
+        }
         for (lang, names) in &self.intent_names {
             if !["en", "de"].contains(&lang.as_str()) {
                 return Err(format!(
@@ -322,6 +374,14 @@ impl TenantPolicy {
             }
         }
         self.replies.validate().map_err(|e| format!("replies.{e}"))
+    }
+
+    /// The memory's tuning for this tenant.
+    pub fn tuning(&self) -> super::memory::Tuning {
+        super::memory::Tuning {
+            failures_before_offer: self.failures.offer,
+            failures_before_handoff: self.failures.handoff,
+        }
     }
 
     /// The rule for a stake, if configured.
@@ -429,7 +489,7 @@ pub fn reason_code(label: &str) -> Option<ReasonCode> {
 }
 
 /// Every high-stakes topic, for parsing reason details and configured names.
-pub const STAKES: [Stake; 7] = [
+pub const STAKES: [Stake; 11] = [
     Stake::Cancellation,
     Stake::Complaint,
     Stake::Legal,
@@ -437,6 +497,10 @@ pub const STAKES: [Stake; 7] = [
     Stake::Bereavement,
     Stake::LargePurchase,
     Stake::FinancialAdvice,
+    Stake::Churn,
+    Stake::Vulnerable,
+    Stake::Safety,
+    Stake::RepeatContact,
 ];
 
 pub fn stake(name: &str) -> Option<Stake> {

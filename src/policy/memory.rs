@@ -23,8 +23,13 @@ const COOL_BY: f32 = 0.2;
 const ALERT_AT: f32 = 0.38;
 /// Anger that flags a customer turn even when the learned model does not.
 const STRONG_ANGER: f32 = 0.8;
-/// Hard bot failures (fallback, failed action, loop) after which a human takes over.
-const FAILURES_FOR_HANDOFF: f32 = 2.0;
+/// Customer turns showing a problem before the score alone may hand off: one mild turn offers at
+/// most; a handoff on the score needs accumulated evidence.
+const PROBLEM_TURNS_FOR_HANDOFF: u32 = 2;
+/// Heat of the turn that hands off on the accumulated score: a mild turn offers at most.
+const TRIGGER_HEAT: f32 = 0.5;
+/// A turn this intense (fury, open sarcasm) may hand off on its own.
+const INTENSE: f32 = 0.8;
 /// Bot failure strength that counts as a hard failure.
 const HARD_FAILURE: f32 = 0.8;
 /// Recent incoherence from which the bot's replies are flagged: a bot that has just ignored the
@@ -33,16 +38,53 @@ const INCOHERENT_AT: f32 = 0.2;
 /// Shortest reply flagged that way (one-word acknowledgements are rarely breakdowns).
 const LOST_THREAD_MIN_WORDS: usize = 3;
 
-/// Updates the memory with one turn's signals and recommends an escalation level.
+/// The tenant's settings the memory needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tuning {
+    /// Hard bot failures before a human is offered (0: not on failures alone).
+    pub failures_before_offer: u32,
+    /// Hard bot failures before a human takes over.
+    pub failures_before_handoff: u32,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning {
+            failures_before_offer: 0,
+            failures_before_handoff: 2,
+        }
+    }
+}
+
+/// Updates the memory with one turn's signals and recommends an escalation level, with the
+/// default tuning.
 pub fn assess(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessment {
-    match turn.role {
+    assess_with(memory, turn, signals, Tuning::default())
+}
+
+/// Updates the memory with one turn's signals and recommends an escalation level.
+pub fn assess_with(
+    memory: &mut Memory,
+    turn: &Turn,
+    signals: &Signals,
+    tuning: Tuning,
+) -> Assessment {
+    let mut a = match turn.role {
         Role::Bot => bot_turn(memory, turn, signals),
-        Role::Customer => customer_turn(memory, turn, signals),
+        Role::Customer => customer_turn(memory, turn, signals, tuning),
         Role::Agent | Role::System => Assessment {
             scores: scores(memory, signals),
             ..Default::default()
         },
+    };
+    a.role = turn.role;
+    if let Some(nlu) = &turn.nlu {
+        a.intent.clone_from(&nlu.intent);
     }
+    if let Some(bot) = &turn.bot {
+        a.bot_action.clone_from(&bot.action);
+    }
+    a
 }
 
 /// A bot turn changes what the customer's next turn means; the decision waits for the customer.
@@ -54,6 +96,8 @@ fn bot_turn(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessment {
         && turn.text.split_whitespace().count() >= LOST_THREAD_MIN_WORDS;
     memory.pending_failure = failure;
     memory.pending_turn.clone_from(&turn.turn_id);
+    // An offer stands for the customer's next turn when the bot makes it (or relays ours).
+    memory.offer_pending = signals.has(SignalKind::BotOffer);
     let mut reasons = Vec::new();
     if failure >= HARD_FAILURE {
         memory.failures += 1.0;
@@ -73,8 +117,6 @@ fn bot_turn(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessment {
                 &h.matched,
             ));
         }
-    } else if failure < 0.3 {
-        memory.failures = (memory.failures - 0.5).max(0.0);
     }
     // A bot turn is a problem when it fails by its own account, or when it loses the thread: the
     // learned model's reading where it has one, else the incoherence rule.
@@ -85,12 +127,36 @@ fn bot_turn(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessment {
         escalation: Escalation::None,
         reasons,
         scores: scores(memory, signals),
+        ..Default::default()
     }
 }
 
-fn customer_turn(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessment {
+fn customer_turn(
+    memory: &mut Memory,
+    turn: &Turn,
+    signals: &Signals,
+    tuning: Tuning,
+) -> Assessment {
     let mut reasons: Vec<Reason> = Vec::new();
     let mut must = Escalation::None;
+    memory.customer_turns += 1;
+    let offer_pending = std::mem::take(&mut memory.offer_pending);
+    if offer_pending && let Some(h) = signals.strongest(SignalKind::Affirm) {
+        // A short yes to the offer of a human is a request for one.
+        reasons.push(reason(
+            ReasonCode::ExplicitRequest,
+            "accepted_offer",
+            1.0,
+            turn,
+            &h.matched,
+        ));
+        must = Escalation::Handoff;
+    } else if offer_pending && signals.has(SignalKind::Decline) {
+        // Declined: carry on with the bot, and do not ask again at once.
+        memory.settled_at = memory.customer_turns;
+        memory.level = Escalation::None;
+        memory.escalation *= 0.5;
+    }
     let strongest = |kinds: &[SignalKind]| {
         signals
             .hits
@@ -109,8 +175,22 @@ fn customer_turn(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessm
         .max_by(|a, b| a.weight.total_cmp(&b.weight));
     let pending = std::mem::take(&mut memory.pending_failure);
     let pending_turn = std::mem::take(&mut memory.pending_turn);
+    // The customer's reaction says how the bot's last reply went: corrected ("that's not what I
+    // asked", "das weiß ich doch", a "no" to "did that help?") it failed, even when the bot did
+    // not know; otherwise a reply that did not fail lets failures fade.
+    let corrected = !pending_turn.is_empty()
+        && pending < HARD_FAILURE
+        && repair.is_some_and(|h| h.weight >= 0.7 && h.kind == SignalKind::Repair);
+    if corrected {
+        memory.failures += 1.0;
+        memory.failure_count += 1;
+    } else if !pending_turn.is_empty() && pending < 0.3 {
+        memory.failures = (memory.failures - 0.5).max(0.0);
+    }
 
-    if let Some(h) = signals.strongest(SignalKind::ExplicitRequest) {
+    if let Some(h) = signals.strongest(SignalKind::ExplicitRequest)
+        && must != Escalation::Handoff
+    {
         reasons.push(reason(
             ReasonCode::ExplicitRequest,
             "human",
@@ -136,8 +216,7 @@ fn customer_turn(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessm
         let SignalKind::HighStakes(s) = h.kind else {
             unreachable!()
         };
-        let grave = matches!(s, Stake::Legal | Stake::Fraud | Stake::Bereavement);
-        if (grave && h.weight >= 0.8) || h.weight >= 0.9 {
+        if (s.is_grave() && h.weight >= 0.8) || h.weight >= 0.9 {
             must = Escalation::Handoff;
         }
         // The stake persists (raised before and again now) or two stakes meet (a large sum and
@@ -158,6 +237,18 @@ fn customer_turn(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessm
                 v
             });
         if h.weight >= 0.5 && (raised_before || kinds.len() >= 2) {
+            must = Escalation::Handoff;
+        }
+        // Two separate pieces of evidence for one grave or retention topic in one turn: leaving
+        // with its reason ("20 years a customer" + "I'm switching"), a caller pushing money out
+        // ("a man on the phone" + "have to transfer"), a login the customer disowns ("login
+        // alert" + "never been there").
+        if matches!(
+            s,
+            Stake::Churn | Stake::Fraud | Stake::Vulnerable | Stake::Legal
+        ) && h.weight >= 0.6
+            && distinct_evidence(signals, SignalKind::HighStakes(s)) >= 2
+        {
             must = Escalation::Handoff;
         }
         if h.weight >= 0.5 {
@@ -194,9 +285,10 @@ fn customer_turn(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessm
     }
     memory.escalation = (CARRY * memory.escalation + heat).min(1.0);
     if positive >= 0.5 && negative < 0.2 && signals.failure < 0.3 {
-        // Thanks after a fix: the ending is good, the failures are forgiven.
+        // Thanks after a fix: the ending is good, the failures are forgiven, and no offer follows.
         memory.escalation *= 0.5;
         memory.failures = 0.0;
+        memory.settled_at = memory.customer_turns;
     }
     // The learned model weighs this turn's words, the bot's reply before it and the rule evidence
     // together; where it has no reading, the rules' heat decides. Strong evidence aimed at the
@@ -210,21 +302,36 @@ fn customer_turn(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessm
     let alert = problem || must > Escalation::None;
     if alert {
         memory.first_problem_ms.get_or_insert(turn.time_ms);
+        memory.problem_turns += 1;
     }
 
     explain(&mut reasons, signals, turn, pending, &pending_turn);
     learned_reason(&mut reasons, signals, turn, "customer_turn");
-    if memory.failures >= FAILURES_FOR_HANDOFF {
-        must = Escalation::Handoff;
+    let failures = memory.failures;
+    let (offer_at, handoff_at) = (
+        tuning.failures_before_offer as f32,
+        tuning.failures_before_handoff as f32,
+    );
+    if failures >= handoff_at || (offer_at > 0.0 && failures >= offer_at) {
+        must = must.max(if failures >= handoff_at {
+            Escalation::Handoff
+        } else {
+            Escalation::Offer
+        });
         reasons.push(reason(
             ReasonCode::BotFallback,
             "repeated_failure",
             1.0,
             turn,
-            &format!("{} failed bot turns", memory.failures),
+            &format!("{failures} failed bot turns"),
         ));
     }
-    let by_score = if memory.escalation >= HANDOFF_AT {
+    let by_score = if memory.escalation >= HANDOFF_AT
+        && ((memory.problem_turns >= PROBLEM_TURNS_FOR_HANDOFF && heat >= TRIGGER_HEAT)
+            || intense(
+                signals,
+                memory.customer_turns > 1 && !pending_turn.is_empty(),
+            )) {
         Escalation::Handoff
     } else if memory.escalation >= OFFER_AT {
         Escalation::Offer
@@ -255,7 +362,40 @@ fn customer_turn(memory: &mut Memory, turn: &Turn, signals: &Signals) -> Assessm
         escalation: level,
         reasons,
         scores: scores(memory, signals),
+        ..Default::default()
     }
+}
+
+/// Pieces of evidence of one kind (weight 0.6 or more) that are not the same words matched twice.
+fn distinct_evidence(signals: &Signals, kind: SignalKind) -> usize {
+    let hits: Vec<&str> = signals
+        .hits
+        .iter()
+        .filter(|x| x.kind == kind && x.weight >= 0.6)
+        .map(|x| x.matched.as_str())
+        .collect();
+    hits.iter()
+        .enumerate()
+        .filter(|&(i, a)| !hits[..i].iter().any(|b| a.contains(b) || b.contains(a)))
+        .count()
+}
+
+/// One piece of evidence this strong (fury, open sarcasm, abuse) may hand off on its own, but not
+/// several mild words together. Strong fear or urgency counts only once the bot has answered and
+/// the customer is still afraid (the bot could not resolve it); in the opening turn the bot may
+/// well solve it.
+fn intense(signals: &Signals, after_reply: bool) -> bool {
+    signals.hits.iter().any(|h| {
+        h.weight >= INTENSE
+            && match h.kind {
+                SignalKind::Anger
+                | SignalKind::Frustration
+                | SignalKind::Sarcasm
+                | SignalKind::Abuse => true,
+                SignalKind::Anxiety | SignalKind::Urgency => after_reply,
+                _ => false,
+            }
+    })
 }
 
 /// Hysteresis: an offer stands for at least one more customer turn, then until the score cools
@@ -397,6 +537,9 @@ pub fn reset_after_handoff(memory: &mut Memory) {
     memory.pending_failure = 0.0;
     memory.pending_turn.clear();
     memory.incoherence = 0.0;
+    memory.offer_pending = false;
+    memory.problem_turns = 0;
+    memory.settled_at = memory.customer_turns;
 }
 
 #[cfg(test)]

@@ -54,7 +54,7 @@ pub fn priority(
     let mut p = Priority::Normal;
     if let Some(s) = stake {
         let floor = policy.stake(s).and_then(|r| r.priority).unwrap_or(match s {
-            Stake::Fraud | Stake::Legal | Stake::Bereavement => Priority::High,
+            s if s.is_grave() => Priority::High,
             _ => Priority::Normal,
         });
         p = p.max(floor);

@@ -37,6 +37,7 @@ fn assessment(escalation: Escalation, reasons: Vec<Reason>) -> Assessment {
         escalation,
         reasons,
         scores: Scores::default(),
+        ..Default::default()
     }
 }
 
