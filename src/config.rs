@@ -318,16 +318,8 @@ impl Config {
         if self.feed.lease_seconds == 0 {
             return bad("feed.lease_seconds", "must be greater than 0");
         }
-        let url = &self.store.url;
-        if !(url == "memory"
-            || url.starts_with("sqlite://")
-            || url.starts_with("postgres://")
-            || url.starts_with("postgresql://"))
-        {
-            return bad(
-                "store.url",
-                "must be `memory`, `sqlite://PATH` or `postgres://...`",
-            );
+        if let Err(why) = self.store.url.parse::<crate::state::StoreUrl>() {
+            return bad("store.url", &why);
         }
         if let Some(tls) = &self.server.tls {
             let files = [
