@@ -48,6 +48,15 @@ pub struct ServerConfig {
     pub max_message_bytes: usize,
     /// Requests served at once per connection before new ones wait.
     pub concurrency_per_connection: usize,
+    /// Calls to the router and feed services running at once over all connections; more are
+    /// refused at once with UNAVAILABLE (the process-wide admission limit).
+    pub max_in_flight: usize,
+    /// HTTP/2 streams one connection may have open.
+    pub max_concurrent_streams: u32,
+    /// Seconds between HTTP/2 keepalive pings (a peer that does not answer within 20 s is dropped).
+    pub keepalive_seconds: u64,
+    /// Connections older than this are closed gracefully (clients reconnect); 0: never.
+    pub max_connection_age_seconds: u64,
     /// Per-request timeout in milliseconds (0: none), on top of the client's deadline.
     pub request_timeout_ms: u64,
     /// Serve the do-nothing `ProcessTurn` baseline (for the load generator), not the real engine.
@@ -150,6 +159,10 @@ impl Default for ServerConfig {
             max_message_bytes: 4 * 1024 * 1024,
             concurrency_per_connection: 1024,
             request_timeout_ms: 10_000,
+            max_in_flight: 2048,
+            max_concurrent_streams: 1024,
+            keepalive_seconds: 60,
+            max_connection_age_seconds: 0,
             baseline: false,
             tls: None,
             reflection: true,
@@ -256,6 +269,9 @@ impl Config {
                 "must be \"builtin\", \"none\" or the path of a model file written by `train`",
             );
         }
+        if self.server.max_in_flight == 0 {
+            return bad("server.max_in_flight", "must be greater than 0");
+        }
         if self.limits.max_text_bytes == 0 {
             return bad("limits.max_text_bytes", "must be greater than 0");
         }
@@ -302,16 +318,8 @@ impl Config {
         if self.feed.lease_seconds == 0 {
             return bad("feed.lease_seconds", "must be greater than 0");
         }
-        let url = &self.store.url;
-        if !(url == "memory"
-            || url.starts_with("sqlite://")
-            || url.starts_with("postgres://")
-            || url.starts_with("postgresql://"))
-        {
-            return bad(
-                "store.url",
-                "must be `memory`, `sqlite://PATH` or `postgres://...`",
-            );
+        if let Err(why) = self.store.url.parse::<crate::state::StoreUrl>() {
+            return bad("store.url", &why);
         }
         if let Some(tls) = &self.server.tls {
             let files = [

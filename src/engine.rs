@@ -15,6 +15,9 @@ use crate::step;
 use std::sync::Arc;
 use tracing::{debug, instrument};
 
+#[cfg(test)]
+mod tests;
+
 /// How many times a turn is retried when another writer changed the conversation meanwhile.
 const MAX_ATTEMPTS: usize = 16;
 

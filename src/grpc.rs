@@ -1,6 +1,7 @@
 //! tonic services. The only code that names generated protobuf types; conversions live in `convert`,
 //! the mapping of errors to status codes in `error`.
 
+pub mod admission;
 pub mod auth;
 pub mod baseline;
 pub mod convert;

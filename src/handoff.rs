@@ -7,17 +7,16 @@
 //!   tried, reason, an opening line by situation), entities, emotion timeline, profile, channel,
 //!   language, metadata and time since the first problem, masked as the tenant's policy says.
 //! - `append_waiting` adds what the customer writes while the handoff is pending.
-//! - `view` renders the context as the agent reads it (snapshot tests, the eval report).
+//! - `view` renders the context as the agent reads it (the golden tests, the README).
 
 pub mod bound;
 pub mod entities;
 mod opening;
 mod personal;
+mod reason;
 pub mod redact;
 mod summary;
 pub mod view;
-
-pub use opening::Situation;
 
 use crate::domain::{
     Attempt, AttemptKind, CollectedEntity, ConversationState, Decision, EmotionPoint,

@@ -4,6 +4,7 @@
 use crate::config::Config;
 use crate::detect::Detector;
 use crate::engine::{Engine, EngineSettings};
+use crate::grpc::admission::Admission;
 use crate::grpc::auth::{Authenticate, KeyringHandle};
 use crate::grpc::{FeedService, RouterService, convert::Limits};
 use crate::pb::{
@@ -153,6 +154,13 @@ pub async fn run_with(
         .load_shed(true)
         // Small responses must leave at once, not wait for Nagle.
         .tcp_nodelay(true)
+        // Bounds the streams one HTTP/2 connection may open.
+        .max_concurrent_streams(config.server.max_concurrent_streams)
+        // Finds dead peers (a vanished balancer, a half-open TCP connection) and frees their calls.
+        .http2_keepalive_interval(Some(Duration::from_secs(
+            config.server.keepalive_seconds.max(1),
+        )))
+        .http2_keepalive_timeout(Some(Duration::from_secs(20)))
         // Oversized messages are RESOURCE_EXHAUSTED, undecodable ones INVALID_ARGUMENT, as gRPC
         // specifies (tonic says OUT_OF_RANGE and INTERNAL).
         .layer(tower::util::MapResponseLayer::new(
@@ -162,6 +170,12 @@ pub async fn run_with(
         builder = builder
             .tls_config(tls(settings)?)
             .context("server.tls: the certificate or key is not usable")?;
+    }
+    if config.server.max_connection_age_seconds > 0 {
+        // Long-lived connections are recycled so load spreads again over replicas.
+        builder = builder.max_connection_age(Duration::from_secs(
+            config.server.max_connection_age_seconds,
+        ));
     }
     if config.server.request_timeout_ms > 0 {
         // A stuck store must not hold calls forever, whatever deadline the client set.
@@ -173,24 +187,36 @@ pub async fn run_with(
         builder.add_service(health_service),
         config.server.reflection,
     )?;
+    // One admission limit over both services and every connection, checked after credentials;
+    // health stays outside it so probes answer under overload.
+    let permits = Arc::new(tokio::sync::Semaphore::new(config.server.max_in_flight));
     router_builder = if config.server.baseline {
         router_builder.add_service(InterceptedService::new(
-            EscalationRouterServer::new(crate::grpc::baseline::Baseline)
-                .max_decoding_message_size(max),
+            Admission::new(
+                EscalationRouterServer::new(crate::grpc::baseline::Baseline)
+                    .max_decoding_message_size(max),
+                permits.clone(),
+            ),
             authenticate.clone(),
         ))
     } else {
         router_builder.add_service(InterceptedService::new(
-            EscalationRouterServer::new(router)
-                .max_decoding_message_size(max)
-                .max_encoding_message_size(max),
+            Admission::new(
+                EscalationRouterServer::new(router)
+                    .max_decoding_message_size(max)
+                    .max_encoding_message_size(max),
+                permits.clone(),
+            ),
             authenticate.clone(),
         ))
     };
     let router_builder = router_builder.add_service(InterceptedService::new(
-        HandoffFeedServer::new(feed)
-            .max_decoding_message_size(max)
-            .max_encoding_message_size(max),
+        Admission::new(
+            HandoffFeedServer::new(feed)
+                .max_decoding_message_size(max)
+                .max_encoding_message_size(max),
+            permits,
+        ),
         authenticate,
     ));
 

@@ -216,30 +216,53 @@ pub trait Store: Send + Sync + 'static {
     fn event_notify(&self) -> Arc<Notify>;
 }
 
-/// Opens the store a `store.url` names: `memory`, `sqlite://PATH` or `postgres://...`.
-///
-/// `sqlite://./data/escalation.db` is a relative path, `sqlite:///var/lib/x.db` an absolute one.
-pub async fn open(url: &str, receipt_window: usize) -> Result<SharedStore, StoreError> {
-    if url == "memory" {
-        return Ok(Arc::new(memory::MemoryStore::new(receipt_window)));
-    }
-    if let Some(path) = url.strip_prefix("sqlite://") {
-        if path.is_empty() {
-            return Err(StoreError::Unavailable(
-                "sqlite:// url names no file".into(),
-            ));
+/// Where the store lives, as `store.url` says: parsed once, at start-up.
+#[derive(Debug, Clone)]
+pub enum StoreUrl {
+    /// `memory`
+    Memory,
+    /// `sqlite://PATH`: `sqlite://./data/escalation.db` is a relative path, `sqlite:///var/lib/x.db`
+    /// an absolute one.
+    Sqlite(std::path::PathBuf),
+    /// `postgres://...` or `postgresql://...`, with `sslmode` and `sslrootcert`.
+    Postgres(Box<postgres::PgUrl>),
+}
+
+impl std::str::FromStr for StoreUrl {
+    type Err = String;
+
+    fn from_str(url: &str) -> Result<Self, String> {
+        if url == "memory" {
+            return Ok(StoreUrl::Memory);
         }
-        return Ok(Arc::new(
-            sqlite::SqliteStore::open(path, receipt_window).await?,
-        ));
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err("sqlite:// names no file".into());
+            }
+            return Ok(StoreUrl::Sqlite(path.into()));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return postgres::PgUrl::parse(url).map(|pg| StoreUrl::Postgres(Box::new(pg)));
+        }
+        Err("must be `memory`, `sqlite://PATH` or `postgres://...`".into())
     }
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Ok(Arc::new(
-            postgres::PostgresStore::open(url, receipt_window).await?,
-        ));
-    }
-    Err(StoreError::Unavailable(format!(
-        "store url scheme not supported yet: {}",
-        url.split("://").next().unwrap_or(url)
-    )))
+}
+
+/// Opens the store a `store.url` names: `memory`, `sqlite://PATH` or `postgres://...`.
+pub async fn open(url: &str, receipt_window: usize) -> Result<SharedStore, StoreError> {
+    let url: StoreUrl = url
+        .parse()
+        .map_err(|e: String| StoreError::Unavailable(format!("store.url: {e}")))?;
+    open_url(&url, receipt_window).await
+}
+
+/// Opens the store of a parsed `store.url`.
+pub async fn open_url(url: &StoreUrl, receipt_window: usize) -> Result<SharedStore, StoreError> {
+    Ok(match url {
+        StoreUrl::Memory => Arc::new(memory::MemoryStore::new(receipt_window)),
+        StoreUrl::Sqlite(path) => Arc::new(sqlite::SqliteStore::open(path, receipt_window).await?),
+        StoreUrl::Postgres(pg) => {
+            Arc::new(postgres::PostgresStore::open(pg, receipt_window).await?)
+        }
+    })
 }

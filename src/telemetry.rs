@@ -17,10 +17,29 @@ pub use request_id::{REQUEST_ID, RequestIdLayer};
 /// stays out of `debug`.
 const QUIET: &[&str] = &["h2", "hyper", "hyper_util", "tower", "tonic"];
 
-/// The filter: `RUST_LOG` (default `default`) with the transport crates held at `info`.
+/// Crates held at `info` whatever `RUST_LOG` says: the PostgreSQL driver logs every statement's
+/// parameters (customer text) at `debug`.
+const CAPPED: &[&str] = &["tokio_postgres"];
+
+/// The filter: `RUST_LOG` (default `default`) with the transport crates held at `info`, and the
+/// store driver at `info` even when named.
 pub fn filter(rust_log: Option<&str>, default: &str) -> EnvFilter {
     let spec = rust_log.filter(|s| !s.trim().is_empty()).unwrap_or(default);
-    let mut directives = spec.to_string();
+    let capped = |d: &str| {
+        let target = d.split('=').next().unwrap_or("").trim();
+        CAPPED
+            .iter()
+            .any(|c| target == *c || target.starts_with(&format!("{c}::")))
+    };
+    let spec = spec
+        .split(',')
+        .filter(|d| !capped(d))
+        .collect::<Vec<_>>()
+        .join(",");
+    let mut directives = spec.clone();
+    for krate in CAPPED {
+        directives.push_str(&format!(",{krate}=info"));
+    }
     for krate in QUIET {
         let named = spec
             .split(',')

@@ -1,8 +1,8 @@
 //! PII canaries through the release binary: a name, a street address, an IBAN, an e-mail, a phone
 //! and a card in a conversation that hands off over real gRPC (SQLite file, logs at `debug` for
 //! every crate, which includes everything logged at `info`), then `ForgetConversation`. None of the
-//! canaries may appear in the log; each redaction mode shows what it promises in the context.
-//! (That nothing survives in the SQLite file after a checkpoint is the store's part: `secure_delete`.)
+//! canaries may appear in the log, nor in the SQLite files after a checkpoint; each redaction mode
+//! shows in the context what it promises.
 
 use escalation_router::pb::{self, escalation_router_client::EscalationRouterClient};
 use std::io::BufRead;
@@ -221,6 +221,22 @@ async fn pii_canaries_never_reach_the_log_and_each_redaction_mode_shows_what_it_
     for line in &log {
         for k in CANARIES {
             assert!(!line.contains(k), "canary {k} in the log: {line}");
+        }
+    }
+
+    // Nor in the SQLite file once the write-ahead log is checkpointed into it (`secure_delete`
+    // overwrites what was erased).
+    let db = dir.path().join("canary.db");
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+        .unwrap();
+    for file in std::fs::read_dir(dir.path()).unwrap() {
+        let path = file.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        for k in CANARIES {
+            assert!(!text.contains(k), "canary {k} in {}", path.display());
         }
     }
 }

@@ -971,3 +971,119 @@ mod durable {
         .await;
     }
 }
+
+/// PostgreSQL over TLS: the test server (`support/pg.rs`) runs with `ssl=on` and a certificate
+/// from a CA made at start; the role `tls_only` is refused without TLS.
+mod tls {
+    use super::*;
+
+    /// A database owned by `tls_only`; returns (host:port, database name).
+    async fn tls_only_database() -> (String, String) {
+        let url = pg::database("tls").await;
+        let config: tokio_postgres::Config = url.parse().unwrap();
+        let name = config.get_dbname().unwrap().to_string();
+        let port = config.get_ports()[0];
+        let (client, connection) = tokio_postgres::connect(pg::admin_url(), tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        client
+            .batch_execute(&format!(
+                "DO $$ BEGIN CREATE ROLE tls_only LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+                 ALTER DATABASE {name} OWNER TO tls_only;"
+            ))
+            .await
+            .unwrap();
+        (format!("127.0.0.1:{port}"), name)
+    }
+
+    async fn round_trip(store: &SharedStore) {
+        assert_eq!(turn(store, "c1", 1, None).await, CommitResult::Committed);
+        assert_eq!(
+            store.load("acme", "c1").await.unwrap(),
+            Some(conversation("c1", 1, 1))
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_store_verifying_the_servers_certificate_commits_over_tls() {
+        let (host, db) = tls_only_database().await;
+        let ca = pg::ca_file();
+        for mode in ["verify-full", "verify-ca", "require"] {
+            let url = format!(
+                "postgres://tls_only@{host}/{db}?sslmode={mode}&sslrootcert={}",
+                ca.display()
+            );
+            let store = state::open(&url, WINDOW)
+                .await
+                .unwrap_or_else(|e| panic!("{mode}: {e}"));
+            store.forget("acme", Some("c1"), None).await.unwrap();
+            round_trip(&store).await;
+        }
+        // `require` without a root certificate: encrypted, not authenticated (libpq's meaning).
+        let url = format!("postgres://tls_only@{host}/{db}?sslmode=require");
+        let store = state::open(&url, WINDOW).await.unwrap();
+        assert!(store.load("acme", "c1").await.unwrap().is_some());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn without_tls_the_tls_only_role_is_refused() {
+        let (host, db) = tls_only_database().await;
+        for query in ["", "?sslmode=disable"] {
+            let url = format!("postgres://tls_only@{host}/{db}{query}");
+            let err = state::open(&url, WINDOW).await.err().expect("refused");
+            assert!(err.to_string().contains("pg_hba"), "{err}");
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_certificate_from_another_ca_or_for_another_host_is_refused() {
+        let (host, db) = tls_only_database().await;
+        let dir = tempfile::tempdir().unwrap();
+        let other = dir.path().join("other-ca.pem");
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca = rcgen::CertifiedIssuer::self_signed(params, rcgen::KeyPair::generate().unwrap())
+            .unwrap();
+        std::fs::write(&other, ca.pem()).unwrap();
+        let url = format!(
+            "postgres://tls_only@{host}/{db}?sslmode=verify-full&sslrootcert={}",
+            other.display()
+        );
+        let err = state::open(&url, WINDOW).await.err().expect("refused");
+        assert!(err.to_string().contains("certificate"), "{err}");
+        // The right CA, but a host name the certificate does not name: verify-full refuses,
+        // verify-ca (chain only) accepts.
+        let port = host.rsplit(':').next().unwrap();
+        let ca = pg::ca_file();
+        let by_name = |mode: &str| {
+            format!(
+                "postgres://tls_only@127.0.0.2:{port}/{db}?sslmode={mode}&sslrootcert={}",
+                ca.display()
+            )
+        };
+        let err = state::open(&by_name("verify-full"), WINDOW)
+            .await
+            .err()
+            .expect("refused");
+        assert!(err.to_string().contains("certificate"), "{err}");
+        state::open(&by_name("verify-ca"), WINDOW).await.unwrap();
+    }
+
+    #[test]
+    fn verifying_modes_need_a_root_certificate_and_unknown_modes_are_named() {
+        let err = "postgres://u@h/d?sslmode=verify-full"
+            .parse::<state::StoreUrl>()
+            .unwrap_err();
+        assert!(err.contains("sslrootcert"), "{err}");
+        let err = "postgres://u@h/d?sslmode=sometimes"
+            .parse::<state::StoreUrl>()
+            .unwrap_err();
+        assert!(err.contains("sslmode=sometimes"), "{err}");
+        assert!(
+            "postgres://u@h/d?sslmode=verify-ca&sslrootcert=/x.pem&application_name=er"
+                .parse::<state::StoreUrl>()
+                .is_ok()
+        );
+    }
+}

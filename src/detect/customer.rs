@@ -98,7 +98,7 @@ pub fn read(
             Cat::No if opens_turn(t, m) && !closing && !(asked == Asked::YesNo && plain) => {
                 // "No, I moved last month…" to "Is your address still…?" informs more than it
                 // corrects: weak evidence, no failure of the bot.
-                let w = if asked == Asked::YesNo { 0.45 } else { 0.75 };
+                let w = if asked == Asked::YesNo { 0.28 } else { 0.75 };
                 hits.push(hit(SignalKind::Repair, w, quote(m)));
             }
             Cat::Again(w) => hits.push(hit(SignalKind::RepeatComplaint, w, quote(m))),

@@ -24,12 +24,13 @@ use crate::policy::QueueStatus;
 use async_trait::async_trait;
 use futures_util::StreamExt;
 use pool::Pool;
+pub use pool::{PgUrl, Tls};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
-use tokio_postgres::{AsyncMessage, NoTls};
+use tokio_postgres::AsyncMessage;
 use tracing::{debug, warn};
 
 /// Connections per store (per replica).
@@ -55,18 +56,40 @@ pub struct PostgresStore {
     queues: Arc<QueueCache>,
 }
 
+/// How long one store operation may take before it is `Unavailable` (a frozen database must not
+/// hang a turn past the request timeout).
+const OPERATION_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Runs one operation with `OPERATION_TIMEOUT`.
+async fn timed<T>(
+    operation: impl std::future::Future<Output = Result<T, StoreError>>,
+) -> Result<T, StoreError> {
+    tokio::time::timeout(OPERATION_TIMEOUT, operation)
+        .await
+        .map_err(|_| {
+            StoreError::Unavailable(format!(
+                "postgres did not answer within {} s",
+                OPERATION_TIMEOUT.as_secs()
+            ))
+        })?
+}
+
 /// Any PostgreSQL failure: the store is unavailable (messages name keys, never customer text).
+/// The server's message (never its `detail`, which may quote values) or the cause (a TLS or
+/// network error) is kept.
 fn pg(e: tokio_postgres::Error) -> StoreError {
-    StoreError::Unavailable(format!("postgres: {e}"))
+    let cause = match (e.as_db_error(), std::error::Error::source(&e)) {
+        (Some(db), _) => format!(": {} ({})", db.message(), db.code().code()),
+        (None, Some(source)) => format!(": {source}"),
+        (None, None) => String::new(),
+    };
+    StoreError::Unavailable(format!("postgres: {e}{cause}"))
 }
 
 impl PostgresStore {
     /// Connects, migrates the schema (once across replicas) and starts listening for new events.
-    pub async fn open(url: &str, receipt_window: usize) -> Result<Self, StoreError> {
-        let config: tokio_postgres::Config = url
-            .parse()
-            .map_err(|e| StoreError::Unavailable(format!("invalid postgres url: {e}")))?;
-        let mut client = pool::connect(&config).await?;
+    pub async fn open(url: &PgUrl, receipt_window: usize) -> Result<Self, StoreError> {
+        let mut client = pool::connect(url).await?;
         schema::migrate(&mut client).await?;
         let epoch: i64 = client
             .query_one("SELECT nextval('owner_epochs')", &[])
@@ -77,16 +100,16 @@ impl PostgresStore {
         let owner = (epoch % i64::from(i32::MAX)) as i32;
         let notify = Arc::new(Notify::new());
         let queues = Arc::new(QueueCache::default());
-        let first = Listener::connect(&config, owner, &notify, &queues).await?;
+        let first = Listener::connect(url, owner, &notify, &queues).await?;
         let listener = tokio::spawn(listen(
-            config.clone(),
+            url.clone(),
             owner,
             first,
             notify.clone(),
             queues.clone(),
         ));
         Ok(PostgresStore {
-            pool: Pool::new(config, POOL_SIZE),
+            pool: Pool::new(url, POOL_SIZE)?,
             notify,
             listener,
             receipt_window: receipt_window.max(1) as i64,
@@ -103,8 +126,8 @@ impl PostgresStore {
     ) -> Result<Option<TurnReceipt>, StoreError> {
         let mut conn = self.pool.get().await?;
         let conn = &mut *conn;
-        let st = conn.statements.get(&conn.client, sql).await?;
-        let row = conn.client.query_opt(&st, params).await.map_err(pg)?;
+        let st = conn.prepare_cached(sql).await.map_err(pg)?;
+        let row = conn.query_opt(&st, params).await.map_err(pg)?;
         row.map(|r| decode(r.get::<_, &[u8]>(0), "receipts"))
             .transpose()
     }
@@ -126,12 +149,12 @@ struct Listener {
 impl Listener {
     /// Connects, takes the owner lock and listens; returns once all three are done.
     async fn connect(
-        config: &tokio_postgres::Config,
+        url: &PgUrl,
         owner: i32,
         notify: &Arc<Notify>,
         queues: &Arc<QueueCache>,
     ) -> Result<Self, StoreError> {
-        let (client, mut connection) = config.connect(NoTls).await.map_err(pg)?;
+        let (client, mut connection) = url.config.connect(url.connector()?).await.map_err(pg)?;
         let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
         let (notify, queues) = (notify.clone(), queues.clone());
         let forward = tokio::spawn(async move {
@@ -164,7 +187,7 @@ impl Listener {
 /// Keeps the listening session alive: after a failure it reconnects (retaking the owner lock),
 /// wakes subscribers and drops the whole queue cache, in case a notification was missed.
 async fn listen(
-    config: tokio_postgres::Config,
+    url: PgUrl,
     owner: i32,
     first: Listener,
     notify: Arc<Notify>,
@@ -177,7 +200,7 @@ async fn listen(
             drop(client);
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
-        match Listener::connect(&config, owner, &notify, &queues).await {
+        match Listener::connect(&url, owner, &notify, &queues).await {
             Ok(l) => {
                 queues.invalidate(None);
                 notify.notify_waiters();
@@ -195,7 +218,7 @@ impl PostgresStore {
             return Ok(());
         }
         let mut conn = self.pool.get().await?;
-        let tx = conn.client.transaction().await.map_err(pg)?;
+        let tx = conn.transaction().await.map_err(pg)?;
         tx.execute(sql::REGISTER_LOCK, &[]).await.map_err(pg)?;
         if tx
             .query_opt(sql::REGISTER, &[&consumer])
@@ -222,16 +245,18 @@ impl Store for PostgresStore {
         tenant_id: &str,
         conversation_id: &str,
     ) -> Result<Option<ConversationState>, StoreError> {
-        let mut conn = self.pool.get().await?;
-        let conn = &mut *conn;
-        let st = conn.statements.get(&conn.client, sql::LOAD).await?;
-        let row = conn
-            .client
-            .query_opt(&st, &[&tenant_id, &conversation_id])
-            .await
-            .map_err(pg)?;
-        row.map(|r| decode(r.get::<_, &[u8]>(0), "conversations"))
-            .transpose()
+        timed(async {
+            let mut conn = self.pool.get().await?;
+            let conn = &mut *conn;
+            let st = conn.prepare_cached(sql::LOAD).await.map_err(pg)?;
+            let row = conn
+                .query_opt(&st, &[&tenant_id, &conversation_id])
+                .await
+                .map_err(pg)?;
+            row.map(|r| decode(r.get::<_, &[u8]>(0), "conversations"))
+                .transpose()
+        })
+        .await
     }
 
     async fn receipt(
@@ -240,8 +265,11 @@ impl Store for PostgresStore {
         conversation_id: &str,
         turn_id: &str,
     ) -> Result<Option<TurnReceipt>, StoreError> {
-        self.receipt_where(sql::RECEIPT, &[&tenant_id, &conversation_id, &turn_id])
-            .await
+        timed(async {
+            self.receipt_where(sql::RECEIPT, &[&tenant_id, &conversation_id, &turn_id])
+                .await
+        })
+        .await
     }
 
     async fn receipt_at(
@@ -250,19 +278,25 @@ impl Store for PostgresStore {
         conversation_id: &str,
         sequence: u64,
     ) -> Result<Option<TurnReceipt>, StoreError> {
-        let sequence = sequence as i64;
-        self.receipt_where(sql::RECEIPT_AT, &[&tenant_id, &conversation_id, &sequence])
-            .await
+        timed(async {
+            let sequence = sequence as i64;
+            self.receipt_where(sql::RECEIPT_AT, &[&tenant_id, &conversation_id, &sequence])
+                .await
+        })
+        .await
     }
 
     async fn commit(&self, commit: Commit) -> Result<CommitResult, StoreError> {
-        let row = codec::CommitRow::encode(commit)?;
-        let mut conn = self.pool.get().await?;
-        let result = sql::commit(&mut conn, &row, self.receipt_window).await?;
-        if row.event.is_some() && result == CommitResult::Committed {
-            self.notify.notify_waiters();
-        }
-        Ok(result)
+        timed(async {
+            let row = codec::CommitRow::encode(commit)?;
+            let mut conn = self.pool.get().await?;
+            let result = sql::commit(&mut conn, &row, self.receipt_window).await?;
+            if row.event.is_some() && result == CommitResult::Committed {
+                self.notify.notify_waiters();
+            }
+            Ok(result)
+        })
+        .await
     }
 
     async fn claim(
@@ -271,76 +305,84 @@ impl Store for PostgresStore {
         limit: usize,
         lease: Duration,
     ) -> Result<Vec<HandoffEvent>, StoreError> {
-        self.register(&filter.consumer).await?;
-        let mut conn = self.pool.get().await?;
-        let conn = &mut *conn;
-        let st = conn.statements.get(&conn.client, sql::CLAIM).await?;
-        let mut rows = conn
-            .client
-            .query(
-                &st,
-                &[
-                    &filter.consumer,
-                    &filter.tenant_id,
-                    &filter.queues,
-                    &(limit as i64),
-                    &(lease.as_millis() as i64),
-                    &i64::from(self.owner),
-                ],
-            )
-            .await
-            .map_err(pg)?;
-        rows.sort_by_key(|r| r.get::<_, i64>(0));
-        rows.iter()
-            .map(|r| {
-                let mut ev: HandoffEvent = decode(r.get::<_, &[u8]>(2), "events")?;
-                ev.redeliveries = (r.get::<_, i32>(1) - 1).max(0) as u32;
-                Ok(ev)
-            })
-            .collect()
+        timed(async {
+            self.register(&filter.consumer).await?;
+            let mut conn = self.pool.get().await?;
+            let conn = &mut *conn;
+            let st = conn.prepare_cached(sql::CLAIM).await.map_err(pg)?;
+            let mut rows = conn
+                .query(
+                    &st,
+                    &[
+                        &filter.consumer,
+                        &filter.tenant_id,
+                        &filter.queues,
+                        &(limit as i64),
+                        &(lease.as_millis() as i64),
+                        &i64::from(self.owner),
+                    ],
+                )
+                .await
+                .map_err(pg)?;
+            rows.sort_by_key(|r| r.get::<_, i64>(0));
+            rows.iter()
+                .map(|r| {
+                    let mut ev: HandoffEvent = decode(r.get::<_, &[u8]>(2), "events")?;
+                    ev.redeliveries = (r.get::<_, i32>(1) - 1).max(0) as u32;
+                    Ok(ev)
+                })
+                .collect()
+        })
+        .await
     }
 
     async fn release(&self, consumer: &str, event_ids: &[String]) -> Result<(), StoreError> {
-        if event_ids.is_empty() {
-            return Ok(());
-        }
-        let mut conn = self.pool.get().await?;
-        let conn = &mut *conn;
-        let st = conn.statements.get(&conn.client, sql::RELEASE).await?;
-        conn.client
-            .execute(&st, &[&consumer, &event_ids])
-            .await
-            .map_err(pg)?;
-        self.notify.notify_waiters();
-        Ok(())
+        timed(async {
+            if event_ids.is_empty() {
+                return Ok(());
+            }
+            let mut conn = self.pool.get().await?;
+            let conn = &mut *conn;
+            let st = conn.prepare_cached(sql::RELEASE).await.map_err(pg)?;
+            conn.execute(&st, &[&consumer, &event_ids])
+                .await
+                .map_err(pg)?;
+            self.notify.notify_waiters();
+            Ok(())
+        })
+        .await
     }
 
     async fn backlog(&self, filter: &FeedFilter) -> Result<u64, StoreError> {
-        let mut conn = self.pool.get().await?;
-        let conn = &mut *conn;
-        let st = conn.statements.get(&conn.client, sql::BACKLOG).await?;
-        let row = conn
-            .client
-            .query_one(&st, &[&filter.consumer, &filter.tenant_id, &filter.queues])
-            .await
-            .map_err(pg)?;
-        Ok(row.get::<_, i64>(0) as u64)
+        timed(async {
+            let mut conn = self.pool.get().await?;
+            let conn = &mut *conn;
+            let st = conn.prepare_cached(sql::BACKLOG).await.map_err(pg)?;
+            let row = conn
+                .query_one(&st, &[&filter.consumer, &filter.tenant_id, &filter.queues])
+                .await
+                .map_err(pg)?;
+            Ok(row.get::<_, i64>(0) as u64)
+        })
+        .await
     }
 
     async fn ack(&self, consumer: &str, event_ids: &[String]) -> Result<u32, StoreError> {
-        let mut conn = self.pool.get().await?;
-        let conn = &mut *conn;
-        let st = conn.statements.get(&conn.client, sql::ACK).await?;
-        let n = conn
-            .client
-            .execute(&st, &[&consumer, &event_ids])
-            .await
-            .map_err(pg)?;
-        if n > 0 {
-            // A conversation's next event may be waiting for this acknowledgement.
-            self.notify.notify_waiters();
-        }
-        Ok(n as u32)
+        timed(async {
+            let mut conn = self.pool.get().await?;
+            let conn = &mut *conn;
+            let st = conn.prepare_cached(sql::ACK).await.map_err(pg)?;
+            let n = conn
+                .execute(&st, &[&consumer, &event_ids])
+                .await
+                .map_err(pg)?;
+            if n > 0 {
+                // A conversation's next event may be waiting for this acknowledgement.
+                self.notify.notify_waiters();
+            }
+            Ok(n as u32)
+        })
+        .await
     }
 
     async fn forget(
@@ -349,8 +391,11 @@ impl Store for PostgresStore {
         conversation_id: Option<&str>,
         customer_id: Option<&str>,
     ) -> Result<u64, StoreError> {
-        let mut conn = self.pool.get().await?;
-        sql::forget(&mut conn, tenant_id, conversation_id, customer_id).await
+        timed(async {
+            let mut conn = self.pool.get().await?;
+            sql::forget(&mut conn, tenant_id, conversation_id, customer_id).await
+        })
+        .await
     }
 
     async fn expire(
@@ -358,16 +403,19 @@ impl Store for PostgresStore {
         idle_before_ms: i64,
         delivered_before_ms: i64,
     ) -> Result<(u64, u64), StoreError> {
-        let mut conn = self.pool.get().await?;
-        sql::expire(&mut conn, idle_before_ms, delivered_before_ms).await
+        timed(async {
+            let mut conn = self.pool.get().await?;
+            sql::expire(&mut conn, idle_before_ms, delivered_before_ms).await
+        })
+        .await
     }
 
     async fn record_outcome(&self, o: OutcomeRecord) -> Result<(), StoreError> {
-        let mut conn = self.pool.get().await?;
-        let conn = &mut *conn;
-        let st = conn.statements.get(&conn.client, sql::OUTCOME).await?;
-        conn.client
-            .execute(
+        timed(async {
+            let mut conn = self.pool.get().await?;
+            let conn = &mut *conn;
+            let st = conn.prepare_cached(sql::OUTCOME).await.map_err(pg)?;
+            conn.execute(
                 &st,
                 &[
                     &o.tenant_id,
@@ -380,44 +428,49 @@ impl Store for PostgresStore {
             )
             .await
             .map_err(pg)?;
-        Ok(())
+            Ok(())
+        })
+        .await
     }
 
     async fn quality(&self, tenant_id: Option<&str>) -> Result<Vec<QualityRow>, StoreError> {
-        let mut conn = self.pool.get().await?;
-        let conn = &mut *conn;
-        let mut rows: BTreeMap<quality::Key, QualityRow> = BTreeMap::new();
-        let key = |r: &tokio_postgres::Row| -> quality::Key {
-            (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4))
-        };
-        let st = conn
-            .statements
-            .get(&conn.client, sql::QUALITY_HANDOFFS)
-            .await?;
-        for r in conn.client.query(&st, &[&tenant_id]).await.map_err(pg)? {
-            let k = key(&r);
-            let row = quality::row(k.clone(), r.get::<_, i64>(5) as u64, r.get(6));
-            rows.insert(k, row);
-        }
-        let st = conn
-            .statements
-            .get(&conn.client, sql::QUALITY_OUTCOMES)
-            .await?;
-        for r in conn.client.query(&st, &[&tenant_id]).await.map_err(pg)? {
-            let key = key(&r);
-            let o = OutcomeRecord {
-                tenant_id: key.0.clone(),
-                conversation_id: String::new(),
-                handoff_id: String::new(),
-                resolved: r.get(5),
-                satisfaction: r.get::<_, i32>(6) as u32,
-                verdict: codec::verdict_from(r.get(7)),
+        timed(async {
+            let mut conn = self.pool.get().await?;
+            let conn = &mut *conn;
+            let mut rows: BTreeMap<quality::Key, QualityRow> = BTreeMap::new();
+            let key = |r: &tokio_postgres::Row| -> quality::Key {
+                (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4))
             };
-            if let Some(row) = rows.get_mut(&key) {
-                add_outcome(row, &o);
+            let st = conn
+                .prepare_cached(sql::QUALITY_HANDOFFS)
+                .await
+                .map_err(pg)?;
+            for r in conn.query(&st, &[&tenant_id]).await.map_err(pg)? {
+                let k = key(&r);
+                let row = quality::row(k.clone(), r.get::<_, i64>(5) as u64, r.get(6));
+                rows.insert(k, row);
             }
-        }
-        Ok(rows.into_values().collect())
+            let st = conn
+                .prepare_cached(sql::QUALITY_OUTCOMES)
+                .await
+                .map_err(pg)?;
+            for r in conn.query(&st, &[&tenant_id]).await.map_err(pg)? {
+                let key = key(&r);
+                let o = OutcomeRecord {
+                    tenant_id: key.0.clone(),
+                    conversation_id: String::new(),
+                    handoff_id: String::new(),
+                    resolved: r.get(5),
+                    satisfaction: r.get::<_, i32>(6) as u32,
+                    verdict: codec::verdict_from(r.get(7)),
+                };
+                if let Some(row) = rows.get_mut(&key) {
+                    add_outcome(row, &o);
+                }
+            }
+            Ok(rows.into_values().collect())
+        })
+        .await
     }
 
     async fn update_queues(
@@ -425,58 +478,65 @@ impl Store for PostgresStore {
         tenant_id: &str,
         queues: Vec<(String, QueueStatus)>,
     ) -> Result<(), StoreError> {
-        let mut conn = self.pool.get().await?;
-        let tx = conn.client.transaction().await.map_err(pg)?;
-        for (queue, q) in &queues {
-            tx.execute(
-                sql::UPDATE_QUEUE,
-                &[
-                    &tenant_id,
-                    queue,
-                    &i64::from(q.agents_available),
-                    &i64::from(q.expected_wait_seconds),
-                    &q.open,
-                    &q.updated_ms,
-                ],
-            )
-            .await
-            .map_err(pg)?;
-        }
-        tx.execute(sql::ANNOUNCE_QUEUES, &[&tenant_id])
-            .await
-            .map_err(pg)?;
-        tx.commit().await.map_err(pg)?;
-        self.queues.invalidate(Some(tenant_id));
-        Ok(())
+        timed(async {
+            let mut conn = self.pool.get().await?;
+            let tx = conn.transaction().await.map_err(pg)?;
+            for (queue, q) in &queues {
+                tx.execute(
+                    sql::UPDATE_QUEUE,
+                    &[
+                        &tenant_id,
+                        queue,
+                        &i64::from(q.agents_available),
+                        &i64::from(q.expected_wait_seconds),
+                        &q.open,
+                        &q.updated_ms,
+                    ],
+                )
+                .await
+                .map_err(pg)?;
+            }
+            tx.execute(sql::ANNOUNCE_QUEUES, &[&tenant_id])
+                .await
+                .map_err(pg)?;
+            tx.commit().await.map_err(pg)?;
+            self.queues.invalidate(Some(tenant_id));
+            Ok(())
+        })
+        .await
     }
 
     async fn queues(&self, tenant_id: &str) -> Result<QueueSnapshot, StoreError> {
-        let generation = match self.queues.get(tenant_id) {
-            Ok(snapshot) => return Ok(snapshot),
-            Err(generation) => generation,
-        };
-        let mut conn = self.pool.get().await?;
-        let conn = &mut *conn;
-        let st = conn.statements.get(&conn.client, sql::QUEUES).await?;
-        let rows = conn.client.query(&st, &[&tenant_id]).await.map_err(pg)?;
-        let snapshot: QueueSnapshot = Arc::new(
-            rows.iter()
-                .map(|r| {
-                    (
-                        r.get::<_, String>(0),
-                        QueueStatus {
-                            agents_available: r.get::<_, i64>(1).clamp(0, u32::MAX.into()) as u32,
-                            expected_wait_seconds: r.get::<_, i64>(2).clamp(0, u32::MAX.into())
-                                as u32,
-                            open: r.get(3),
-                            updated_ms: r.get(4),
-                        },
-                    )
-                })
-                .collect(),
-        );
-        self.queues.fill(tenant_id, snapshot.clone(), generation);
-        Ok(snapshot)
+        timed(async {
+            let generation = match self.queues.get(tenant_id) {
+                Ok(snapshot) => return Ok(snapshot),
+                Err(generation) => generation,
+            };
+            let mut conn = self.pool.get().await?;
+            let conn = &mut *conn;
+            let st = conn.prepare_cached(sql::QUEUES).await.map_err(pg)?;
+            let rows = conn.query(&st, &[&tenant_id]).await.map_err(pg)?;
+            let snapshot: QueueSnapshot = Arc::new(
+                rows.iter()
+                    .map(|r| {
+                        (
+                            r.get::<_, String>(0),
+                            QueueStatus {
+                                agents_available: r.get::<_, i64>(1).clamp(0, u32::MAX.into())
+                                    as u32,
+                                expected_wait_seconds: r.get::<_, i64>(2).clamp(0, u32::MAX.into())
+                                    as u32,
+                                open: r.get(3),
+                                updated_ms: r.get(4),
+                            },
+                        )
+                    })
+                    .collect(),
+            );
+            self.queues.fill(tenant_id, snapshot.clone(), generation);
+            Ok(snapshot)
+        })
+        .await
     }
 
     fn event_notify(&self) -> Arc<Notify> {

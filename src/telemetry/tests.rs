@@ -22,6 +22,28 @@ fn transport_crates_stay_at_info_unless_named() {
 }
 
 #[test]
+fn the_postgres_driver_never_logs_below_info_where_it_prints_query_parameters() {
+    for rust_log in [
+        "debug",
+        "trace,tokio_postgres=trace",
+        "info,tokio_postgres::query=debug",
+    ] {
+        let f = filter(Some(rust_log), "info").to_string();
+        assert!(f.contains("tokio_postgres=info"), "{f}");
+        assert!(
+            !f.contains("tokio_postgres=trace") && !f.contains("tokio_postgres::query"),
+            "{f}"
+        );
+        use tracing_subscriber::layer::SubscriberExt;
+        let subscriber = tracing_subscriber::registry().with(filter(Some(rust_log), "info"));
+        tracing::subscriber::with_default(subscriber, || {
+            assert!(!tracing::enabled!(target: "tokio_postgres::query", tracing::Level::DEBUG));
+            assert!(tracing::enabled!(target: "tokio_postgres::query", tracing::Level::INFO));
+        });
+    }
+}
+
+#[test]
 fn a_client_request_id_is_kept_and_a_bad_one_replaced() {
     let good = http::HeaderValue::from_static("req-42");
     assert_eq!(request_id::take_or_generate(Some(&good)), good);

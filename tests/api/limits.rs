@@ -480,3 +480,62 @@ async fn a_status_report_repeated_after_a_crash_succeeds_and_changes_nothing() {
         .await;
     assert_eq!(other.unwrap_err().code(), Code::FailedPrecondition);
 }
+
+#[tokio::test]
+async fn over_the_admission_limit_calls_are_shed_at_once_and_health_still_answers() {
+    use tonic_health::pb::{
+        HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+    };
+    let mut config = test_config();
+    config.server.max_in_flight = 0;
+    let mut app = spawn_app_with(config).await;
+    let status = send(&mut app, customer("o1", "t1", "hello"))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    let details = tonic_types::StatusExt::get_error_details(&status);
+    assert!(
+        details.retry_info().is_some(),
+        "a RetryInfo says when to retry"
+    );
+    let health = HealthClient::new(app.channel.clone())
+        .check(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(health.status, ServingStatus::Serving as i32);
+}
+
+#[tokio::test]
+async fn a_burst_over_the_admission_limit_is_answered_or_shed_and_the_server_recovers() {
+    let mut config = test_config();
+    config.server.max_in_flight = 4;
+    let mut app = spawn_app_with(config).await;
+    let mut calls = tokio::task::JoinSet::new();
+    for i in 0..200 {
+        let mut router = app.router.clone();
+        calls.spawn(async move {
+            router
+                .process_turn(pb::ProcessTurnRequest {
+                    turn: Some(customer(&format!("burst{i}"), "t1", "where is my parcel")),
+                })
+                .await
+                .map(|_| ())
+        });
+    }
+    let (mut ok, mut shed) = (0, 0);
+    while let Some(r) = calls.join_next().await {
+        match r.unwrap() {
+            Ok(()) => ok += 1,
+            Err(s) if s.code() == Code::Unavailable => shed += 1,
+            Err(s) => panic!("neither answered nor shed: {s:?}"),
+        }
+    }
+    assert_eq!(ok + shed, 200);
+    assert!(ok > 0);
+    send(&mut app, customer("after", "t1", "hello"))
+        .await
+        .expect("served after the burst");
+}

@@ -6,7 +6,11 @@
 //! (they refuse to run as root). The server is stopped and its directory removed when the test
 //! process exits, however it exits: a keeper shell waits on a pipe from this process.
 //!
-//! The server runs with `fsync=off` (faster tests) unless `ESCALATION_TEST_PG_FSYNC=on`.
+//! The server runs with `fsync=off` (faster tests) unless `ESCALATION_TEST_PG_FSYNC=on`, and with
+//! `ssl=on`: a CA and the server's certificate (for `localhost` and `127.0.0.1`) are made by rcgen
+//! at start (`ca_file()`); it also listens on 127.0.0.2, an address its certificate does not
+//! name; the role `tls_only` may connect over TLS only (`hostnossl ... reject`).
+//! With `ESCALATION_TEST_PG_URL`, `ESCALATION_TEST_PG_CA` names the CA of that server's certificate.
 //!
 //! Nothing here skips: if no server can be had, the test fails and says why.
 //!
@@ -38,6 +42,75 @@ pub fn admin_url() -> &'static str {
              ESCALATION_TEST_PG_URL=postgres://USER@HOST:PORT/DB to use a running server."
         ),
     }
+}
+
+/// The PEM file of the CA that signed the shared server's certificate.
+pub fn ca_file() -> PathBuf {
+    admin_url();
+    match std::env::var("ESCALATION_TEST_PG_CA") {
+        Ok(ca) if !ca.is_empty() => PathBuf::from(ca),
+        _ => CA.get().cloned().expect(
+            "the TLS tests need the server these tests start, or ESCALATION_TEST_PG_CA with \
+             ESCALATION_TEST_PG_URL",
+        ),
+    }
+}
+
+static CA: OnceLock<PathBuf> = OnceLock::new();
+
+/// A CA and a server certificate and key signed by it, written into the data directory (where
+/// `ssl=on` looks for `server.crt` and `server.key`); returns the CA's PEM file.
+fn certificates(dir: &Path, data: &Path, as_postgres: bool) -> Result<PathBuf, String> {
+    use rcgen::{
+        BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, SanType,
+    };
+    let e = |e: rcgen::Error| format!("making test certificates: {e}");
+    let mut ca = CertificateParams::new(Vec::<String>::new()).map_err(e)?;
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(DnType::CommonName, "escalation-router test PostgreSQL CA");
+    let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate().map_err(e)?).map_err(e)?;
+    let mut server = CertificateParams::new(vec!["localhost".to_string()]).map_err(e)?;
+    server
+        .subject_alt_names
+        .push(SanType::IpAddress(std::net::Ipv4Addr::LOCALHOST.into()));
+    server
+        .distinguished_name
+        .push(DnType::CommonName, "localhost");
+    let key = KeyPair::generate().map_err(e)?;
+    let cert = server.signed_by(&key, &ca).map_err(e)?;
+    let ca_file = dir.join("ca.pem");
+    let write = |path: &Path, pem: String| {
+        std::fs::write(path, pem).map_err(|e| format!("writing {}: {e}", path.display()))
+    };
+    write(&ca_file, ca.pem())?;
+    write(&data.join("server.crt"), cert.pem())?;
+    write(&data.join("server.key"), key.serialize_pem())?;
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        data.join("server.key"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .map_err(|e| format!("chmod server.key: {e}"))?;
+    if as_postgres {
+        for f in ["server.crt", "server.key"] {
+            Command::new("chown")
+                .args(["postgres:postgres"])
+                .arg(data.join(f))
+                .status()
+                .map_err(|e| format!("chown {f}: {e}"))?;
+        }
+    }
+    // The role `tls_only` is refused without TLS (the first matching line wins).
+    let hba = data.join("pg_hba.conf");
+    let rules = std::fs::read_to_string(&hba).map_err(|e| format!("reading pg_hba.conf: {e}"))?;
+    write(
+        &hba,
+        format!(
+            "hostnossl all tls_only 0.0.0.0/0 reject\nhostnossl all tls_only ::/0 reject\n{rules}"
+        ),
+    )?;
+    Ok(ca_file)
 }
 
 /// A new, empty database on the shared server; returns its URL.
@@ -185,6 +258,8 @@ fn start() -> Result<String, String> {
             String::from_utf8_lossy(&out.stderr)
         ));
     }
+    let ca = certificates(&dir, &data, root)?;
+    let _ = CA.set(ca);
     let port = free_port()?;
     // Tests do not need a durable disk unless they measure: ESCALATION_TEST_PG_FSYNC=on.
     let durability = if std::env::var("ESCALATION_TEST_PG_FSYNC").as_deref() == Ok("on") {
@@ -195,8 +270,8 @@ fn start() -> Result<String, String> {
     // The keeper: runs postgres, waits for our stdin to close (this process exited), then stops
     // postgres and removes the directory.
     let script = format!(
-        "\"{pg}\" -D \"{data}\" -p {port} -k \"{dir}\" -c listen_addresses=127.0.0.1 \
-           -c max_connections=200 -c shared_buffers=64MB {durability} >\"{dir}/log\" 2>&1 & \
+        "\"{pg}\" -D \"{data}\" -p {port} -k \"{dir}\" -c listen_addresses=127.0.0.1,127.0.0.2 \
+           -c max_connections=200 -c shared_buffers=64MB -c ssl=on {durability} >\"{dir}/log\" 2>&1 & \
          pid=$!; cat >/dev/null; kill -INT $pid; wait $pid; rm -rf \"{dir}\"",
         pg = postgres.display(),
         data = data.display(),

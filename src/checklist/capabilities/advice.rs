@@ -5,7 +5,8 @@
 use super::{Draft, Expect, last, talk};
 use crate::domain::Lang;
 
-/// (domain, option a, option b, financial: hands off).
+/// (domain, option a, option b, financial: hands off). German options are in the accusative;
+/// the templates only use them where German wants it.
 const OPTIONS_DE: &[(&str, &str, &str, bool)] = &[
     ("banking", "den Aktienfonds", "den Mischfonds", true),
     ("banking", "einen ETF-Sparplan", "das Festgeld", true),
@@ -81,10 +82,10 @@ const OPTIONS_EN: &[(&str, &str, &str, bool)] = &[
 const ASKS_DE: &[&str] = &[
     "Welches von beiden soll ich für mich nehmen: {a} oder {b}?",
     "Was würden Sie mir raten, {a} oder {b}? Ich bin 58 und will in sieben Jahren in Rente.",
-    "Ich schwanke zwischen {a} und {b}. Was passt besser zu mir?",
-    "Lohnt sich für mich eher {a} oder {b}?",
-    "Kannst du mir sagen, was für mich besser ist: {a} oder {b}?",
-    "Ich habe von sowas keine Ahnung. Was ist in meiner Situation sinnvoller, {a} oder {b}?",
+    "Ich schwanke: {a} oder {b}. Was passt besser zu mir?",
+    "Soll ich eher {a} nehmen oder {b}?",
+    "Kannst du mir sagen, was ich nehmen soll: {a} oder {b}?",
+    "Ich habe von sowas keine Ahnung. Was soll ich in meiner Situation nehmen, {a} oder {b}?",
 ];
 
 const ASKS_EN: &[&str] = &[
@@ -99,8 +100,8 @@ const ASKS_EN: &[&str] = &[
 const FACTS_DE: &[&str] = &[
     "Wie hoch sind die Gebühren für {a}?",
     "Bis wann kann ich {a} noch abschließen?",
-    "Wo finde ich die Unterlagen zu {a}?",
-    "Ab welchem Betrag ist {a} möglich?",
+    "Wo kann ich die Unterlagen für {a} herunterladen?",
+    "Welchen Mindestbetrag brauche ich für {a}?",
     "Kann ich {a} online abschließen?",
 ];
 
@@ -133,7 +134,7 @@ pub(super) fn drafts(lang: Lang) -> Vec<Draft> {
                     Lang::En => "b: Sure. You'll find both options in the overview on our website.",
                 };
                 let first = match lang {
-                    Lang::De => "c: Ich habe eine Frage zu {a} und {b}.",
+                    Lang::De => "c: Ich hätte gern Infos über {a} und {b}.",
                     Lang::En => "c: I have a question about {a} and {b}.",
                 };
                 talk(&[first, intro, &line], &vars)

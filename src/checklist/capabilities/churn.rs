@@ -41,7 +41,7 @@ const YEARS: &[&str] = &["zwölf", "acht", "15", "zwanzig", "sechs"];
 const YEARS_EN: &[&str] = &["twelve", "eight", "15", "twenty", "six"];
 
 const STAYING_DE: &[&str] = &[
-    "Ich bin sehr zufrieden mit Ihnen! Ich wollte nur wissen, bis wann {product} läuft.",
+    "Ich bin sehr zufrieden mit Ihnen! Ich wollte nur wissen, bis wann mein Vertrag läuft.",
     "Bitte kündigen Sie mein Zusatzpaket Sport für 4,99 Euro, ich schaue kein Fußball mehr.",
     "Den Newsletter möchte ich abbestellen, sonst ist alles prima.",
     "Die kostenlose Probezeit möchte ich nicht verlängern, hat mir aber gut gefallen.",

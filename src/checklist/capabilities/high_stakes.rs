@@ -20,7 +20,7 @@ const PRESENT_DE: &[&str] = &[
     "Ich habe diese Bestellung über {amount} nicht aufgegeben, jemand benutzt mein Konto.",
     "Jemand hat meine Rufnummer auf eine neue SIM-Karte übertragen, ich habe kein Netz mehr.",
     "Mein Passwort wurde geändert, und zwar nicht von mir.",
-    "Seit dem Tod {relative} vorgestern weiß ich nicht, wie es mit {product} weitergeht.",
+    "Seit dem Tod {relative} vorgestern weiß ich nicht, wie es mit unseren Verträgen weitergeht.",
     "Do isch e Abbuechig vo {amount} vo {merchant}, wo-n-i nöd gmacht ha.",
     "Bitte sperrn S' ma sofort mei Kartn, de is weg.",
     "hab die zahlung an {merchant} nich gemacht!!! {amount} einfach weg",

@@ -160,26 +160,23 @@ pub async fn commit(
     row: &CommitRow,
     receipt_window: i64,
 ) -> Result<CommitResult, StoreError> {
-    let Conn { client, statements } = conn;
-    let tx = client.transaction().await.map_err(pg)?;
+    let tx = conn.transaction().await.map_err(pg)?;
     let (t, c) = (&row.tenant_id, &row.conversation_id);
     let insert = row.expected_version == 0;
-    let conversation = statements
-        .get(
-            &tx,
-            if insert {
-                INSERT_CONVERSATION
-            } else {
-                UPDATE_CONVERSATION
-            },
-        )
-        .await?;
-    let receipt = statements.get(&tx, INSERT_RECEIPT).await?;
-    let trim = statements.get(&tx, TRIM_RECEIPTS).await?;
-    let appending = statements.get(&tx, APPENDING).await?;
-    let event = statements.get(&tx, INSERT_EVENT).await?;
-    let handoff = statements.get(&tx, INSERT_HANDOFF).await?;
-    let announce = statements.get(&tx, ANNOUNCE).await?;
+    let conversation = tx
+        .prepare_cached(if insert {
+            INSERT_CONVERSATION
+        } else {
+            UPDATE_CONVERSATION
+        })
+        .await
+        .map_err(pg)?;
+    let receipt = tx.prepare_cached(INSERT_RECEIPT).await.map_err(pg)?;
+    let trim = tx.prepare_cached(TRIM_RECEIPTS).await.map_err(pg)?;
+    let appending = tx.prepare_cached(APPENDING).await.map_err(pg)?;
+    let event = tx.prepare_cached(INSERT_EVENT).await.map_err(pg)?;
+    let handoff = tx.prepare_cached(INSERT_HANDOFF).await.map_err(pg)?;
+    let announce = tx.prepare_cached(ANNOUNCE).await.map_err(pg)?;
 
     let state_params: [&(dyn ToSql + Sync); 7] = [
         t,
@@ -236,7 +233,7 @@ pub async fn commit(
         tokio::try_join!(written, receipt_written, event_written).map_err(pg)?;
     if written == 0 || receipt_written == 0 {
         tx.rollback().await.map_err(pg)?;
-        return duplicate_or(client, statements, row, CommitResult::Conflict).await;
+        return duplicate_or(conn, row, CommitResult::Conflict).await;
     }
     tx.commit().await.map_err(pg)?;
     Ok(CommitResult::Committed)
@@ -244,16 +241,15 @@ pub async fn commit(
 
 /// After a lost race: `Duplicate` when the turn id is already committed, else `otherwise`.
 async fn duplicate_or(
-    client: &tokio_postgres::Client,
-    statements: &mut super::pool::Statements,
+    conn: &Conn,
     row: &CommitRow,
     otherwise: CommitResult,
 ) -> Result<CommitResult, StoreError> {
     let Some((turn_id, _, _)) = &row.receipt else {
         return Ok(otherwise);
     };
-    let st = statements.get(client, RECEIPT).await?;
-    let seen = client
+    let st = conn.prepare_cached(RECEIPT).await.map_err(pg)?;
+    let seen = conn
         .query_opt(&st, &[&row.tenant_id, &row.conversation_id, turn_id])
         .await
         .map_err(pg)?;
@@ -270,7 +266,7 @@ pub async fn forget(
     conversation_id: Option<&str>,
     customer_id: Option<&str>,
 ) -> Result<u64, StoreError> {
-    let tx = conn.client.transaction().await.map_err(pg)?;
+    let tx = conn.transaction().await.map_err(pg)?;
     let mut ids: Vec<String> = tx
         .query(
             "DELETE FROM conversations
@@ -309,7 +305,7 @@ pub async fn expire(
     idle_before_ms: i64,
     delivered_before_ms: i64,
 ) -> Result<(u64, u64), StoreError> {
-    let tx = conn.client.transaction().await.map_err(pg)?;
+    let tx = conn.transaction().await.map_err(pg)?;
     let conversations: i64 = tx
         .query_one(
             "WITH gone AS (
