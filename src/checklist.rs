@@ -40,7 +40,7 @@ pub const FLOORS: &[(Capability, f64, f64)] = &[
     (Capability::RepeatContact, 0.62, 0.62),
     (Capability::HighStakes, 0.73, 0.64),
     (Capability::ScamPressure, 0.60, 0.72),
-    (Capability::AdviceSeeking, 0.72, 0.75),
+    (Capability::AdviceSeeking, 0.58, 0.75),
     (Capability::Churn, 0.50, 0.62),
     (Capability::Abuse, 0.76, 0.75),
     (Capability::EnthusiasmTraps, 0.93, 0.93),
