@@ -4,7 +4,10 @@
 use super::cues::Typography;
 use super::lexicon::{Cat, Found};
 use super::normalize::Folded;
-use super::scope::{governed, is_inability, negated, negated_after, opens_turn, within_words};
+use super::scope::{
+    clause_break, governed, inside, is_inability, near, negated, negated_after, opens_turn,
+    within_words,
+};
 use crate::domain::{Hit, SignalKind};
 
 /// Reads a customer's words. `text` is the original, `f` its folded form, `found` the matches.
@@ -31,33 +34,19 @@ pub fn read(
             || matches!(m.cat, Cat::Positive(w) if w >= 0.5)
             || (!complaint && matches!(m.cat, Cat::Ironic(w) if w >= 0.5))
     });
-    let distant = |m: &Found| {
-        found.iter().any(|x| {
-            x.cat == Cat::Distant
-                && !breaks(t, x.start.min(m.start), x.end.max(m.end))
-                && (within_words(t, x.end, m.start, 8) || within_words(t, m.end, x.start, 8))
-        })
-    };
+    let distant = |m: &Found| near(t, found, m, 8, |x| x.cat == Cat::Distant);
     // A bare answer: a few words at most ("No.", "nein", "na, passt").
     let plain = t.split_whitespace().take(4).count() <= 3;
     // Judging a film, the weather or an old phone is no complaint about the service.
-    let elsewhere = |m: &Found| {
-        found.iter().any(|x| {
-            x.cat == Cat::Elsewhere
-                && !breaks(t, x.start.min(m.start), x.end.max(m.end))
-                && (within_words(t, x.end, m.start, 6) || within_words(t, m.end, x.start, 6))
-        })
-    };
+    let elsewhere = |m: &Found| near(t, found, m, 6, |x| x.cat == Cat::Elsewhere);
     let mut negative_seen = false;
     let mut ironic: Vec<(f32, String)> = Vec::new();
     for m in found {
         match m.cat {
             Cat::Emotion(kind, w) => {
                 // Inside a happier phrase ("panic over", "kein Problem") it is not meant.
-                let covered = found.iter().any(|x| {
+                let covered = inside(found, m, |x| {
                     matches!(x.cat, Cat::Positive(_) | Cat::Closing)
-                        && x.start <= m.start
-                        && x.end >= m.end
                 });
                 if covered || negated(t, found, m) {
                     continue;
@@ -569,6 +558,8 @@ pub fn short_answer(t: &str, bot_text: Option<&str>) -> Option<(SignalKind, Stri
     let words: Vec<&str> = t
         .split(|c: char| c.is_whitespace() || matches!(c, ',' | '.' | '!' | '?' | ':' | ';'))
         .filter(|w| !w.is_empty())
+        // Only short turns are answers: stop splitting a long one after seven words.
+        .take(7)
         .collect();
     if words.is_empty() || words.len() > 6 {
         return None;
@@ -715,17 +706,13 @@ fn request(t: &str, f: &Folded, text: &str, found: &[Found], hits: &mut Vec<Hit>
         })
     };
     // A person in another sense, or in a clause about a past contact.
-    let other_sense = |m: &Found| {
-        found
-            .iter()
-            .any(|x| x.cat == Cat::NotPerson && x.start <= m.start && x.end >= m.end)
-    };
+    let other_sense = |m: &Found| inside(found, m, |x| x.cat == Cat::NotPerson);
     // Reported speech after the person ("an agent told me"), or before it with no request in
     // between ("last week I talked to an agent"; but "I said I want an agent" asks).
     let past = |m: &Found| {
         found.iter().any(|x| {
             x.cat == Cat::Past
-                && !breaks(t, x.start.min(m.start), x.end.max(m.end))
+                && !clause_break(t, x.start.min(m.start), x.end.max(m.end))
                 && if x.start >= m.end {
                     within_words(t, m.end, x.start, 6)
                 } else {
@@ -790,18 +777,6 @@ fn request(t: &str, f: &Folded, text: &str, found: &[Found], hits: &mut Vec<Hit>
             f.original(text, m.start, m.end).to_string(),
         ));
     }
-}
-
-/// Clause breaks inside a byte range of the folded text.
-fn breaks(t: &str, from: usize, to: usize) -> bool {
-    t.get(from..to).is_none_or(|gap| {
-        gap.bytes()
-            .any(|b| matches!(b, b',' | b'.' | b';' | b'!' | b'?'))
-            || gap.contains(" but ")
-            || gap.contains(" aber ")
-            || gap.contains(" und ")
-            || gap.contains(" and ")
-    })
 }
 
 /// Person nouns looked for with one typing slip (Damerau distance 1), longest first per letter.

@@ -86,3 +86,37 @@ pub fn is_inability(text: &str, m: &Found) -> bool {
 pub fn opens_turn(text: &str, m: &Found) -> bool {
     text[..m.start].bytes().all(|b| !b.is_ascii_alphanumeric())
 }
+
+/// Clause breaks for "said of the same thing" tests, which also stop at "and"/"und" ("the app
+/// crashed and I want an agent": the crash is not about the agent).
+pub fn clause_break(text: &str, from: usize, to: usize) -> bool {
+    breaks_between(text, from, to)
+        || text
+            .get(from..to)
+            .is_some_and(|gap| gap.contains(" and ") || gap.contains(" und "))
+}
+
+/// True when a match that `is` accepts stands in the same clause as `target`, at most `reach`
+/// words before or after it ("years ago" near a stake, "film" near a judgement).
+pub fn near(
+    text: &str,
+    found: &[Found],
+    target: &Found,
+    reach: usize,
+    is: impl Fn(&Found) -> bool,
+) -> bool {
+    found.iter().any(|x| {
+        is(x)
+            && !clause_break(text, x.start.min(target.start), x.end.max(target.end))
+            && (within_words(text, x.end, target.start, reach)
+                || within_words(text, target.end, x.start, reach))
+    })
+}
+
+/// True when a match that `is` accepts covers `target` ("panic over" covers "panic", "travel
+/// agent" covers "agent").
+pub fn inside(found: &[Found], target: &Found, is: impl Fn(&Found) -> bool) -> bool {
+    found
+        .iter()
+        .any(|x| is(x) && x.start <= target.start && x.end >= target.end)
+}
