@@ -62,7 +62,7 @@ pub fn read(turn: &Turn, f: &Folded, found: &[Found], history: &[TurnRecord], hi
             .rev()
             .filter(|r| r.role == Role::Bot)
             .take(6)
-            .find(|r| links(&r.text).any(|l| l == link))
+            .find(|r| links(&r.text).any(|l| l.eq_ignore_ascii_case(link)))
     });
     let asked_again = history
         .iter()
@@ -97,8 +97,8 @@ pub fn read(turn: &Turn, f: &Folded, found: &[Found], history: &[TurnRecord], hi
 }
 
 /// Web addresses in a text ("example.co.uk/claim", "https://x.de/a"), without the scheme and
-/// trailing punctuation, lowercased.
-fn links(text: &str) -> impl Iterator<Item = String> + '_ {
+/// trailing punctuation (compared ignoring ASCII case; nothing is allocated).
+fn links(text: &str) -> impl Iterator<Item = &str> + '_ {
     text.split_whitespace().filter_map(|w| {
         let w = w.trim_end_matches(['.', ',', ')', '!', '?', ':', ';']);
         let w = w
@@ -115,8 +115,7 @@ fn links(text: &str) -> impl Iterator<Item = String> + '_ {
                 .bytes()
                 .next()
                 .is_some_and(|b| b.is_ascii_alphabetic());
-        (host_ok && (w.contains('/') || w.len() >= 6) && !w.contains('@'))
-            .then(|| w.to_ascii_lowercase())
+        (host_ok && (w.contains('/') || w.len() >= 6) && !w.contains('@')).then_some(w)
     })
 }
 
