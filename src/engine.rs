@@ -125,12 +125,14 @@ impl Engine {
         // answers `Duplicate` with the first receipt, so a repeated turn changes nothing either way,
         // and the common (new) turn saves a read.
         for _ in 0..MAX_ATTEMPTS {
-            let state = store
-                .load(&turn.tenant_id, &turn.conversation_id)
-                .await?
-                .unwrap_or_else(|| {
+            // The stored state is shared with the store (and its readers): the next state starts as
+            // a copy of it whose history records are shared pointers, not copies of the turns.
+            let state = match store.load(&turn.tenant_id, &turn.conversation_id).await? {
+                Some(stored) => Arc::unwrap_or_clone(stored),
+                None => {
                     ConversationState::new(&turn.tenant_id, &turn.conversation_id, turn.time_ms)
-                });
+                }
+            };
             let expected = state.turn_count + 1;
             if let Some(seq) = turn.sequence {
                 if seq > expected {
@@ -192,7 +194,7 @@ impl Engine {
         &self,
         tenant_id: &str,
         conversation_id: &str,
-    ) -> Result<ConversationState, EngineError> {
+    ) -> Result<Arc<ConversationState>, EngineError> {
         self.inner
             .store
             .load(tenant_id, conversation_id)
@@ -210,7 +212,8 @@ impl Engine {
         status: HandoffStatus,
     ) -> Result<Ownership, EngineError> {
         for _ in 0..MAX_ATTEMPTS {
-            let mut state = self.conversation(tenant_id, conversation_id).await?;
+            let mut state =
+                Arc::unwrap_or_clone(self.conversation(tenant_id, conversation_id).await?);
             if state.open_handoff.as_ref().map(|h| h.handoff_id.as_str()) != Some(handoff_id) {
                 // The report that closed this handoff, repeated: already done.
                 if state

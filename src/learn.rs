@@ -233,7 +233,7 @@ fn collect(
     out: &mut Vec<Example>,
 ) {
     let mut memory = Memory::default();
-    let mut recent: VecDeque<TurnRecord> = VecDeque::new();
+    let mut recent: VecDeque<std::sync::Arc<TurnRecord>> = VecDeque::new();
     for turn in &conversation.turns {
         let signals = rules.detect(turn, recent.make_contiguous());
         let label = gold
@@ -261,7 +261,11 @@ fn collect(
         if recent.len() >= history_turns {
             recent.pop_front();
         }
-        recent.push_back(TurnRecord::of(turn, &signals, assessment.scores.escalation));
+        recent.push_back(std::sync::Arc::new(TurnRecord::of(
+            turn,
+            &signals,
+            assessment.scores.escalation,
+        )));
     }
 }
 
