@@ -46,7 +46,8 @@ pub struct ServerConfig {
     pub drain_seconds: u64,
     /// Largest gRPC message accepted, in bytes; larger ones get RESOURCE_EXHAUSTED.
     pub max_message_bytes: usize,
-    /// Requests served at once per connection before new ones wait.
+    /// Calls to the router and feed services one connection may have running; more are refused
+    /// at once with UNAVAILABLE, like calls over `max_in_flight`.
     pub concurrency_per_connection: usize,
     /// Calls to the router and feed services running at once over all connections; more are
     /// refused at once with UNAVAILABLE (the process-wide admission limit).
@@ -326,6 +327,12 @@ impl Config {
         }
         if self.server.max_in_flight == 0 {
             return bad("server.max_in_flight", "must be greater than 0");
+        }
+        if self.server.concurrency_per_connection == 0 {
+            return bad(
+                "server.concurrency_per_connection",
+                "must be greater than 0",
+            );
         }
         if self.limits.max_text_bytes == 0 {
             return bad("limits.max_text_bytes", "must be greater than 0");

@@ -3,7 +3,7 @@
 
 use crate::config::Config;
 use crate::engine::{Engine, EngineSettings};
-use crate::grpc::admission::Admission;
+use crate::grpc::admission::{Admission, Limiter};
 use crate::grpc::auth::{Authenticate, KeyringHandle};
 use crate::grpc::{FeedService, RouterService, convert::Limits};
 use crate::pb::{
@@ -145,10 +145,6 @@ pub async fn run_with(
     let mut builder = tonic::transport::Server::builder()
         // A request id on every call: its span in every log line, echoed in the response metadata.
         .layer(crate::telemetry::RequestIdLayer)
-        // Bounds the work one connection can queue on us.
-        .concurrency_limit_per_connection(config.server.concurrency_per_connection)
-        // Answers UNAVAILABLE at once instead of queueing when that bound is reached.
-        .load_shed(true)
         // Small responses must leave at once, not wait for Nagle.
         .tcp_nodelay(true)
         // Bounds the streams one HTTP/2 connection may open.
@@ -184,9 +180,13 @@ pub async fn run_with(
         builder.add_service(health_service),
         config.server.reflection,
     )?;
-    // One admission limit over both services and every connection, checked after credentials;
-    // health stays outside it so probes answer under overload.
-    let permits = Arc::new(tokio::sync::Semaphore::new(config.server.max_in_flight));
+    // One admission limit over both services and every connection, and a share per connection,
+    // checked after credentials: over either a call is shed at once with UNAVAILABLE (nothing
+    // queues). Health stays outside it so probes answer under overload.
+    let permits = Limiter::new(
+        config.server.max_in_flight,
+        config.server.concurrency_per_connection,
+    );
     router_builder = if config.server.baseline {
         router_builder.add_service(InterceptedService::new(
             Admission::new(
