@@ -2,7 +2,6 @@
 //! `main` and the integration tests both call `run`.
 
 use crate::config::Config;
-use crate::detect::Detector;
 use crate::engine::{Engine, EngineSettings};
 use crate::grpc::admission::{Admission, Limiter};
 use crate::grpc::auth::{Authenticate, KeyringHandle};
@@ -48,15 +47,13 @@ pub async fn run(
     let started = Instant::now();
     let keys = keyring(&config, &listener)?;
     let store = open_store(&config).await?;
-    let detector = Arc::new(Detector::from_config(&config.detection)?);
+    let detector = Arc::new(config.detection.detector()?);
     let policy = PolicyHandle::from_config(&config.policy)
         .map_err(|e| anyhow::anyhow!("invalid config: policy.{e}"))?;
     let engine = Engine::with_policy(
         detector,
         store.clone(),
-        EngineSettings {
-            history_turns: config.limits.history_turns,
-        },
+        EngineSettings::from(&config.limits),
         policy.clone(),
     );
     // Policy reloads (SIGHUP, file changes); they stop with the server.
