@@ -47,7 +47,8 @@ pub struct ServerConfig {
     pub drain_seconds: u64,
     /// Largest gRPC message accepted, in bytes; larger ones get RESOURCE_EXHAUSTED.
     pub max_message_bytes: usize,
-    /// Requests served at once per connection before new ones wait.
+    /// Calls to the router and feed services one connection may have running; more are refused
+    /// at once with UNAVAILABLE, like calls over `max_in_flight`.
     pub concurrency_per_connection: usize,
     /// Calls to the router and feed services running at once over all connections; more are
     /// refused at once with UNAVAILABLE (the process-wide admission limit).
@@ -113,13 +114,67 @@ pub struct LimitsConfig {
 pub struct DetectionConfig {
     /// The learned turn model: `builtin` (shipped, trained on the dev conversations), `none` (the
     /// rules alone), or the path of a file written by `escalation-router train`.
-    pub model: String,
+    pub model: ModelSource,
 }
 
 impl Default for DetectionConfig {
     fn default() -> Self {
         DetectionConfig {
-            model: "builtin".into(),
+            model: ModelSource::Builtin,
+        }
+    }
+}
+
+impl DetectionConfig {
+    /// The detector this section asks for; an unreadable or invalid model file is an error naming it.
+    pub fn detector(&self) -> Result<crate::detect::Detector, ConfigError> {
+        let bytes = self.model.bytes()?;
+        crate::detect::Detector::with_model_bytes(bytes.as_deref())
+            .map_err(|e| ConfigError::Invalid(format!("detection.model {}: {e}", self.model)))
+    }
+}
+
+impl std::fmt::Display for ModelSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ModelSource::Builtin => f.write_str("builtin"),
+            ModelSource::None => f.write_str("none"),
+            ModelSource::File(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+/// Where the learned turn model comes from, parsed once from `detection.model`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(from = "String")]
+pub enum ModelSource {
+    /// The model shipped in the binary.
+    Builtin,
+    /// No model: the rules decide alone.
+    None,
+    /// A model file written by `escalation-router train`.
+    File(PathBuf),
+}
+
+impl From<String> for ModelSource {
+    fn from(s: String) -> Self {
+        match s.as_str() {
+            "builtin" => ModelSource::Builtin,
+            "none" => ModelSource::None,
+            _ => ModelSource::File(PathBuf::from(s)),
+        }
+    }
+}
+
+impl ModelSource {
+    /// The model's bytes (None: no model); the file is read here, so detection does no I/O.
+    pub fn bytes(&self) -> Result<Option<std::borrow::Cow<'static, [u8]>>, ConfigError> {
+        match self {
+            ModelSource::Builtin => Ok(Some(crate::detect::model::BUILTIN.into())),
+            ModelSource::None => Ok(None),
+            ModelSource::File(path) => std::fs::read(path).map(|b| Some(b.into())).map_err(|e| {
+                ConfigError::Invalid(format!("detection.model {}: {e}", path.display()))
+            }),
         }
     }
 }
@@ -263,8 +318,9 @@ impl Config {
     /// Checks the values serde cannot, naming the key.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |key: &str, why: &str| Err(ConfigError::Invalid(format!("{key}: {why}")));
-        let model = self.detection.model.as_str();
-        if model != "builtin" && model != "none" && !Path::new(model).is_file() {
+        if let ModelSource::File(path) = &self.detection.model
+            && !path.is_file()
+        {
             return bad(
                 "detection.model",
                 "must be \"builtin\", \"none\" or the path of a model file written by `train`",
@@ -272,6 +328,12 @@ impl Config {
         }
         if self.server.max_in_flight == 0 {
             return bad("server.max_in_flight", "must be greater than 0");
+        }
+        if self.server.concurrency_per_connection == 0 {
+            return bad(
+                "server.concurrency_per_connection",
+                "must be greater than 0",
+            );
         }
         if self.limits.max_text_bytes == 0 {
             return bad("limits.max_text_bytes", "must be greater than 0");

@@ -46,9 +46,18 @@ pub struct EngineSettings {
     pub history_turns: usize,
 }
 
+impl From<&crate::config::LimitsConfig> for EngineSettings {
+    fn from(limits: &crate::config::LimitsConfig) -> Self {
+        EngineSettings {
+            history_turns: limits.history_turns,
+        }
+    }
+}
+
 impl Default for EngineSettings {
+    /// The configuration's defaults (their one home is `config`).
     fn default() -> Self {
-        EngineSettings { history_turns: 50 }
+        Self::from(&crate::config::LimitsConfig::default())
     }
 }
 
@@ -153,6 +162,7 @@ impl Engine {
                 state,
                 decision,
                 event,
+                ..
             } = step::step(state, &turn, &cx);
             let receipt = TurnReceipt {
                 turn_id: turn.turn_id.clone(),

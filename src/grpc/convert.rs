@@ -591,7 +591,7 @@ pub fn quality_dimension(v: i32) -> Result<crate::state::quality::Dimension, Req
 }
 
 fn reason_label(label: &str) -> pb::ReasonCode {
-    crate::policy::reason_code(label).map_or(pb::ReasonCode::Unspecified, reason_code)
+    d::ReasonCode::parse(label).map_or(pb::ReasonCode::Unspecified, reason_code)
 }
 
 /// A router's report on one queue.
