@@ -3,12 +3,14 @@
 use super::auth::{Rpc, allow, allow_role, caller};
 use super::convert::{self, Limits};
 use super::error::RequestError;
+use super::rate::{Rate, TenantRates};
 use super::streams::Streams;
 use super::turn_stream;
 use crate::config::auth::Principal;
 use crate::engine::{Engine, EngineError};
 use crate::pb::{self, escalation_router_server::EscalationRouter};
 use crate::state::OutcomeRecord;
+use std::sync::Arc;
 use tokio::sync::watch;
 use tonic::{Request, Response, Status, Streaming};
 
@@ -21,6 +23,8 @@ pub struct RouterService {
     streams: Streams,
     /// Flips to true on shutdown: open `StreamTurns` streams stop reading and close.
     pub(super) shutdown: watch::Receiver<bool>,
+    /// Each tenant's turn rate bucket.
+    rates: Arc<TenantRates>,
 }
 
 impl RouterService {
@@ -35,6 +39,7 @@ impl RouterService {
             limits,
             streams,
             shutdown,
+            rates: Arc::new(TenantRates::new(super::rate::MAX_BUCKETS)),
         }
     }
 
@@ -45,8 +50,22 @@ impl RouterService {
     ) -> Result<pb::Decision, Status> {
         let turn = convert::turn(req.turn, self.limits, now_ms())?;
         allow(principal, Rpc::ProcessTurn, Some(&turn.tenant_id))?;
+        self.within_rate(&turn.tenant_id)?;
         let decision = self.engine.process(turn).await?;
         Ok(convert::decision(&decision))
+    }
+
+    /// Takes a token from the tenant's turn bucket (before anything is done with the turn), or
+    /// refuses the turn with the delay until one is there.
+    fn within_rate(&self, tenant_id: &str) -> Result<(), Status> {
+        let rate = Rate::resolve(
+            self.limits.tenant_turns_per_second,
+            self.limits.tenant_burst,
+            self.engine.policy().load().tenant(tenant_id).rate,
+        );
+        self.rates
+            .take(tenant_id, rate, std::time::Instant::now())
+            .map_err(|wait| super::error::rate_limited(tenant_id, rate.per_second, wait))
     }
 }
 
