@@ -10,7 +10,7 @@ pub mod operations;
 pub mod reload;
 
 pub use auth::{AuthConfig, AuthMode, Keyring};
-pub use operations::{LogConfig, LogFormat, MetricsConfig};
+pub use operations::{LogConfig, LogFormat, MetricsConfig, OtlpEndpoint, TracingConfig};
 
 pub use crate::policy::PolicyConfig;
 
@@ -29,6 +29,7 @@ pub struct Config {
     pub auth: Option<AuthConfig>,
     pub metrics: MetricsConfig,
     pub log: LogConfig,
+    pub tracing: TracingConfig,
     /// The file this configuration was read from, if any: the policy is reloaded from it.
     #[serde(skip)]
     pub file: Option<PathBuf>,

@@ -85,7 +85,11 @@ impl EscalationRouter for RouterService {
         let principal = caller(&request)?;
         allow_role(&principal, Rpc::ProcessTurn)?;
         let started = std::time::Instant::now();
-        let decision = self.process(&principal, request.into_inner()).await?;
+        let req = request.into_inner();
+        if let Some(t) = &req.turn {
+            crate::telemetry::record_subject(&t.tenant_id, Some(&t.conversation_id));
+        }
+        let decision = self.process(&principal, req).await?;
         crate::metrics::turn_seconds("ProcessTurn", started.elapsed());
         Ok(Response::new(pb::ProcessTurnResponse {
             decision: Some(decision),
@@ -117,6 +121,7 @@ impl EscalationRouter for RouterService {
     ) -> Result<Response<pb::GetConversationResponse>, Status> {
         let principal = caller(&request)?;
         let req = request.into_inner();
+        crate::telemetry::record_subject(&req.tenant_id, Some(&req.conversation_id));
         let tenant_id = convert::id("tenant_id", &req.tenant_id, self.limits)?;
         allow(&principal, Rpc::GetConversation, Some(&tenant_id))?;
         let conversation_id = convert::id("conversation_id", &req.conversation_id, self.limits)?;
@@ -174,6 +179,7 @@ impl EscalationRouter for RouterService {
     ) -> Result<Response<pb::ReportHandoffStatusResponse>, Status> {
         let principal = caller(&request)?;
         let req = request.into_inner();
+        crate::telemetry::record_subject(&req.tenant_id, Some(&req.conversation_id));
         let tenant_id = convert::id("tenant_id", &req.tenant_id, self.limits)?;
         allow(&principal, Rpc::ReportHandoffStatus, Some(&tenant_id))?;
         let conversation_id = convert::id("conversation_id", &req.conversation_id, self.limits)?;
@@ -194,6 +200,7 @@ impl EscalationRouter for RouterService {
     ) -> Result<Response<pb::ReportOutcomeResponse>, Status> {
         let principal = caller(&request)?;
         let req = request.into_inner();
+        crate::telemetry::record_subject(&req.tenant_id, Some(&req.conversation_id));
         let tenant_id = convert::id("tenant_id", &req.tenant_id, self.limits)?;
         allow(&principal, Rpc::ReportOutcome, Some(&tenant_id))?;
         let outcome = OutcomeRecord {
