@@ -147,20 +147,6 @@ async fn an_outcome_for_an_unknown_handoff_is_not_found_and_a_repeat_replaces_th
         satisfaction: 4,
         verdict: verdict as i32,
     };
-    let quality = |app: &mut App| {
-        let mut router = app.router.clone();
-        async move {
-            router
-                .get_decision_quality(pb::GetDecisionQualityRequest {
-                    tenant_id: "acme".into(),
-                    ..Default::default()
-                })
-                .await
-                .unwrap()
-                .into_inner()
-                .rows
-        }
-    };
     let unknown = app
         .router
         .report_outcome(report("h-none", "acme", pb::Verdict::Needed))
@@ -178,7 +164,7 @@ async fn an_outcome_for_an_unknown_handoff_is_not_found_and_a_repeat_replaces_th
         .await
         .unwrap_err();
     assert_eq!(foreign.code(), Code::NotFound, "{foreign:?}");
-    let none = quality(&mut app).await;
+    let none = quality_rows(&app).await;
     for verdict in [
         pb::Verdict::Needed,
         pb::Verdict::Needed,
@@ -189,7 +175,7 @@ async fn an_outcome_for_an_unknown_handoff_is_not_found_and_a_repeat_replaces_th
             .await
             .unwrap();
     }
-    let rows = quality(&mut app).await;
+    let rows = quality_rows(&app).await;
     assert_ne!(rows, none);
     let outcomes: u64 = rows.iter().map(|r| r.outcomes).sum();
     let needed: u64 = rows.iter().map(|r| r.verdict_needed).sum();
