@@ -54,17 +54,11 @@ impl Detector {
         }
     }
 
-    /// The detector `detection.model` asks for; an unreadable model file is an error naming it.
-    pub fn from_config(config: &crate::config::DetectionConfig) -> anyhow::Result<Self> {
-        let model = match config.model.as_str() {
-            "builtin" => Model::from_bytes(model::BUILTIN),
-            "none" => return Ok(Self::with_model(None)),
-            path => std::fs::read(path)
-                .map_err(|e| e.to_string())
-                .and_then(|bytes| Model::from_bytes(&bytes)),
-        }
-        .map_err(|e| anyhow::anyhow!("invalid config: detection.model {:?}: {e}", config.model))?;
-        Ok(Self::with_model(Some(Arc::new(model))))
+    /// The lexicons and the model encoded in `bytes` (None: the rules decide alone); the error
+    /// says why the bytes are not a model.
+    pub fn with_model_bytes(bytes: Option<&[u8]>) -> Result<Self, String> {
+        let model = bytes.map(Model::from_bytes).transpose()?;
+        Ok(Self::with_model(model.map(Arc::new)))
     }
 
     pub fn model(&self) -> Option<&Model> {

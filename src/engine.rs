@@ -32,6 +32,8 @@ pub enum EngineError {
     ConversationNotFound(String),
     #[error("handoff {handoff_id} is not the open handoff of this conversation")]
     HandoffNotOpen { handoff_id: String },
+    #[error("handoff {handoff_id} not found")]
+    HandoffNotFound { handoff_id: String },
     #[error("handoff status {status} is not allowed while ownership is {ownership}")]
     BadTransition { status: String, ownership: String },
     #[error("too much contention on conversation {0}; retry")]
@@ -46,9 +48,18 @@ pub struct EngineSettings {
     pub history_turns: usize,
 }
 
+impl From<&crate::config::LimitsConfig> for EngineSettings {
+    fn from(limits: &crate::config::LimitsConfig) -> Self {
+        EngineSettings {
+            history_turns: limits.history_turns,
+        }
+    }
+}
+
 impl Default for EngineSettings {
+    /// The configuration's defaults (their one home is `config`).
     fn default() -> Self {
-        EngineSettings { history_turns: 50 }
+        Self::from(&crate::config::LimitsConfig::default())
     }
 }
 
@@ -155,6 +166,7 @@ impl Engine {
                 state,
                 decision,
                 event,
+                ..
             } = step::step(state, &turn, &cx);
             let receipt = TurnReceipt {
                 turn_id: turn.turn_id.clone(),

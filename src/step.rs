@@ -8,7 +8,7 @@
 use crate::detect::Detector;
 use crate::domain::{
     ConversationState, Decision, Handoff, HandoffEvent, HandoffEventKind, OpenHandoff, Ownership,
-    Role, Turn, TurnRecord,
+    Role, Signals, Turn, TurnRecord,
 };
 use crate::handoff;
 use crate::policy::{self, QueueStatus, TenantPolicy, memory};
@@ -38,6 +38,8 @@ pub struct Outcome {
     /// The handoff event to append: a handoff opens, or the open one's context grew while the
     /// customer waits.
     pub event: Option<HandoffEvent>,
+    /// What detection read in the turn (the learned model's training reads its features from it).
+    pub signals: Signals,
 }
 
 /// Detects, assesses, decides and builds the next state (and the handoff context when a handoff
@@ -141,5 +143,6 @@ pub fn step(mut state: ConversationState, turn: &Turn, cx: &Context) -> Outcome 
         state,
         decision,
         event,
+        signals,
     }
 }

@@ -2,8 +2,10 @@
 //! words, what the bot really did, the reason in plain words, and a first line for the agent.
 
 use super::opening;
-use crate::domain::{AttemptKind, ConversationState, Decision, Lang, Role, Summary, TurnRecord};
-use crate::policy::{Redaction, TenantPolicy, stake, voice};
+use crate::domain::{
+    AttemptKind, ConversationState, Decision, Lang, Role, Stake, Summary, TurnRecord,
+};
+use crate::policy::{Redaction, TenantPolicy, voice};
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -84,7 +86,7 @@ fn stating_turn<'a>(customer: &[&'a TurnRecord]) -> Option<&'a TurnRecord> {
     let substance = |r: &TurnRecord| content_words(&r.text);
     customer
         .iter()
-        .find(|r| r.signals.iter().any(|s| stake(s).is_some()) && substance(r) >= 2)
+        .find(|r| r.signals.iter().any(|s| Stake::parse(s).is_some()) && substance(r) >= 2)
         .or_else(|| {
             customer.iter().find(|r| {
                 !r.intent.is_empty() && !GENERIC.contains(&r.intent.as_str()) && substance(r) >= 2
