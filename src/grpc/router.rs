@@ -43,18 +43,11 @@ impl RouterService {
         principal: &Principal,
         req: pb::ProcessTurnRequest,
     ) -> Result<pb::Decision, Status> {
-        let turn = convert::turn(req.turn, self.limits, now_ms())?;
+        let turn = convert::turn(req.turn, self.limits, crate::clock::now_ms())?;
         allow(principal, Rpc::ProcessTurn, Some(&turn.tenant_id))?;
         let decision = self.engine.process(turn).await?;
         Ok(convert::decision(&decision))
     }
-}
-
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 #[tonic::async_trait]
@@ -204,7 +197,7 @@ impl EscalationRouter for RouterService {
         let mut queues = Vec::with_capacity(req.queues.len());
         for (i, q) in req.queues.iter().enumerate() {
             let name = convert::id(&format!("queues[{i}].queue"), &q.queue, self.limits)?;
-            queues.push((name, convert::queue_status(q, now_ms())));
+            queues.push((name, convert::queue_status(q, crate::clock::now_ms())));
         }
         self.engine.update_queue_status(&tenant_id, queues).await?;
         Ok(Response::new(pb::UpdateQueueStatusResponse {}))
