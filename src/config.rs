@@ -10,7 +10,7 @@ pub mod operations;
 pub mod reload;
 
 pub use auth::{AuthConfig, AuthMode, Keyring};
-pub use operations::{LogConfig, LogFormat, MetricsConfig};
+pub use operations::{LogConfig, LogFormat, MetricsConfig, OtlpEndpoint, TracingConfig};
 
 pub use crate::policy::PolicyConfig;
 
@@ -29,6 +29,7 @@ pub struct Config {
     pub auth: Option<AuthConfig>,
     pub metrics: MetricsConfig,
     pub log: LogConfig,
+    pub tracing: TracingConfig,
     /// The file this configuration was read from, if any: the policy is reloaded from it.
     #[serde(skip)]
     pub file: Option<PathBuf>,
@@ -106,6 +107,12 @@ pub struct LimitsConfig {
     pub max_pending_turns_per_stream: usize,
     /// Open `StreamTurns` and `Subscribe` streams per principal.
     pub max_streams_per_principal: usize,
+    /// Turns per second one tenant may send (`ProcessTurn` and `StreamTurns` together; a token
+    /// bucket); more get RESOURCE_EXHAUSTED with the delay until the next one may pass. 0: no
+    /// limit. `[policy.tenants.NAME.rate]` overrides it per tenant.
+    pub tenant_turns_per_second: f64,
+    /// Turns a tenant may send at once above its rate (the bucket's size).
+    pub tenant_burst: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -238,6 +245,8 @@ impl Default for LimitsConfig {
             max_clock_skew_seconds: 86_400,
             max_pending_turns_per_stream: 64,
             max_streams_per_principal: 256,
+            tenant_turns_per_second: 0.0,
+            tenant_burst: 100,
         }
     }
 }
@@ -327,6 +336,16 @@ impl Config {
         }
         if self.server.max_in_flight == 0 {
             return bad("server.max_in_flight", "must be greater than 0");
+        }
+        let rate = self.limits.tenant_turns_per_second;
+        if !rate.is_finite() || rate < 0.0 {
+            return bad(
+                "limits.tenant_turns_per_second",
+                "must be 0 (no limit) or more",
+            );
+        }
+        if self.limits.tenant_burst == 0 {
+            return bad("limits.tenant_burst", "must be greater than 0");
         }
         if self.server.concurrency_per_connection == 0 {
             return bad(

@@ -243,6 +243,19 @@ pub struct TenantPolicy {
     /// After the customer declines an offer or says it works now, no new offer for this many
     /// customer turns (a request, a high stake or a handoff still goes through).
     pub offer_cooldown_turns: u32,
+    /// This tenant's turn rate limit, overriding `limits.tenant_turns_per_second` and
+    /// `limits.tenant_burst` (enforced at the edge, not by the decision).
+    pub rate: TenantRate,
+}
+
+/// `rate.turns_per_second` and `rate.burst` of a tenant; unset: the `limits.tenant_*` value.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TenantRate {
+    /// Turns per second refilled into the tenant's bucket (0: no limit).
+    pub turns_per_second: Option<f64>,
+    /// Turns the bucket holds: a burst this large passes at once.
+    pub burst: Option<u32>,
 }
 
 /// How many hard bot failures lead to an offer and to a handoff.
@@ -322,12 +335,23 @@ impl Default for TenantPolicy {
             .to_vec(),
             failures: FailureLevels::default(),
             offer_cooldown_turns: 3,
+            rate: TenantRate::default(),
         }
     }
 }
 
 impl TenantPolicy {
     fn validate(&self) -> Result<(), String> {
+        if self
+            .rate
+            .turns_per_second
+            .is_some_and(|r| !r.is_finite() || r < 0.0)
+        {
+            return Err("rate.turns_per_second: must be 0 or more".into());
+        }
+        if self.rate.burst == Some(0) {
+            return Err("rate.burst: must be greater than 0".into());
+        }
         if self.queue.trim().is_empty() {
             return Err("queue: must not be empty".into());
         }
