@@ -32,6 +32,8 @@ pub enum EngineError {
     ConversationNotFound(String),
     #[error("handoff {handoff_id} is not the open handoff of this conversation")]
     HandoffNotOpen { handoff_id: String },
+    #[error("handoff {handoff_id} not found")]
+    HandoffNotFound { handoff_id: String },
     #[error("handoff status {status} is not allowed while ownership is {ownership}")]
     BadTransition { status: String, ownership: String },
     #[error("too much contention on conversation {0}; retry")]

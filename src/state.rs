@@ -194,8 +194,9 @@ pub trait Store: Send + Sync + 'static {
         delivered_before_ms: i64,
     ) -> Result<(u64, u64), StoreError>;
 
-    /// Records a handoff's outcome.
-    async fn record_outcome(&self, outcome: OutcomeRecord) -> Result<(), StoreError>;
+    /// Records a handoff's outcome; a later report for the same handoff replaces it (one outcome
+    /// per handoff). `false`, and nothing written, when the tenant has no such handoff.
+    async fn record_outcome(&self, outcome: OutcomeRecord) -> Result<bool, StoreError>;
 
     /// Decision quality per tenant and reason (`None`: every tenant).
     async fn quality(&self, tenant_id: Option<&str>) -> Result<Vec<QualityRow>, StoreError>;

@@ -187,7 +187,7 @@ impl Store for RacedOnce {
     async fn expire(&self, idle: i64, delivered: i64) -> Result<(u64, u64), StoreError> {
         self.inner.expire(idle, delivered).await
     }
-    async fn record_outcome(&self, o: OutcomeRecord) -> Result<(), StoreError> {
+    async fn record_outcome(&self, o: OutcomeRecord) -> Result<bool, StoreError> {
         self.inner.record_outcome(o).await
     }
     async fn quality(&self, t: Option<&str>) -> Result<Vec<QualityRow>, StoreError> {

@@ -61,6 +61,7 @@ impl From<EngineError> for Status {
             EngineError::ConflictingTurnId { .. } => (Code::AlreadyExists, "TURN_ID_REUSED"),
             EngineError::ConversationNotFound(_) => (Code::NotFound, "CONVERSATION_NOT_FOUND"),
             EngineError::HandoffNotOpen { .. } => (Code::FailedPrecondition, "HANDOFF_NOT_OPEN"),
+            EngineError::HandoffNotFound { .. } => (Code::NotFound, "HANDOFF_NOT_FOUND"),
             EngineError::BadTransition { .. } => (Code::FailedPrecondition, "BAD_TRANSITION"),
             EngineError::Contention(_) => (Code::Aborted, "CONTENTION"),
             EngineError::Store(StoreError::Unavailable(_)) => {
@@ -74,7 +75,8 @@ impl From<EngineError> for Status {
                 metadata.insert("expected_sequence".to_string(), expected.to_string());
                 metadata.insert("sequence".to_string(), got.to_string());
             }
-            EngineError::HandoffNotOpen { handoff_id } => {
+            EngineError::HandoffNotOpen { handoff_id }
+            | EngineError::HandoffNotFound { handoff_id } => {
                 metadata.insert("handoff_id".to_string(), handoff_id.clone());
             }
             EngineError::BadTransition { status, ownership } => {

@@ -207,7 +207,13 @@ impl EscalationRouter for RouterService {
             },
             verdict: convert::verdict(req.verdict)?,
         };
-        self.engine.store().record_outcome(outcome.clone()).await?;
+        let known = self.engine.store().record_outcome(outcome.clone()).await?;
+        if !known {
+            return Err(EngineError::HandoffNotFound {
+                handoff_id: outcome.handoff_id,
+            }
+            .into());
+        }
         crate::telemetry::outcome_reported(&outcome);
         Ok(Response::new(pb::ReportOutcomeResponse {}))
     }

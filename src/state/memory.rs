@@ -397,9 +397,20 @@ impl Store for MemoryStore {
         Ok((conversations, removed))
     }
 
-    async fn record_outcome(&self, outcome: OutcomeRecord) -> Result<(), StoreError> {
-        lock(&self.outbox).outcomes.push(outcome);
-        Ok(())
+    async fn record_outcome(&self, outcome: OutcomeRecord) -> Result<bool, StoreError> {
+        let mut outbox = lock(&self.outbox);
+        let known = outbox
+            .handoffs
+            .iter()
+            .any(|(key, _, id)| *id == outcome.handoff_id && key.0 == outcome.tenant_id);
+        if !known {
+            return Ok(false);
+        }
+        outbox
+            .outcomes
+            .retain(|o| !(o.handoff_id == outcome.handoff_id && o.tenant_id == outcome.tenant_id));
+        outbox.outcomes.push(outcome);
+        Ok(true)
     }
 
     async fn quality(&self, tenant_id: Option<&str>) -> Result<Vec<QualityRow>, StoreError> {

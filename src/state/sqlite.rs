@@ -430,7 +430,7 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn record_outcome(&self, outcome: OutcomeRecord) -> Result<(), StoreError> {
+    async fn record_outcome(&self, outcome: OutcomeRecord) -> Result<bool, StoreError> {
         self.write(move |conn| writes::record_outcome(conn, &outcome))
             .await
     }

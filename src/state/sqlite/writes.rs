@@ -446,7 +446,19 @@ pub fn expire(
     Ok((conversations as u64, events as u64))
 }
 
-pub fn record_outcome(conn: &Connection, o: &OutcomeRecord) -> Result<(), StoreError> {
+/// One outcome per handoff: a repeat replaces the earlier one. `false` for a handoff the tenant
+/// does not have.
+pub fn record_outcome(conn: &Connection, o: &OutcomeRecord) -> Result<bool, StoreError> {
+    let known = conn
+        .prepare_cached("SELECT 1 FROM handoffs WHERE handoff_id = ?1 AND tenant_id = ?2")
+        .and_then(|mut s| s.exists(params![o.handoff_id, o.tenant_id]))
+        .map_err(sql)?;
+    if !known {
+        return Ok(false);
+    }
+    conn.prepare_cached("DELETE FROM outcomes WHERE handoff_id = ?1 AND tenant_id = ?2")
+        .and_then(|mut s| s.execute(params![o.handoff_id, o.tenant_id]))
+        .map_err(sql)?;
     conn.prepare_cached(
         "INSERT INTO outcomes
              (tenant_id, conversation_id, handoff_id, resolved, satisfaction, verdict)
@@ -463,5 +475,5 @@ pub fn record_outcome(conn: &Connection, o: &OutcomeRecord) -> Result<(), StoreE
         ])
     })
     .map_err(sql)?;
-    Ok(())
+    Ok(true)
 }
