@@ -239,19 +239,17 @@ impl Engine {
                     handoff_id: handoff_id.to_string(),
                 });
             }
-            let next = match (state.ownership, status) {
-                (Ownership::PendingHandoff, HandoffStatus::Accepted) => Ownership::Agent,
-                (Ownership::Agent, HandoffStatus::Accepted) => return Ok(Ownership::Agent),
-                (Ownership::PendingHandoff | Ownership::Agent, HandoffStatus::Failed)
-                | (Ownership::PendingHandoff | Ownership::Agent, HandoffStatus::Returned)
-                | (Ownership::Agent, HandoffStatus::Completed) => Ownership::Bot,
-                (ownership, status) => {
-                    return Err(EngineError::BadTransition {
-                        status: format!("{status:?}"),
-                        ownership: format!("{ownership:?}"),
-                    });
-                }
-            };
+            let next =
+                state
+                    .ownership
+                    .on_status(status)
+                    .map_err(|e| EngineError::BadTransition {
+                        status: format!("{:?}", e.status),
+                        ownership: format!("{:?}", e.ownership),
+                    })?;
+            if next == state.ownership {
+                return Ok(next);
+            }
             let expected_version = state.version;
             state.version += 1;
             state.ownership = next;

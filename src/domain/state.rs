@@ -18,6 +18,30 @@ pub enum Ownership {
     Agent,
 }
 
+impl Ownership {
+    /// The owner after a router's report on the open handoff: `Accepted` moves a pending handoff to
+    /// the agent (again `Accepted`: no change); `Failed` and `Returned` give a pending or accepted
+    /// conversation back to the bot, `Completed` an accepted one. Anything else is refused.
+    pub fn on_status(self, status: HandoffStatus) -> Result<Ownership, BadTransition> {
+        use HandoffStatus as S;
+        use Ownership as O;
+        match (self, status) {
+            (O::PendingHandoff | O::Agent, S::Accepted) => Ok(O::Agent),
+            (O::PendingHandoff | O::Agent, S::Failed | S::Returned) | (O::Agent, S::Completed) => {
+                Ok(O::Bot)
+            }
+            (ownership, status) => Err(BadTransition { ownership, status }),
+        }
+    }
+}
+
+/// A status report the conversation's owner does not allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadTransition {
+    pub ownership: Ownership,
+    pub status: HandoffStatus,
+}
+
 /// The router's report on a handoff.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -208,4 +232,30 @@ pub struct TurnReceipt {
     pub turn_id: String,
     pub fingerprint: u64,
     pub decision: Decision,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BadTransition, HandoffStatus as S, Ownership as O};
+
+    #[test]
+    fn ownership_moves_bot_pending_agent_bot_and_refuses_the_rest() {
+        assert_eq!(O::PendingHandoff.on_status(S::Accepted), Ok(O::Agent));
+        assert_eq!(O::Agent.on_status(S::Accepted), Ok(O::Agent));
+        assert_eq!(O::Agent.on_status(S::Completed), Ok(O::Bot));
+        for from in [O::PendingHandoff, O::Agent] {
+            assert_eq!(from.on_status(S::Failed), Ok(O::Bot));
+            assert_eq!(from.on_status(S::Returned), Ok(O::Bot));
+        }
+        assert_eq!(
+            O::PendingHandoff.on_status(S::Completed),
+            Err(BadTransition {
+                ownership: O::PendingHandoff,
+                status: S::Completed
+            })
+        );
+        for status in [S::Accepted, S::Failed, S::Completed, S::Returned] {
+            assert!(O::Bot.on_status(status).is_err(), "{status:?}");
+        }
+    }
 }

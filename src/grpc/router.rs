@@ -48,7 +48,7 @@ impl RouterService {
         principal: &Principal,
         req: pb::ProcessTurnRequest,
     ) -> Result<pb::Decision, Status> {
-        let turn = convert::turn(req.turn, self.limits, now_ms())?;
+        let turn = convert::turn(req.turn, self.limits, crate::clock::now_ms())?;
         allow(principal, Rpc::ProcessTurn, Some(&turn.tenant_id))?;
         self.within_rate(&turn.tenant_id)?;
         let decision = self.engine.process(turn).await?;
@@ -67,13 +67,6 @@ impl RouterService {
             .take(tenant_id, rate, std::time::Instant::now())
             .map_err(|wait| super::error::rate_limited(tenant_id, rate.per_second, wait))
     }
-}
-
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 #[tonic::async_trait]
@@ -236,7 +229,7 @@ impl EscalationRouter for RouterService {
         let mut queues = Vec::with_capacity(req.queues.len());
         for (i, q) in req.queues.iter().enumerate() {
             let name = convert::id(&format!("queues[{i}].queue"), &q.queue, self.limits)?;
-            queues.push((name, convert::queue_status(q, now_ms())));
+            queues.push((name, convert::queue_status(q, crate::clock::now_ms())));
         }
         self.engine.update_queue_status(&tenant_id, queues).await?;
         Ok(Response::new(pb::UpdateQueueStatusResponse {}))

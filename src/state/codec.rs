@@ -3,7 +3,6 @@
 use super::{Commit, StoreError, Verdict};
 use crate::domain::HandoffEvent;
 use serde::{Serialize, de::DeserializeOwned};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A record as stored (JSON bytes).
 pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
@@ -49,14 +48,6 @@ pub fn verdict_from(text: &str) -> Verdict {
         "too_late" => Verdict::TooLate,
         _ => Verdict::Unknown,
     }
-}
-
-/// Wall-clock milliseconds since the Unix epoch (lease deadlines survive a restart).
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 /// A commit with its records already encoded.
