@@ -10,7 +10,7 @@ pub mod operations;
 pub mod reload;
 
 pub use auth::{AuthConfig, AuthMode, Keyring};
-pub use operations::{LogConfig, LogFormat, MetricsConfig};
+pub use operations::{LogConfig, LogFormat, MetricsConfig, OtlpEndpoint, TracingConfig};
 
 pub use crate::policy::PolicyConfig;
 
@@ -29,6 +29,7 @@ pub struct Config {
     pub auth: Option<AuthConfig>,
     pub metrics: MetricsConfig,
     pub log: LogConfig,
+    pub tracing: TracingConfig,
     /// The file this configuration was read from, if any: the policy is reloaded from it.
     #[serde(skip)]
     pub file: Option<PathBuf>,
@@ -46,7 +47,8 @@ pub struct ServerConfig {
     pub drain_seconds: u64,
     /// Largest gRPC message accepted, in bytes; larger ones get RESOURCE_EXHAUSTED.
     pub max_message_bytes: usize,
-    /// Requests served at once per connection before new ones wait.
+    /// Calls to the router and feed services one connection may have running; more are refused
+    /// at once with UNAVAILABLE, like calls over `max_in_flight`.
     pub concurrency_per_connection: usize,
     /// Calls to the router and feed services running at once over all connections; more are
     /// refused at once with UNAVAILABLE (the process-wide admission limit).
@@ -105,6 +107,12 @@ pub struct LimitsConfig {
     pub max_pending_turns_per_stream: usize,
     /// Open `StreamTurns` and `Subscribe` streams per principal.
     pub max_streams_per_principal: usize,
+    /// Turns per second one tenant may send (`ProcessTurn` and `StreamTurns` together; a token
+    /// bucket); more get RESOURCE_EXHAUSTED with the delay until the next one may pass. 0: no
+    /// limit. `[policy.tenants.NAME.rate]` overrides it per tenant.
+    pub tenant_turns_per_second: f64,
+    /// Turns a tenant may send at once above its rate (the bucket's size).
+    pub tenant_burst: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -112,13 +120,67 @@ pub struct LimitsConfig {
 pub struct DetectionConfig {
     /// The learned turn model: `builtin` (shipped, trained on the dev conversations), `none` (the
     /// rules alone), or the path of a file written by `escalation-router train`.
-    pub model: String,
+    pub model: ModelSource,
 }
 
 impl Default for DetectionConfig {
     fn default() -> Self {
         DetectionConfig {
-            model: "builtin".into(),
+            model: ModelSource::Builtin,
+        }
+    }
+}
+
+impl DetectionConfig {
+    /// The detector this section asks for; an unreadable or invalid model file is an error naming it.
+    pub fn detector(&self) -> Result<crate::detect::Detector, ConfigError> {
+        let bytes = self.model.bytes()?;
+        crate::detect::Detector::with_model_bytes(bytes.as_deref())
+            .map_err(|e| ConfigError::Invalid(format!("detection.model {}: {e}", self.model)))
+    }
+}
+
+impl std::fmt::Display for ModelSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ModelSource::Builtin => f.write_str("builtin"),
+            ModelSource::None => f.write_str("none"),
+            ModelSource::File(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+/// Where the learned turn model comes from, parsed once from `detection.model`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(from = "String")]
+pub enum ModelSource {
+    /// The model shipped in the binary.
+    Builtin,
+    /// No model: the rules decide alone.
+    None,
+    /// A model file written by `escalation-router train`.
+    File(PathBuf),
+}
+
+impl From<String> for ModelSource {
+    fn from(s: String) -> Self {
+        match s.as_str() {
+            "builtin" => ModelSource::Builtin,
+            "none" => ModelSource::None,
+            _ => ModelSource::File(PathBuf::from(s)),
+        }
+    }
+}
+
+impl ModelSource {
+    /// The model's bytes (None: no model); the file is read here, so detection does no I/O.
+    pub fn bytes(&self) -> Result<Option<std::borrow::Cow<'static, [u8]>>, ConfigError> {
+        match self {
+            ModelSource::Builtin => Ok(Some(crate::detect::model::BUILTIN.into())),
+            ModelSource::None => Ok(None),
+            ModelSource::File(path) => std::fs::read(path).map(|b| Some(b.into())).map_err(|e| {
+                ConfigError::Invalid(format!("detection.model {}: {e}", path.display()))
+            }),
         }
     }
 }
@@ -183,6 +245,8 @@ impl Default for LimitsConfig {
             max_clock_skew_seconds: 86_400,
             max_pending_turns_per_stream: 64,
             max_streams_per_principal: 256,
+            tenant_turns_per_second: 0.0,
+            tenant_burst: 100,
         }
     }
 }
@@ -262,8 +326,9 @@ impl Config {
     /// Checks the values serde cannot, naming the key.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |key: &str, why: &str| Err(ConfigError::Invalid(format!("{key}: {why}")));
-        let model = self.detection.model.as_str();
-        if model != "builtin" && model != "none" && !Path::new(model).is_file() {
+        if let ModelSource::File(path) = &self.detection.model
+            && !path.is_file()
+        {
             return bad(
                 "detection.model",
                 "must be \"builtin\", \"none\" or the path of a model file written by `train`",
@@ -271,6 +336,22 @@ impl Config {
         }
         if self.server.max_in_flight == 0 {
             return bad("server.max_in_flight", "must be greater than 0");
+        }
+        let rate = self.limits.tenant_turns_per_second;
+        if !rate.is_finite() || rate < 0.0 {
+            return bad(
+                "limits.tenant_turns_per_second",
+                "must be 0 (no limit) or more",
+            );
+        }
+        if self.limits.tenant_burst == 0 {
+            return bad("limits.tenant_burst", "must be greater than 0");
+        }
+        if self.server.concurrency_per_connection == 0 {
+            return bad(
+                "server.concurrency_per_connection",
+                "must be greater than 0",
+            );
         }
         if self.limits.max_text_bytes == 0 {
             return bad("limits.max_text_bytes", "must be greater than 0");

@@ -54,17 +54,11 @@ impl Detector {
         }
     }
 
-    /// The detector `detection.model` asks for; an unreadable model file is an error naming it.
-    pub fn from_config(config: &crate::config::DetectionConfig) -> anyhow::Result<Self> {
-        let model = match config.model.as_str() {
-            "builtin" => Model::from_bytes(model::BUILTIN),
-            "none" => return Ok(Self::with_model(None)),
-            path => std::fs::read(path)
-                .map_err(|e| e.to_string())
-                .and_then(|bytes| Model::from_bytes(&bytes)),
-        }
-        .map_err(|e| anyhow::anyhow!("invalid config: detection.model {:?}: {e}", config.model))?;
-        Ok(Self::with_model(Some(Arc::new(model))))
+    /// The lexicons and the model encoded in `bytes` (None: the rules decide alone); the error
+    /// says why the bytes are not a model.
+    pub fn with_model_bytes(bytes: Option<&[u8]>) -> Result<Self, String> {
+        let model = bytes.map(Model::from_bytes).transpose()?;
+        Ok(Self::with_model(model.map(Arc::new)))
     }
 
     pub fn model(&self) -> Option<&Model> {
@@ -84,7 +78,7 @@ impl Detector {
     }
 
     /// Scores one turn given the conversation's recent history (oldest first).
-    pub fn detect(&self, turn: &Turn, history: &[TurnRecord]) -> Signals {
+    pub fn detect(&self, turn: &Turn, history: &[Arc<TurnRecord>]) -> Signals {
         let folded = normalize::fold(&turn.text);
         let mut found: Vec<Found> = Vec::with_capacity(32);
         // Language markers are counted by the scan and not kept (nothing else reads them).
@@ -154,7 +148,7 @@ impl Detector {
 }
 
 /// The language of the conversation so far, when this turn does not say (a bare "ok", "agent").
-fn continuing_language(history: &[TurnRecord]) -> Lang {
+fn continuing_language(history: &[Arc<TurnRecord>]) -> Lang {
     // Whole words between spaces (or the ends of the text), compared ignoring ASCII case; the two
     // without a trailing space only need to start a word ("bitteschön", "pleased").
     const DE_WORDS: [&str; 6] = ["ich", "und", "nicht", "sie", "der", "die"];
@@ -186,7 +180,7 @@ fn continuing_language(history: &[TurnRecord]) -> Lang {
 }
 
 /// NLU metadata and history evidence on a customer turn.
-fn customer_meta(turn: &Turn, history: &[TurnRecord], hits: &mut Vec<Hit>) {
+fn customer_meta(turn: &Turn, history: &[Arc<TurnRecord>], hits: &mut Vec<Hit>) {
     if let Some(nlu) = &turn.nlu {
         if nlu.fallback {
             hits.push(hit(SignalKind::BotFallback, 0.5, "nlu.fallback".into()));

@@ -4,6 +4,7 @@
 //! Everything derives serde so the durable stores can keep it as JSON.
 
 mod decision;
+mod labels;
 mod signals;
 mod state;
 mod turn;

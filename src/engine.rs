@@ -32,6 +32,8 @@ pub enum EngineError {
     ConversationNotFound(String),
     #[error("handoff {handoff_id} is not the open handoff of this conversation")]
     HandoffNotOpen { handoff_id: String },
+    #[error("handoff {handoff_id} not found")]
+    HandoffNotFound { handoff_id: String },
     #[error("handoff status {status} is not allowed while ownership is {ownership}")]
     BadTransition { status: String, ownership: String },
     #[error("too much contention on conversation {0}; retry")]
@@ -46,9 +48,18 @@ pub struct EngineSettings {
     pub history_turns: usize,
 }
 
+impl From<&crate::config::LimitsConfig> for EngineSettings {
+    fn from(limits: &crate::config::LimitsConfig) -> Self {
+        EngineSettings {
+            history_turns: limits.history_turns,
+        }
+    }
+}
+
 impl Default for EngineSettings {
+    /// The configuration's defaults (their one home is `config`).
     fn default() -> Self {
-        EngineSettings { history_turns: 50 }
+        Self::from(&crate::config::LimitsConfig::default())
     }
 }
 
@@ -125,12 +136,14 @@ impl Engine {
         // answers `Duplicate` with the first receipt, so a repeated turn changes nothing either way,
         // and the common (new) turn saves a read.
         for _ in 0..MAX_ATTEMPTS {
-            let state = store
-                .load(&turn.tenant_id, &turn.conversation_id)
-                .await?
-                .unwrap_or_else(|| {
+            // The stored state is shared with the store (and its readers): the next state starts as
+            // a copy of it whose history records are shared pointers, not copies of the turns.
+            let state = match store.load(&turn.tenant_id, &turn.conversation_id).await? {
+                Some(stored) => Arc::unwrap_or_clone(stored),
+                None => {
                     ConversationState::new(&turn.tenant_id, &turn.conversation_id, turn.time_ms)
-                });
+                }
+            };
             let expected = state.turn_count + 1;
             if let Some(seq) = turn.sequence {
                 if seq > expected {
@@ -153,6 +166,7 @@ impl Engine {
                 state,
                 decision,
                 event,
+                ..
             } = step::step(state, &turn, &cx);
             let receipt = TurnReceipt {
                 turn_id: turn.turn_id.clone(),
@@ -192,7 +206,7 @@ impl Engine {
         &self,
         tenant_id: &str,
         conversation_id: &str,
-    ) -> Result<ConversationState, EngineError> {
+    ) -> Result<Arc<ConversationState>, EngineError> {
         self.inner
             .store
             .load(tenant_id, conversation_id)
@@ -210,7 +224,8 @@ impl Engine {
         status: HandoffStatus,
     ) -> Result<Ownership, EngineError> {
         for _ in 0..MAX_ATTEMPTS {
-            let mut state = self.conversation(tenant_id, conversation_id).await?;
+            let mut state =
+                Arc::unwrap_or_clone(self.conversation(tenant_id, conversation_id).await?);
             if state.open_handoff.as_ref().map(|h| h.handoff_id.as_str()) != Some(handoff_id) {
                 // The report that closed this handoff, repeated: already done.
                 if state
@@ -224,19 +239,17 @@ impl Engine {
                     handoff_id: handoff_id.to_string(),
                 });
             }
-            let next = match (state.ownership, status) {
-                (Ownership::PendingHandoff, HandoffStatus::Accepted) => Ownership::Agent,
-                (Ownership::Agent, HandoffStatus::Accepted) => return Ok(Ownership::Agent),
-                (Ownership::PendingHandoff | Ownership::Agent, HandoffStatus::Failed)
-                | (Ownership::PendingHandoff | Ownership::Agent, HandoffStatus::Returned)
-                | (Ownership::Agent, HandoffStatus::Completed) => Ownership::Bot,
-                (ownership, status) => {
-                    return Err(EngineError::BadTransition {
-                        status: format!("{status:?}"),
-                        ownership: format!("{ownership:?}"),
-                    });
-                }
-            };
+            let next =
+                state
+                    .ownership
+                    .on_status(status)
+                    .map_err(|e| EngineError::BadTransition {
+                        status: format!("{:?}", e.status),
+                        ownership: format!("{:?}", e.ownership),
+                    })?;
+            if next == state.ownership {
+                return Ok(next);
+            }
             let expected_version = state.version;
             state.version += 1;
             state.ownership = next;

@@ -9,6 +9,7 @@ pub mod decode_status;
 pub mod error;
 pub mod feed;
 pub mod health;
+pub mod rate;
 pub mod reflection;
 pub mod router;
 pub mod streams;

@@ -203,7 +203,7 @@ pub fn build_context(
         .cloned();
     let first_problem = state.memory.first_problem_ms.unwrap_or(turn.time_ms);
     let mut context = HandoffContext {
-        transcript: state.recent.iter().map(transcript_turn).collect(),
+        transcript: state.recent.iter().map(|r| transcript_turn(r)).collect(),
         reasons: decision.reasons.clone(),
         summary: summary::summary(state, decision, policy),
         entities: state.entities.clone(),

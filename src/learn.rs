@@ -1,9 +1,8 @@
 //! `train`: learns the turn model's weights from labelled conversations (the eval format), reports
 //! cross-validated figures, and writes the model file.
 //!
-//! Each conversation runs through the rules exactly as the engine runs it (detect, then the
-//! emotional memory, then the history record), so the features seen in training are the ones seen
-//! in service. Training is FTRL-Proximal logistic regression (McMahan et al., 2013) over hashed
+//! Each conversation runs through the rules with the engine's own `step` (the rules alone, no
+//! model), so the features seen in training are the ones seen in service. Training is FTRL-Proximal logistic regression (McMahan et al., 2013) over hashed
 //! binary features: sparse weights, no feature dictionary. Folds are whole conversations. The
 //! threshold of each head maximises F1 over the out-of-fold probabilities; the reported figures
 //! come from running the real engine over each held-out fold with the model trained without it and
@@ -12,12 +11,12 @@
 use crate::config::Config;
 use crate::detect::Detector;
 use crate::detect::model::{self, Head, Model};
-use crate::domain::{Memory, TurnRecord};
-use crate::policy::memory as emotional_memory;
+use crate::domain::ConversationState;
 use crate::replay::{self, gold::Gold, input::Conversation, metrics};
+use crate::step;
 use anyhow::Context;
 use clap::Args;
-use std::collections::VecDeque;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -81,17 +80,22 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
         .map(|p| read_labelled(p, folds))
         .collect::<anyhow::Result<_>>()?;
     let rules = Detector::with_model(None);
+    let policy = config
+        .policy
+        .compile()
+        .map_err(|e| anyhow::anyhow!("invalid config: policy.{e}"))?;
+    let queues = BTreeMap::new();
+    let cx = step::Context {
+        detector: &rules,
+        policy: &policy.default,
+        queues: &queues,
+        history_turns: config.limits.history_turns,
+        new_id: &String::new,
+    };
     let mut examples = Vec::new();
     for file in &files {
         for (conversation, gold, fold) in &file.conversations {
-            collect(
-                &rules,
-                conversation,
-                gold,
-                *fold,
-                config.limits.history_turns,
-                &mut examples,
-            );
+            collect(&cx, conversation, gold, *fold, &mut examples);
         }
     }
     let settings = Ftrl {
@@ -223,31 +227,31 @@ fn read_labelled(path: &Path, folds: usize) -> anyhow::Result<LabelledFile> {
     })
 }
 
-/// Runs one conversation through the rules as the engine does and keeps its labelled turns.
+/// Runs one conversation through the rules with the engine's own `step` and keeps its labelled
+/// turns, each with the history its reading saw.
 fn collect(
-    rules: &Detector,
+    cx: &step::Context,
     conversation: &Conversation,
     gold: &Gold,
     fold: usize,
-    history_turns: usize,
     out: &mut Vec<Example>,
 ) {
-    let mut memory = Memory::default();
-    let mut recent: VecDeque<TurnRecord> = VecDeque::new();
+    let mut state = ConversationState::default();
     for turn in &conversation.turns {
-        let signals = rules.detect(turn, recent.make_contiguous());
+        let mut history = state.recent.clone();
+        let outcome = step::step(state, turn, cx);
         let label = gold
             .turns
             .iter()
             .find(|(idx, _, _)| idx.to_string() == turn.turn_id)
             .and_then(|t| t.2);
-        if let (Some(label), Some(head)) = (label, Head::of(turn.role, signals.language)) {
+        if let (Some(label), Some(head)) = (label, Head::of(turn.role, outcome.signals.language)) {
             let mut features = Vec::new();
             model::features(
                 turn.role,
                 &turn.text,
-                recent.make_contiguous(),
-                &signals,
+                history.make_contiguous(),
+                &outcome.signals,
                 &mut features,
             );
             out.push(Example {
@@ -257,11 +261,7 @@ fn collect(
                 fold,
             });
         }
-        let assessment = emotional_memory::assess(&mut memory, turn, &signals);
-        if recent.len() >= history_turns {
-            recent.pop_front();
-        }
-        recent.push_back(TurnRecord::of(turn, &signals, assessment.scores.escalation));
+        state = outcome.state;
     }
 }
 

@@ -24,7 +24,8 @@ enum Command {
         1. built-in defaults (the README's table; deploy/config.example.toml names every key)\n  \
         2. the TOML file given with --config (policy and keys reload from it on SIGHUP)\n  \
         3. environment variables ESCALATION__SECTION__KEY, e.g. ESCALATION__SERVER__LISTEN=0.0.0.0:50051,\n     \
-        ESCALATION__METRICS__LISTEN=0.0.0.0:9090, ESCALATION__LOG__FORMAT=json\n\
+        ESCALATION__METRICS__LISTEN=0.0.0.0:9090, ESCALATION__LOG__FORMAT=json,\n     \
+        ESCALATION__TRACING__OTLP_ENDPOINT=http://127.0.0.1:4317\n\
         Logs go to stderr at RUST_LOG (default info). Invalid configuration exits before binding, naming the key."
     )]
     Serve {
@@ -69,15 +70,23 @@ fn main() -> ExitCode {
 fn serve(file: Option<PathBuf>, baseline: bool) -> anyhow::Result<()> {
     let mut config = Config::load(file.as_deref(), std::env::vars())?;
     config.server.baseline |= baseline;
-    escalation_router::telemetry::init_logs(config.log.format, "info");
     let runtime = tokio::runtime::Runtime::new()?;
-    runtime.block_on(async move {
+    // The OTLP exporter runs on this runtime, so it is built inside it.
+    let (traces, tracer) = {
+        let _inside = runtime.enter();
+        escalation_router::telemetry::Traces::new(config.tracing.otlp_endpoint.as_ref())?
+    };
+    escalation_router::telemetry::init(config.log.format, "info", tracer);
+    let result = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(config.server.listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.server.listen))?;
         let shutdown = shutdown_signal();
         escalation_router::server::run(config, listener, shutdown).await
-    })
+    });
+    // The last spans go out while the runtime still runs the exporter's connection.
+    traces.shutdown();
+    result
 }
 
 /// Resolves on SIGTERM or SIGINT. The handlers are installed when this is called, before the

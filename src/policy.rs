@@ -137,7 +137,7 @@ pub fn decide(state: &ConversationState, assessment: &Assessment, at: &Moment) -
         }
     }
     if occasion != Occasion::Act(Action::Continue) {
-        let voice = reply::voice(lang, state.recent.iter());
+        let voice = reply::voice(lang, state.recent.iter().map(|r| &**r));
         decision.suggested_reply =
             reply::reply(&policy.replies, voice, state.channel, occasion, wait);
     }
@@ -175,7 +175,7 @@ fn react(level: Escalation, reasons: &[Reason], policy: &TenantPolicy) -> Escala
     if level == Escalation::None || reasons.is_empty() {
         return level;
     }
-    let configured = |r: &Reason| policy.reasons.get(r.code.label()).copied();
+    let configured = |r: &Reason| policy.reasons.get(&r.code).copied();
     if !reasons.iter().any(|r| configured(r).is_some()) {
         return level;
     }
@@ -229,16 +229,8 @@ fn human_intent(a: &Assessment, policy: &TenantPolicy) -> Option<Reason> {
 /// The level the configured score thresholds reach; adds a reason for each one crossed.
 fn thresholds(a: &Assessment, policy: &TenantPolicy, reasons: &mut Vec<Reason>) -> Escalation {
     let mut level = Escalation::None;
-    for (name, levels) in &policy.thresholds {
-        let s = &a.scores;
-        let (score, code) = match name.as_str() {
-            "frustration" => (s.frustration, ReasonCode::NegativeEmotion),
-            "anger" => (s.anger, ReasonCode::NegativeEmotion),
-            "anxiety" => (s.anxiety, ReasonCode::NegativeEmotion),
-            "sadness" => (s.sadness, ReasonCode::NegativeEmotion),
-            "urgency" => (s.urgency, ReasonCode::Urgency),
-            _ => (s.escalation, ReasonCode::EscalatingTrend),
-        };
+    for (&name, levels) in &policy.thresholds {
+        let (score, code) = (name.of(&a.scores), name.reason());
         let reached = if levels.handoff.is_some_and(|t| score >= t) {
             Escalation::Handoff
         } else if levels.offer.is_some_and(|t| score >= t) {
@@ -247,10 +239,11 @@ fn thresholds(a: &Assessment, policy: &TenantPolicy, reasons: &mut Vec<Reason>) 
             continue;
         };
         level = level.max(reached);
-        if !reasons.iter().any(|r| r.code == code && r.detail == *name) {
+        let name = name.label();
+        if !reasons.iter().any(|r| r.code == code && r.detail == name) {
             reasons.push(Reason {
                 code,
-                detail: name.clone(),
+                detail: name.to_string(),
                 weight: score,
                 turn_ids: vec![],
                 matched: vec![format!("{name} >= threshold")],
@@ -272,14 +265,14 @@ fn topic(
         .reasons
         .iter()
         .filter(|r| r.code == ReasonCode::HighStakes)
-        .find_map(|r| stake(&r.detail));
+        .find_map(|r| Stake::parse(&r.detail));
     if detected.is_some() {
         return detected;
     }
     let (intent, s) = intent.and_then(|i| policy.intent_stakes.get_key_value(i))?;
     reasons.push(Reason {
         code: ReasonCode::HighStakes,
-        detail: s.name().to_string(),
+        detail: s.label().to_string(),
         weight: 1.0,
         turn_ids: vec![],
         matched: vec![format!("nlu.intent:{intent}")],

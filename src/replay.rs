@@ -61,7 +61,7 @@ pub struct EvalArgs {
 /// The one place the replay builds its engine: the server's engine and the configured policy over
 /// a fresh memory store.
 pub fn engine_for(config: &Config) -> anyhow::Result<Engine> {
-    engine_with(config, Arc::new(Detector::from_config(&config.detection)?))
+    engine_with(config, Arc::new(config.detection.detector()?))
 }
 
 /// The replay engine with a given detector (`train` replays held-out folds with fold models).
@@ -72,9 +72,7 @@ pub fn engine_with(config: &Config, detector: Arc<Detector>) -> anyhow::Result<E
     Ok(Engine::with_policy(
         detector,
         store,
-        EngineSettings {
-            history_turns: config.limits.history_turns,
-        },
+        EngineSettings::from(&config.limits),
         policy,
     ))
 }

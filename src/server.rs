@@ -2,9 +2,8 @@
 //! `main` and the integration tests both call `run`.
 
 use crate::config::Config;
-use crate::detect::Detector;
 use crate::engine::{Engine, EngineSettings};
-use crate::grpc::admission::Admission;
+use crate::grpc::admission::{Admission, Limiter};
 use crate::grpc::auth::{Authenticate, KeyringHandle};
 use crate::grpc::{FeedService, RouterService, convert::Limits};
 use crate::pb::{
@@ -48,15 +47,13 @@ pub async fn run(
     let started = Instant::now();
     let keys = keyring(&config, &listener)?;
     let store = open_store(&config).await?;
-    let detector = Arc::new(Detector::from_config(&config.detection)?);
+    let detector = Arc::new(config.detection.detector()?);
     let policy = PolicyHandle::from_config(&config.policy)
         .map_err(|e| anyhow::anyhow!("invalid config: policy.{e}"))?;
     let engine = Engine::with_policy(
         detector,
         store.clone(),
-        EngineSettings {
-            history_turns: config.limits.history_turns,
-        },
+        EngineSettings::from(&config.limits),
         policy.clone(),
     );
     // Policy reloads (SIGHUP, file changes); they stop with the server.
@@ -148,10 +145,6 @@ pub async fn run_with(
     let mut builder = tonic::transport::Server::builder()
         // A request id on every call: its span in every log line, echoed in the response metadata.
         .layer(crate::telemetry::RequestIdLayer)
-        // Bounds the work one connection can queue on us.
-        .concurrency_limit_per_connection(config.server.concurrency_per_connection)
-        // Answers UNAVAILABLE at once instead of queueing when that bound is reached.
-        .load_shed(true)
         // Small responses must leave at once, not wait for Nagle.
         .tcp_nodelay(true)
         // Bounds the streams one HTTP/2 connection may open.
@@ -187,9 +180,13 @@ pub async fn run_with(
         builder.add_service(health_service),
         config.server.reflection,
     )?;
-    // One admission limit over both services and every connection, checked after credentials;
-    // health stays outside it so probes answer under overload.
-    let permits = Arc::new(tokio::sync::Semaphore::new(config.server.max_in_flight));
+    // One admission limit over both services and every connection, and a share per connection,
+    // checked after credentials: over either a call is shed at once with UNAVAILABLE (nothing
+    // queues). Health stays outside it so probes answer under overload.
+    let permits = Limiter::new(
+        config.server.max_in_flight,
+        config.server.concurrency_per_connection,
+    );
     router_builder = if config.server.baseline {
         router_builder.add_service(InterceptedService::new(
             Admission::new(
@@ -280,7 +277,7 @@ async fn sweep(
             _ = tokio::time::sleep(every) => {}
             _ = stop.wait_for(|s| *s) => return,
         }
-        let now = crate::grpc::router::now_ms();
+        let now = crate::clock::now_ms();
         let idle = now - (retention.idle_conversation_seconds as i64) * 1000;
         let delivered = now - (retention.delivered_event_seconds as i64) * 1000;
         match store.expire(idle, delivered).await {

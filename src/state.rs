@@ -130,12 +130,13 @@ pub type SharedStore = Arc<dyn Store>;
 
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
-    /// The conversation's current state, if it exists.
+    /// The conversation's current state, if it exists. Shared, not copied: a turn copies it (its
+    /// history records are shared pointers) only to build the next state.
     async fn load(
         &self,
         tenant_id: &str,
         conversation_id: &str,
-    ) -> Result<Option<ConversationState>, StoreError>;
+    ) -> Result<Option<Arc<ConversationState>>, StoreError>;
 
     /// The receipt of a turn id seen before in this conversation.
     async fn receipt(
@@ -194,8 +195,9 @@ pub trait Store: Send + Sync + 'static {
         delivered_before_ms: i64,
     ) -> Result<(u64, u64), StoreError>;
 
-    /// Records a handoff's outcome.
-    async fn record_outcome(&self, outcome: OutcomeRecord) -> Result<(), StoreError>;
+    /// Records a handoff's outcome; a later report for the same handoff replaces it (one outcome
+    /// per handoff). `false`, and nothing written, when the tenant has no such handoff.
+    async fn record_outcome(&self, outcome: OutcomeRecord) -> Result<bool, StoreError>;
 
     /// Decision quality per tenant and reason (`None`: every tenant).
     async fn quality(&self, tenant_id: Option<&str>) -> Result<Vec<QualityRow>, StoreError>;

@@ -8,11 +8,12 @@
 use crate::detect::Detector;
 use crate::domain::{
     ConversationState, Decision, Handoff, HandoffEvent, HandoffEventKind, OpenHandoff, Ownership,
-    Role, Turn, TurnRecord,
+    Role, Signals, Turn, TurnRecord,
 };
 use crate::handoff;
 use crate::policy::{self, QueueStatus, TenantPolicy, memory};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// What a turn is decided with besides the conversation.
 pub struct Context<'a> {
@@ -37,6 +38,8 @@ pub struct Outcome {
     /// The handoff event to append: a handoff opens, or the open one's context grew while the
     /// customer waits.
     pub event: Option<HandoffEvent>,
+    /// What detection read in the turn (the learned model's training reads its features from it).
+    pub signals: Signals,
 }
 
 /// Detects, assesses, decides and builds the next state (and the handoff context when a handoff
@@ -59,9 +62,11 @@ pub fn step(mut state: ConversationState, turn: &Turn, cx: &Context) -> Outcome 
     if state.recent.len() >= cx.history_turns.max(1) {
         state.recent.pop_front();
     }
-    state
-        .recent
-        .push_back(TurnRecord::of(turn, &signals, assessment.scores.escalation));
+    state.recent.push_back(Arc::new(TurnRecord::of(
+        turn,
+        &signals,
+        assessment.scores.escalation,
+    )));
     handoff::collect(&mut state, turn, &signals);
     let moment = policy::Moment {
         policy: cx.policy,
@@ -86,7 +91,7 @@ pub fn step(mut state: ConversationState, turn: &Turn, cx: &Context) -> Outcome 
             route: decision.route.clone(),
             priority: decision.priority,
             created_ms: turn.time_ms,
-            context: Some(Box::new(context.clone())),
+            context: Some(Arc::new(context.clone())),
         });
         decision.ownership = Ownership::PendingHandoff;
         decision.handoff = Some(Handoff {
@@ -110,7 +115,7 @@ pub fn step(mut state: ConversationState, turn: &Turn, cx: &Context) -> Outcome 
         // The customer writes while waiting for the agent: the open handoff's context grows and
         // routers get it again as an update of the same handoff.
         if state.ownership == Ownership::PendingHandoff
-            && let Some(context) = open.context.as_deref_mut()
+            && let Some(context) = open.context.as_mut().map(Arc::make_mut)
             && handoff::append_waiting(context, &state, turn, cx.policy)
         {
             handoff::bound::fit(context, handoff::bound::MAX_CONTEXT_BYTES);
@@ -138,5 +143,6 @@ pub fn step(mut state: ConversationState, turn: &Turn, cx: &Context) -> Outcome 
         state,
         decision,
         event,
+        signals,
     }
 }

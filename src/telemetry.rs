@@ -1,6 +1,6 @@
-//! Logs: the subscriber (`log.format`, colour only on a terminal), request ids, and the INFO lines
-//! an operator follows a handoff by. Lines carry ids, reason codes, queue and priority, never
-//! customer text.
+//! Logs: the subscriber (`log.format`, colour only on a terminal), request ids, OpenTelemetry
+//! traces (`traces`), and the INFO lines an operator follows a handoff by. Lines carry ids, reason
+//! codes, queue and priority, never customer text.
 
 use crate::config::LogFormat;
 use crate::domain::{Decision, HandoffEvent, HandoffEventKind, HandoffStatus, Ownership, Turn};
@@ -8,10 +8,14 @@ use std::io::IsTerminal;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tracing::info;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::{EnvFilter, Layer, Registry};
 
 mod request_id;
+pub mod traces;
 pub use request_id::{REQUEST_ID, RequestIdLayer};
+pub use traces::{Traces, record_subject};
 
 /// Directives added unless `RUST_LOG` names the crate itself: HTTP/2 frame and connection noise
 /// stays out of `debug`.
@@ -59,26 +63,42 @@ pub fn colour(stderr_is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> b
 /// Installs the process's log subscriber on stderr; `default` is the level without `RUST_LOG`
 /// (`info` for `serve`; `warn` for the offline commands, whose every handoff is no news).
 pub fn init_logs(format: LogFormat, default: &str) {
+    init(format, default, None);
+}
+
+/// The log subscriber, and with `tracer` the OpenTelemetry layer that exports the calls' spans
+/// (`traces`). The level filter applies to the logs only.
+pub fn init(format: LogFormat, default: &str, tracer: Option<opentelemetry_sdk::trace::Tracer>) {
     let filter = filter(std::env::var("RUST_LOG").ok().as_deref(), default);
     let ansi = colour(
         std::io::stderr().is_terminal(),
         std::env::var_os("NO_COLOR").as_deref(),
     );
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let lines = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(ansi);
-    let _ = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            // Every enclosing span (the call's `rpc` span with its request id, the engine's span with
-            // tenant and conversation), not only the innermost.
-            .with_current_span(false)
-            .with_span_list(true)
-            .try_init(),
+    let lines: Box<dyn Layer<Registry> + Send + Sync> = match format {
+        LogFormat::Text => Box::new(lines),
+        LogFormat::Json => Box::new(
+            lines
+                .json()
+                .flatten_event(true)
+                // Every enclosing span (the call's `rpc` span with its request id, the engine's
+                // span with tenant and conversation), not only the innermost.
+                .with_current_span(false)
+                .with_span_list(true),
+        ),
     };
+    let spans = tracer.map(|t| {
+        tracing_opentelemetry::layer()
+            .with_tracer(t)
+            .with_location(false)
+            .with_filter(traces::RpcSpans)
+    });
+    let _ = tracing_subscriber::registry()
+        .with(lines.with_filter(filter))
+        .with(spans)
+        .try_init();
 }
 
 /// `tokio::spawn` keeping the caller's span (the call's request id on a stream's log lines).

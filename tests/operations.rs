@@ -1,9 +1,18 @@
-//! What an operator sees: the release binary's JSON logs, its `/metrics` scraped over real HTTP and
-//! checked by `promtool`, request ids, and the Grafana dashboard's queries against the metric names.
+//! What an operator sees: the binary's JSON logs, its `/metrics` scraped over real HTTP and checked
+//! by `promtool`, request ids, OpenTelemetry spans received by an OTLP collector the test runs, and
+//! the Grafana dashboard's queries against the metric names.
 
 use escalation_router::pb::{
     self, escalation_router_client::EscalationRouterClient, handoff_feed_client::HandoffFeedClient,
 };
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
+    TraceService, TraceServiceServer,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+use opentelemetry_proto::tonic::common::v1::any_value;
+use opentelemetry_proto::tonic::trace::v1::{Span, span::SpanKind};
 use serde_json::Value;
 use std::io::{BufRead, Read, Write};
 use std::process::{Child, Command, Stdio};
@@ -31,9 +40,15 @@ impl Drop for Server {
 impl Server {
     /// Starts `serve` with JSON logs, metrics on a free port, tenant labels off, SQLite in a temp dir.
     fn start() -> Server {
+        Server::start_with(&[])
+    }
+
+    /// `start` with more environment variables.
+    fn start_with(env: &[(&str, &str)]) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let mut child = Command::new(BIN)
             .arg("serve")
+            .envs(env.iter().copied())
             .env("ESCALATION__SERVER__LISTEN", "127.0.0.1:0")
             .env("ESCALATION__METRICS__LISTEN", "127.0.0.1:0")
             .env("ESCALATION__METRICS__TENANT_LABELS", "false")
@@ -148,6 +163,15 @@ fn turn(id: &str, seq: u64, role: pb::Role, text: &str) -> pb::ProcessTurnReques
     }
 }
 
+/// `GetConversation` for the conversation `turn` writes to.
+fn conversation() -> pb::GetConversationRequest {
+    pb::GetConversationRequest {
+        tenant_id: "acme".into(),
+        conversation_id: "ops-1".into(),
+        ..Default::default()
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operator_sees_json_logs_request_ids_and_valid_metrics_without_customer_text() {
     let mut server = tokio::task::block_in_place(Server::start);
@@ -192,14 +216,7 @@ async fn an_operator_sees_json_logs_request_ids_and_valid_metrics_without_custom
     assert_eq!(decision.action, pb::Action::Handoff as i32, "{decision:?}");
     let handoff_id = decision.handoff.unwrap().handoff_id;
     // Without one, the server makes one up and still returns it.
-    let response = router
-        .get_conversation(pb::GetConversationRequest {
-            tenant_id: "acme".into(),
-            conversation_id: "ops-1".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let response = router.get_conversation(conversation()).await.unwrap();
     assert_eq!(
         response.metadata().get("x-request-id").unwrap().len(),
         36,
@@ -305,6 +322,145 @@ async fn an_operator_sees_json_logs_request_ids_and_valid_metrics_without_custom
     assert!(
         !log.contains('\u{1b}'),
         "colour codes in a piped log:\n{log}"
+    );
+}
+
+/// An OTLP/gRPC collector: every export request it receives goes to the channel.
+struct Collector(tokio::sync::mpsc::UnboundedSender<ExportTraceServiceRequest>);
+
+#[tonic::async_trait]
+impl TraceService for Collector {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportTraceServiceRequest>,
+    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+        let _ = self.0.send(request.into_inner());
+        Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_with_a_traceparent_is_exported_as_a_child_of_the_callers_span_on_shutdown() {
+    let (tx, mut exports) = tokio::sync::mpsc::unbounded_channel();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let collector = listener.local_addr().unwrap();
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(TraceServiceServer::new(Collector(tx)))
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+    );
+    // The batch exporter waits an hour between sends: only the flush at shutdown can deliver.
+    let endpoint = format!("http://{collector}");
+    let mut server = tokio::task::block_in_place(|| {
+        Server::start_with(&[
+            ("ESCALATION__TRACING__OTLP_ENDPOINT", endpoint.as_str()),
+            ("ESCALATION__SERVER__DRAIN_SECONDS", "0"),
+            ("OTEL_BSP_SCHEDULE_DELAY", "3600000"),
+        ])
+    });
+    let serving = tokio::task::block_in_place(|| server.wait_for("serving"));
+    let grpc_addr = serving["addr"].as_str().unwrap().to_string();
+    let mut router = EscalationRouterClient::connect(format!("http://{grpc_addr}"))
+        .await
+        .unwrap();
+
+    let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let caller_span = "00f067aa0ba902b7";
+    let mut request = tonic::Request::new(turn(
+        "t1",
+        1,
+        pb::Role::Customer,
+        &format!("{CUSTOMER_WORDS}! Connect me to a human agent now"),
+    ));
+    let metadata = request.metadata_mut();
+    let traceparent = format!("00-{trace_id}-{caller_span}-01");
+    metadata.insert("traceparent", traceparent.parse().unwrap());
+    metadata.insert("x-request-id", "req-trace-7".parse().unwrap());
+    router.process_turn(request).await.unwrap();
+    // A call without a traceparent starts a trace of its own.
+    router.get_conversation(conversation()).await.unwrap();
+
+    let pid = server.child.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+    let exit = tokio::task::block_in_place(|| server.child.wait()).unwrap();
+    assert!(exit.success(), "{exit:?}");
+
+    let mut spans = Vec::new();
+    while let Ok(export) = exports.try_recv() {
+        for resource in export.resource_spans {
+            let service = resource
+                .resource
+                .iter()
+                .flat_map(|r| &r.attributes)
+                .find(|a| a.key == "service.name")
+                .map(|a| format!("{:?}", a.value));
+            assert!(
+                service
+                    .as_deref()
+                    .is_some_and(|s| s.contains("escalation-router")),
+                "{service:?}"
+            );
+            spans.extend(resource.scope_spans.into_iter().flat_map(|s| s.spans));
+        }
+    }
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    let in_trace: Vec<_> = spans
+        .iter()
+        .filter(|s| hex(&s.trace_id) == trace_id)
+        .collect();
+    assert_eq!(in_trace.len(), 1, "one span for the call: {spans:#?}");
+    let span = in_trace[0];
+    assert_eq!(span.name, "escalation.v1.EscalationRouter/ProcessTurn");
+    assert_eq!(hex(&span.parent_span_id), caller_span);
+    assert_eq!(span.kind, SpanKind::Server as i32);
+    let attribute = |span: &Span, key: &str| {
+        span.attributes
+            .iter()
+            .find(|a| a.key == key)
+            .and_then(|a| a.value.as_ref())
+            .and_then(|v| match &v.value {
+                Some(any_value::Value::StringValue(s)) => Some(s.clone()),
+                Some(any_value::Value::IntValue(i)) => Some(i.to_string()),
+                _ => None,
+            })
+    };
+    for (key, value) in [
+        ("request_id", "req-trace-7"),
+        ("rpc", "/escalation.v1.EscalationRouter/ProcessTurn"),
+        ("tenant_id", "acme"),
+        ("conversation_id", "ops-1"),
+        ("rpc.system", "grpc"),
+        ("rpc.service", "escalation.v1.EscalationRouter"),
+        ("rpc.method", "ProcessTurn"),
+    ] {
+        assert_eq!(
+            attribute(span, key).as_deref(),
+            Some(value),
+            "{key}: {span:#?}"
+        );
+    }
+    assert!(
+        span.events.is_empty(),
+        "log lines stay in the logs: {span:#?}"
+    );
+
+    let other = spans
+        .iter()
+        .find(|s| s.name == "escalation.v1.EscalationRouter/GetConversation")
+        .unwrap_or_else(|| panic!("GetConversation's span: {spans:#?}"));
+    assert_ne!(hex(&other.trace_id), trace_id);
+    assert!(other.parent_span_id.is_empty(), "a root span: {other:#?}");
+    assert_eq!(attribute(other, "tenant_id").as_deref(), Some("acme"));
+
+    let exported = format!("{spans:?}");
+    assert!(
+        !exported.contains(CUSTOMER_WORDS),
+        "customer text in a span: {exported}"
+    );
+    assert!(
+        !spans.iter().any(|s| s.name.contains("grpc.health")),
+        "health checks are not traced"
     );
 }
 

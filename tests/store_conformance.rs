@@ -11,7 +11,7 @@ use escalation_router::domain::{
 };
 use escalation_router::policy::QueueStatus;
 use escalation_router::state::{
-    self, Commit, CommitResult, FeedFilter, OutcomeRecord, SharedStore, Verdict,
+    self, Commit, CommitResult, FeedFilter, OutcomeRecord, QualityRow, SharedStore, Verdict,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -142,7 +142,7 @@ async fn a_committed_turn_is_loaded_with_its_receipt(f: Fixture) {
     assert_eq!(turn(s, "c1", 1, None).await, CommitResult::Committed);
     assert_eq!(
         s.load("acme", "c1").await.unwrap(),
-        Some(conversation("c1", 1, 1))
+        Some(Arc::new(conversation("c1", 1, 1)))
     );
     assert_eq!(
         s.receipt("acme", "c1", "c1-t1").await.unwrap(),
@@ -174,7 +174,7 @@ async fn a_stale_version_conflicts_and_changes_nothing(f: Fixture) {
     }
     assert_eq!(
         s.load("acme", "c1").await.unwrap(),
-        Some(conversation("c1", 2, 2))
+        Some(Arc::new(conversation("c1", 2, 2)))
     );
     assert_eq!(s.receipt("acme", "c1", "other-turn").await.unwrap(), None);
     assert!(s.claim(&group("g"), 10, LEASE).await.unwrap().is_empty());
@@ -200,7 +200,7 @@ async fn a_repeated_turn_id_is_a_duplicate_with_the_first_receipt(f: Fixture) {
     }
     assert_eq!(
         s.load("acme", "c1").await.unwrap(),
-        Some(conversation("c1", 1, 1))
+        Some(Arc::new(conversation("c1", 1, 1)))
     );
     // A commit without a receipt (a status report) is only version-checked.
     let r = s
@@ -478,10 +478,12 @@ async fn outcomes_add_up_to_quality_per_tenant_and_reason(f: Fixture) {
     s.record_outcome(outcome("c3", 0, Verdict::TooLate, 2))
         .await
         .unwrap();
-    // An outcome for a handoff never committed counts nowhere.
-    s.record_outcome(outcome("zz", 9, Verdict::Needed, 1))
-        .await
-        .unwrap();
+    // An outcome for a handoff never committed is refused and counts nowhere.
+    assert!(
+        !s.record_outcome(outcome("zz", 9, Verdict::Needed, 1))
+            .await
+            .unwrap()
+    );
     let rows = s.quality(Some("acme")).await.unwrap();
     let labels: Vec<(&str, u64, u64)> = rows
         .iter()
@@ -505,6 +507,65 @@ async fn outcomes_add_up_to_quality_per_tenant_and_reason(f: Fixture) {
     assert_eq!((ex.satisfaction_sum, ex.satisfaction_count), (5, 1));
     assert!((ex.seconds_to_handoff_sum - (3.0 + 4.5)).abs() < 1e-9);
     assert_eq!(s.quality(None).await.unwrap(), rows);
+    assert!(s.quality(Some("globex")).await.unwrap().is_empty());
+}
+
+async fn one_outcome_per_handoff_a_repeat_replaces_it_and_only_the_tenant_has_it(f: Fixture) {
+    let s = &f.store;
+    turn(
+        s,
+        "c1",
+        1,
+        Some(event("c1", 1, "q", ReasonCode::ExplicitRequest)),
+    )
+    .await;
+    let counts = |rows: &[QualityRow]| {
+        rows.iter()
+            .map(|r| {
+                (
+                    r.outcomes,
+                    r.verdict_needed,
+                    r.verdict_not_needed,
+                    r.satisfaction_sum,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        s.record_outcome(outcome("c1", 1, Verdict::Needed, 5))
+            .await
+            .unwrap()
+    );
+    // The same report again (a router retrying) leaves the figures as they were.
+    assert!(
+        s.record_outcome(outcome("c1", 1, Verdict::Needed, 5))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        counts(&s.quality(Some("acme")).await.unwrap()),
+        [(1, 1, 0, 5)]
+    );
+    // A different one replaces it.
+    assert!(
+        s.record_outcome(outcome("c1", 1, Verdict::NotNeeded, 2))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        counts(&s.quality(Some("acme")).await.unwrap()),
+        [(1, 0, 1, 2)]
+    );
+    // Another tenant naming the handoff finds none, and changes nothing.
+    let foreign = OutcomeRecord {
+        tenant_id: "globex".into(),
+        ..outcome("c1", 1, Verdict::Needed, 5)
+    };
+    assert!(!s.record_outcome(foreign).await.unwrap());
+    assert_eq!(
+        counts(&s.quality(Some("acme")).await.unwrap()),
+        [(1, 0, 1, 2)]
+    );
     assert!(s.quality(Some("globex")).await.unwrap().is_empty());
 }
 
@@ -781,7 +842,7 @@ async fn a_reopened_store_continues_and_redelivers_unacknowledged_events(mut f: 
     let again = state::open(&f.url, WINDOW).await.unwrap();
     assert_eq!(
         again.load("acme", "c1").await.unwrap(),
-        Some(conversation("c1", 2, 2))
+        Some(Arc::new(conversation("c1", 2, 2)))
     );
     assert_eq!(
         again.receipt("acme", "c1", "c1-t2").await.unwrap(),
@@ -928,6 +989,7 @@ macro_rules! every_store {
             consumer_groups_have_their_own_delivery_state,
             filters_select_tenant_and_queues,
             outcomes_add_up_to_quality_per_tenant_and_reason,
+            one_outcome_per_handoff_a_repeat_replaces_it_and_only_the_tenant_has_it,
             quality_keeps_language_channel_and_queue,
             forget_erases_a_conversation_or_a_customer,
             expire_drops_idle_conversations_and_old_delivered_events,
@@ -1001,7 +1063,7 @@ mod tls {
         assert_eq!(turn(store, "c1", 1, None).await, CommitResult::Committed);
         assert_eq!(
             store.load("acme", "c1").await.unwrap(),
-            Some(conversation("c1", 1, 1))
+            Some(Arc::new(conversation("c1", 1, 1)))
         );
     }
 

@@ -1,4 +1,4 @@
-//! The operator's sections: `[metrics]` and `[log]`.
+//! The operator's sections: `[metrics]`, `[log]` and `[tracing]`.
 
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -39,4 +39,41 @@ pub enum LogFormat {
 pub struct LogConfig {
     /// `text` or `json`.
     pub format: LogFormat,
+}
+
+/// `[tracing]`: OpenTelemetry traces.
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct TracingConfig {
+    /// The OTLP/gRPC collector spans are exported to; unset: no traces (the default).
+    pub otlp_endpoint: Option<OtlpEndpoint>,
+}
+
+/// An OTLP/gRPC collector address: `http://host:port` (an agent or collector next to the service;
+/// the export itself carries no TLS).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(try_from = "String")]
+pub struct OtlpEndpoint(http::Uri);
+
+impl OtlpEndpoint {
+    /// The address as the exporter takes it.
+    pub fn as_str(&self) -> String {
+        self.0.to_string()
+    }
+}
+
+impl TryFrom<String> for OtlpEndpoint {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        let uri: http::Uri = s
+            .parse()
+            .map_err(|e| format!("tracing.otlp_endpoint: {s:?} is not a URL: {e}"))?;
+        if uri.scheme_str() != Some("http") || uri.host().is_none() {
+            return Err(format!(
+                "tracing.otlp_endpoint: {s:?} must be http://HOST:PORT (OTLP over gRPC without TLS, \
+                 e.g. http://127.0.0.1:4317)"
+            ));
+        }
+        Ok(OtlpEndpoint(uri))
+    }
 }

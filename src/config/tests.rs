@@ -54,6 +54,30 @@ fn bad_value_is_named() {
     assert!(err.to_string().contains("listen"), "{err}");
 }
 
+#[test]
+fn an_otlp_endpoint_must_be_a_plain_http_address() {
+    assert_eq!(
+        Config::load(None, env(&[])).unwrap().tracing.otlp_endpoint,
+        None
+    );
+    let c = Config::load(
+        None,
+        env(&[(
+            "ESCALATION__TRACING__OTLP_ENDPOINT",
+            "http://127.0.0.1:4317",
+        )]),
+    )
+    .unwrap();
+    let endpoint = c.tracing.otlp_endpoint.expect("set");
+    assert_eq!(endpoint.as_str(), "http://127.0.0.1:4317/");
+    for bad in ["127.0.0.1:4317", "https://collector:4317", "http://"] {
+        let err = Config::load(None, env(&[("ESCALATION__TRACING__OTLP_ENDPOINT", bad)]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("tracing.otlp_endpoint"), "{bad}: {err}");
+    }
+}
+
 fn auth(text: &str) -> Result<Config, String> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("c.toml");

@@ -1,5 +1,6 @@
 //! What the service answers: decisions, reasons, routes and the handoff context.
 
+use super::labels::labelled_enum;
 use super::{Channel, CustomerProfile, Role};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -38,48 +39,64 @@ impl Action {
     }
 }
 
-/// Why a decision was made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
-#[serde(rename_all = "snake_case")]
-pub enum ReasonCode {
-    ExplicitRequest,
-    NegativeEmotion,
-    Abuse,
-    Repair,
-    BotFallback,
-    LowConfidence,
-    ActionFailed,
-    CustomerRepeat,
-    BotLoop,
-    HighStakes,
-    Urgency,
-    EscalatingTrend,
-    Vip,
-    NoAgentAvailable,
-    OutsideBusinessHours,
-    /// The learned turn model reads the turn as a problem (its probability is the weight).
-    LearnedModel,
+labelled_enum! {
+    /// Why a decision was made.
+    pub enum ReasonCode {
+        ExplicitRequest = "explicit_request",
+        NegativeEmotion = "negative_emotion",
+        Abuse = "abuse",
+        Repair = "repair",
+        BotFallback = "bot_fallback",
+        LowConfidence = "low_confidence",
+        ActionFailed = "action_failed",
+        CustomerRepeat = "customer_repeat",
+        BotLoop = "bot_loop",
+        HighStakes = "high_stakes",
+        Urgency = "urgency",
+        EscalatingTrend = "escalating_trend",
+        Vip = "vip",
+        NoAgentAvailable = "no_agent_available",
+        OutsideBusinessHours = "outside_business_hours",
+        /// The learned turn model reads the turn as a problem (its probability is the weight).
+        LearnedModel = "learned_model",
+    }
 }
 
-impl ReasonCode {
-    pub fn label(self) -> &'static str {
+labelled_enum! {
+    /// A score a tenant can set trigger levels on (`thresholds.NAME`). Declared in alphabetical
+    /// order, so thresholds are checked in the order their names sort.
+    pub enum Score {
+        Anger = "anger",
+        Anxiety = "anxiety",
+        /// The conversation-level emotional memory.
+        Escalation = "escalation",
+        Frustration = "frustration",
+        Sadness = "sadness",
+        Urgency = "urgency",
+    }
+}
+
+impl Score {
+    /// This score's value among a decision's numbers.
+    pub fn of(self, s: &Scores) -> f32 {
         match self {
-            ReasonCode::ExplicitRequest => "explicit_request",
-            ReasonCode::NegativeEmotion => "negative_emotion",
-            ReasonCode::Abuse => "abuse",
-            ReasonCode::Repair => "repair",
-            ReasonCode::BotFallback => "bot_fallback",
-            ReasonCode::LowConfidence => "low_confidence",
-            ReasonCode::ActionFailed => "action_failed",
-            ReasonCode::CustomerRepeat => "customer_repeat",
-            ReasonCode::BotLoop => "bot_loop",
-            ReasonCode::HighStakes => "high_stakes",
-            ReasonCode::Urgency => "urgency",
-            ReasonCode::EscalatingTrend => "escalating_trend",
-            ReasonCode::Vip => "vip",
-            ReasonCode::NoAgentAvailable => "no_agent_available",
-            ReasonCode::OutsideBusinessHours => "outside_business_hours",
-            ReasonCode::LearnedModel => "learned_model",
+            Score::Anger => s.anger,
+            Score::Anxiety => s.anxiety,
+            Score::Escalation => s.escalation,
+            Score::Frustration => s.frustration,
+            Score::Sadness => s.sadness,
+            Score::Urgency => s.urgency,
+        }
+    }
+
+    /// The reason a crossed threshold on this score gives.
+    pub fn reason(self) -> ReasonCode {
+        match self {
+            Score::Anger | Score::Anxiety | Score::Frustration | Score::Sadness => {
+                ReasonCode::NegativeEmotion
+            }
+            Score::Urgency => ReasonCode::Urgency,
+            Score::Escalation => ReasonCode::EscalatingTrend,
         }
     }
 }

@@ -1,46 +1,31 @@
 //! What `detect` finds in one turn.
 
 use super::Lang;
+use super::labels::labelled_enum;
 use serde::{Deserialize, Serialize};
 
-/// A high-stakes or advice topic: a human should take over early even without anger.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Stake {
-    Cancellation,
-    Complaint,
-    Legal,
-    Fraud,
-    Bereavement,
-    LargePurchase,
-    FinancialAdvice,
-    /// A customer leaving with a reason (price, service, years of custom): worth a retention call.
-    Churn,
-    /// A vulnerable customer under pressure (pushed to pay or transfer money urgently).
-    Vulnerable,
-    /// Danger to life or health (gas smell, a power cut on medical equipment).
-    Safety,
-    /// The customer has written or called several times before about the same problem.
-    RepeatContact,
+labelled_enum! {
+    /// A high-stakes or advice topic: a human should take over early even without anger.
+    pub enum Stake {
+        Cancellation = "cancellation",
+        Complaint = "complaint",
+        Legal = "legal",
+        Fraud = "fraud",
+        Bereavement = "bereavement",
+        LargePurchase = "large_purchase",
+        FinancialAdvice = "financial_advice",
+        /// A customer leaving with a reason (price, service, years of custom): worth a retention call.
+        Churn = "churn",
+        /// A vulnerable customer under pressure (pushed to pay or transfer money urgently).
+        Vulnerable = "vulnerable",
+        /// Danger to life or health (gas smell, a power cut on medical equipment).
+        Safety = "safety",
+        /// The customer has written or called several times before about the same problem.
+        RepeatContact = "repeat_contact",
+    }
 }
 
 impl Stake {
-    pub fn name(self) -> &'static str {
-        match self {
-            Stake::Cancellation => "cancellation",
-            Stake::Complaint => "complaint",
-            Stake::Legal => "legal",
-            Stake::Fraud => "fraud",
-            Stake::Bereavement => "bereavement",
-            Stake::LargePurchase => "large_purchase",
-            Stake::FinancialAdvice => "financial_advice",
-            Stake::Churn => "churn",
-            Stake::Vulnerable => "vulnerable",
-            Stake::Safety => "safety",
-            Stake::RepeatContact => "repeat_contact",
-        }
-    }
-
     /// Grave topics hand off at once on strong evidence and get a high priority.
     pub fn is_grave(self) -> bool {
         matches!(
@@ -109,7 +94,7 @@ impl SignalKind {
             SignalKind::CustomerRepeat => "customer_repeat",
             SignalKind::BotLoop => "bot_loop",
             SignalKind::RepeatComplaint => "repeat_complaint",
-            SignalKind::HighStakes(s) => s.name(),
+            SignalKind::HighStakes(s) => s.label(),
             SignalKind::Positive => "positive",
             SignalKind::Affirm => "affirm",
             SignalKind::Decline => "decline",

@@ -19,6 +19,8 @@ pub struct Limits {
     pub max_entries: usize,
     pub max_clock_skew_ms: i64,
     pub max_pending_turns_per_stream: usize,
+    pub tenant_turns_per_second: f64,
+    pub tenant_burst: u32,
 }
 
 impl Default for Limits {
@@ -37,6 +39,8 @@ impl From<&crate::config::LimitsConfig> for Limits {
             max_entries: c.max_entries,
             max_clock_skew_ms: (c.max_clock_skew_seconds as i64).saturating_mul(1000),
             max_pending_turns_per_stream: c.max_pending_turns_per_stream,
+            tenant_turns_per_second: c.tenant_turns_per_second,
+            tenant_burst: c.tenant_burst,
         }
     }
 }
@@ -591,7 +595,7 @@ pub fn quality_dimension(v: i32) -> Result<crate::state::quality::Dimension, Req
 }
 
 fn reason_label(label: &str) -> pb::ReasonCode {
-    crate::policy::reason_code(label).map_or(pb::ReasonCode::Unspecified, reason_code)
+    d::ReasonCode::parse(label).map_or(pb::ReasonCode::Unspecified, reason_code)
 }
 
 /// A router's report on one queue.

@@ -61,6 +61,7 @@ impl From<EngineError> for Status {
             EngineError::ConflictingTurnId { .. } => (Code::AlreadyExists, "TURN_ID_REUSED"),
             EngineError::ConversationNotFound(_) => (Code::NotFound, "CONVERSATION_NOT_FOUND"),
             EngineError::HandoffNotOpen { .. } => (Code::FailedPrecondition, "HANDOFF_NOT_OPEN"),
+            EngineError::HandoffNotFound { .. } => (Code::NotFound, "HANDOFF_NOT_FOUND"),
             EngineError::BadTransition { .. } => (Code::FailedPrecondition, "BAD_TRANSITION"),
             EngineError::Contention(_) => (Code::Aborted, "CONTENTION"),
             EngineError::Store(StoreError::Unavailable(_)) => {
@@ -74,7 +75,8 @@ impl From<EngineError> for Status {
                 metadata.insert("expected_sequence".to_string(), expected.to_string());
                 metadata.insert("sequence".to_string(), got.to_string());
             }
-            EngineError::HandoffNotOpen { handoff_id } => {
+            EngineError::HandoffNotOpen { handoff_id }
+            | EngineError::HandoffNotFound { handoff_id } => {
                 metadata.insert("handoff_id".to_string(), handoff_id.clone());
             }
             EngineError::BadTransition { status, ownership } => {
@@ -111,5 +113,41 @@ pub fn shed(code: Code, message: impl Into<String>, retry_after: Duration) -> St
         code,
         message,
         ErrorDetails::with_retry_info(Some(retry_after)),
+    )
+}
+
+/// A turn refused because its tenant is over its turn rate: `RESOURCE_EXHAUSTED` with the delay
+/// until the tenant's next turn may pass (`RetryInfo`) and an `ErrorInfo` (`TENANT_RATE_LIMITED`).
+/// Logged at `info` at most once per burst, with the tenant.
+pub fn rate_limited(tenant_id: &str, per_second: f64, retry_after: Duration) -> Status {
+    static LAST: std::sync::Mutex<Option<std::time::Instant>> = std::sync::Mutex::new(None);
+    {
+        let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+        let now = std::time::Instant::now();
+        if last.is_none_or(|t| now.duration_since(t) >= Duration::from_secs(10)) {
+            tracing::info!(
+                tenant_id,
+                per_second,
+                "turns refused: tenant over its turn rate"
+            );
+            *last = Some(now);
+        }
+    }
+    let mut metadata = HashMap::new();
+    metadata.insert("tenant_id".to_string(), tenant_id.to_string());
+    metadata.insert("turns_per_second".to_string(), per_second.to_string());
+    let mut details = ErrorDetails::new();
+    details.set_retry_info(Some(retry_after)).set_error_info(
+        "TENANT_RATE_LIMITED",
+        ERROR_DOMAIN,
+        metadata,
+    );
+    Status::with_error_details(
+        Code::ResourceExhausted,
+        format!(
+            "tenant {tenant_id} is over its rate of {per_second} turns per second; retry after {} ms",
+            retry_after.as_millis().max(1)
+        ),
+        details,
     )
 }

@@ -3,12 +3,14 @@
 use super::auth::{Rpc, allow, allow_role, caller};
 use super::convert::{self, Limits};
 use super::error::RequestError;
+use super::rate::{Rate, TenantRates};
 use super::streams::Streams;
 use super::turn_stream;
 use crate::config::auth::Principal;
 use crate::engine::{Engine, EngineError};
 use crate::pb::{self, escalation_router_server::EscalationRouter};
 use crate::state::OutcomeRecord;
+use std::sync::Arc;
 use tokio::sync::watch;
 use tonic::{Request, Response, Status, Streaming};
 
@@ -21,6 +23,8 @@ pub struct RouterService {
     streams: Streams,
     /// Flips to true on shutdown: open `StreamTurns` streams stop reading and close.
     pub(super) shutdown: watch::Receiver<bool>,
+    /// Each tenant's turn rate bucket.
+    rates: Arc<TenantRates>,
 }
 
 impl RouterService {
@@ -35,6 +39,7 @@ impl RouterService {
             limits,
             streams,
             shutdown,
+            rates: Arc::new(TenantRates::new(super::rate::MAX_BUCKETS)),
         }
     }
 
@@ -43,18 +48,25 @@ impl RouterService {
         principal: &Principal,
         req: pb::ProcessTurnRequest,
     ) -> Result<pb::Decision, Status> {
-        let turn = convert::turn(req.turn, self.limits, now_ms())?;
+        let turn = convert::turn(req.turn, self.limits, crate::clock::now_ms())?;
         allow(principal, Rpc::ProcessTurn, Some(&turn.tenant_id))?;
+        self.within_rate(&turn.tenant_id)?;
         let decision = self.engine.process(turn).await?;
         Ok(convert::decision(&decision))
     }
-}
 
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    /// Takes a token from the tenant's turn bucket (before anything is done with the turn), or
+    /// refuses the turn with the delay until one is there.
+    fn within_rate(&self, tenant_id: &str) -> Result<(), Status> {
+        let rate = Rate::resolve(
+            self.limits.tenant_turns_per_second,
+            self.limits.tenant_burst,
+            self.engine.policy().load().tenant(tenant_id).rate,
+        );
+        self.rates
+            .take(tenant_id, rate, std::time::Instant::now())
+            .map_err(|wait| super::error::rate_limited(tenant_id, rate.per_second, wait))
+    }
 }
 
 #[tonic::async_trait]
@@ -66,7 +78,11 @@ impl EscalationRouter for RouterService {
         let principal = caller(&request)?;
         allow_role(&principal, Rpc::ProcessTurn)?;
         let started = std::time::Instant::now();
-        let decision = self.process(&principal, request.into_inner()).await?;
+        let req = request.into_inner();
+        if let Some(t) = &req.turn {
+            crate::telemetry::record_subject(&t.tenant_id, Some(&t.conversation_id));
+        }
+        let decision = self.process(&principal, req).await?;
         crate::metrics::turn_seconds("ProcessTurn", started.elapsed());
         Ok(Response::new(pb::ProcessTurnResponse {
             decision: Some(decision),
@@ -98,6 +114,7 @@ impl EscalationRouter for RouterService {
     ) -> Result<Response<pb::GetConversationResponse>, Status> {
         let principal = caller(&request)?;
         let req = request.into_inner();
+        crate::telemetry::record_subject(&req.tenant_id, Some(&req.conversation_id));
         let tenant_id = convert::id("tenant_id", &req.tenant_id, self.limits)?;
         allow(&principal, Rpc::GetConversation, Some(&tenant_id))?;
         let conversation_id = convert::id("conversation_id", &req.conversation_id, self.limits)?;
@@ -155,6 +172,7 @@ impl EscalationRouter for RouterService {
     ) -> Result<Response<pb::ReportHandoffStatusResponse>, Status> {
         let principal = caller(&request)?;
         let req = request.into_inner();
+        crate::telemetry::record_subject(&req.tenant_id, Some(&req.conversation_id));
         let tenant_id = convert::id("tenant_id", &req.tenant_id, self.limits)?;
         allow(&principal, Rpc::ReportHandoffStatus, Some(&tenant_id))?;
         let conversation_id = convert::id("conversation_id", &req.conversation_id, self.limits)?;
@@ -175,6 +193,7 @@ impl EscalationRouter for RouterService {
     ) -> Result<Response<pb::ReportOutcomeResponse>, Status> {
         let principal = caller(&request)?;
         let req = request.into_inner();
+        crate::telemetry::record_subject(&req.tenant_id, Some(&req.conversation_id));
         let tenant_id = convert::id("tenant_id", &req.tenant_id, self.limits)?;
         allow(&principal, Rpc::ReportOutcome, Some(&tenant_id))?;
         let outcome = OutcomeRecord {
@@ -188,7 +207,13 @@ impl EscalationRouter for RouterService {
             },
             verdict: convert::verdict(req.verdict)?,
         };
-        self.engine.store().record_outcome(outcome.clone()).await?;
+        let known = self.engine.store().record_outcome(outcome.clone()).await?;
+        if !known {
+            return Err(EngineError::HandoffNotFound {
+                handoff_id: outcome.handoff_id,
+            }
+            .into());
+        }
         crate::telemetry::outcome_reported(&outcome);
         Ok(Response::new(pb::ReportOutcomeResponse {}))
     }
@@ -204,7 +229,7 @@ impl EscalationRouter for RouterService {
         let mut queues = Vec::with_capacity(req.queues.len());
         for (i, q) in req.queues.iter().enumerate() {
             let name = convert::id(&format!("queues[{i}].queue"), &q.queue, self.limits)?;
-            queues.push((name, convert::queue_status(q, now_ms())));
+            queues.push((name, convert::queue_status(q, crate::clock::now_ms())));
         }
         self.engine.update_queue_status(&tenant_id, queues).await?;
         Ok(Response::new(pb::UpdateQueueStatusResponse {}))

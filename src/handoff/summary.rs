@@ -2,8 +2,10 @@
 //! words, what the bot really did, the reason in plain words, and a first line for the agent.
 
 use super::opening;
-use crate::domain::{AttemptKind, ConversationState, Decision, Lang, Role, Summary, TurnRecord};
-use crate::policy::{Redaction, TenantPolicy, stake, voice};
+use crate::domain::{
+    AttemptKind, ConversationState, Decision, Lang, Role, Stake, Summary, TurnRecord,
+};
+use crate::policy::{Redaction, TenantPolicy, voice};
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -30,7 +32,7 @@ const GOAL_CHARS: usize = 110;
 
 pub fn summary(state: &ConversationState, decision: &Decision, policy: &TenantPolicy) -> Summary {
     let lang = state.language.unwrap_or_default();
-    let voice = voice(lang, state.recent.iter());
+    let voice = voice(lang, state.recent.iter().map(|r| &**r));
     let situation = opening::situation(state, decision);
     Summary {
         goal: goal(state, lang, policy),
@@ -47,6 +49,7 @@ fn goal(state: &ConversationState, lang: Lang, policy: &TenantPolicy) -> String 
         .recent
         .iter()
         .filter(|r| r.role == Role::Customer)
+        .map(|r| &**r)
         .collect();
     let Some(turn) = stating_turn(&customer) else {
         // Nothing but a greeting or a request for a person so far.
@@ -83,7 +86,7 @@ fn stating_turn<'a>(customer: &[&'a TurnRecord]) -> Option<&'a TurnRecord> {
     let substance = |r: &TurnRecord| content_words(&r.text);
     customer
         .iter()
-        .find(|r| r.signals.iter().any(|s| stake(s).is_some()) && substance(r) >= 2)
+        .find(|r| r.signals.iter().any(|s| Stake::parse(s).is_some()) && substance(r) >= 2)
         .or_else(|| {
             customer.iter().find(|r| {
                 !r.intent.is_empty() && !GENERIC.contains(&r.intent.as_str()) && substance(r) >= 2
@@ -365,6 +368,7 @@ fn loop_count(state: &ConversationState) -> usize {
         .recent
         .iter()
         .filter(|r| r.role == Role::Bot)
+        .map(|r| &**r)
         .collect();
     let key = |r: &TurnRecord| r.text.trim().to_lowercase();
     let same = bot

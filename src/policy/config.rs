@@ -5,7 +5,7 @@
 
 use super::hours::{Window, Zone};
 pub use super::reply::{Replies, ReplySet};
-use crate::domain::{Priority, ReasonCode, Stake};
+use crate::domain::{Priority, ReasonCode, Score, Stake};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -31,7 +31,7 @@ impl PolicyConfig {
 
     /// Merges every tenant over the default and validates the result.
     pub fn compile(&self) -> Result<Policy, String> {
-        let mut base: toml::Table = BUILTIN.parse().expect("built-in policy parses");
+        let mut base = builtin();
         merge(&mut base, &self.default);
         let default = tenant_policy(&base, "default")?;
         let mut tenants = HashMap::new();
@@ -48,20 +48,63 @@ impl PolicyConfig {
 }
 
 /// Built-in values of nested tables, merged under `[policy.default]` so that setting one key of a
-/// tier keeps the others (must agree with `Tiers::default`).
-const BUILTIN: &str = "
-[tiers.premium]
-priority_boost = 1
-[tiers.vip]
-priority_boost = 2
-";
+/// tier keeps the others; taken from `Tiers::default`, their one home.
+fn builtin() -> toml::Table {
+    let tier = |rule: &TierRule| {
+        toml::Table::from_iter([(
+            "priority_boost".to_string(),
+            toml::Value::Integer(rule.priority_boost.into()),
+        )])
+    };
+    let defaults = Tiers::default();
+    let tiers = toml::Table::from_iter([
+        (
+            "premium".to_string(),
+            toml::Value::Table(tier(&defaults.premium)),
+        ),
+        ("vip".to_string(), toml::Value::Table(tier(&defaults.vip))),
+    ]);
+    toml::Table::from_iter([("tiers".to_string(), toml::Value::Table(tiers))])
+}
 
 fn tenant_policy(table: &toml::Table, key: &str) -> Result<TenantPolicy, String> {
+    check_names(table).map_err(|e| format!("{key}.{e}"))?;
     let policy: TenantPolicy = toml::Value::Table(table.clone())
         .try_into()
         .map_err(|e: toml::de::Error| format!("{key}: {}", e.message().trim()))?;
     policy.validate().map_err(|e| format!("{key}.{e}"))?;
     Ok(policy)
+}
+
+/// The tables keyed by a closed vocabulary name an unknown key by its path (serde would only say
+/// "unknown variant").
+fn check_names(table: &toml::Table) -> Result<(), String> {
+    let keys = |name: &str| {
+        table
+            .get(name)
+            .and_then(toml::Value::as_table)
+            .into_iter()
+            .flat_map(|t| t.keys())
+    };
+    if let Some(name) = keys("thresholds").find(|k| Score::parse(k).is_none()) {
+        return Err(format!(
+            "thresholds.{name}: unknown score; expected one of {}",
+            Score::labels()
+        ));
+    }
+    if let Some(name) = keys("reasons").find(|k| ReasonCode::parse(k).is_none()) {
+        return Err(format!(
+            "reasons.{name}: unknown reason code; expected one of {}",
+            ReasonCode::labels()
+        ));
+    }
+    if let Some(name) = keys("stakes").find(|k| Stake::parse(k).is_none()) {
+        return Err(format!(
+            "stakes.{name}: unknown high-stakes topic; expected one of {}",
+            Stake::labels()
+        ));
+    }
+    Ok(())
 }
 
 /// Deep merge: tables merge recursively, everything else in `over` replaces.
@@ -163,17 +206,17 @@ pub struct TenantPolicy {
     pub queue: String,
     /// Per score (`frustration`, `anger`, `anxiety`, `sadness`, `urgency`, `escalation`): the level at
     /// which it alone offers a human or hands off. Empty: the emotional memory decides.
-    pub thresholds: BTreeMap<String, Levels>,
+    pub thresholds: BTreeMap<Score, Levels>,
     /// Per reason code (`explicit_request`, `negative_emotion`, ...): how to react when the memory
     /// escalates for it. Unnamed reasons keep the memory's recommendation.
-    pub reasons: BTreeMap<String, Mode>,
+    pub reasons: BTreeMap<ReasonCode, Mode>,
     /// Intents the bot handles well: they stay with the bot unless it fails at them (an explicit
     /// request or a high-stakes topic still goes to a human).
     pub routine_intents: Vec<String>,
     /// NLU intent -> high-stakes topic, for bots that already recognise these topics.
     pub intent_stakes: BTreeMap<String, Stake>,
     /// Per high-stakes topic: how early and where it goes.
-    pub stakes: BTreeMap<String, StakeRule>,
+    pub stakes: BTreeMap<Stake, StakeRule>,
     pub tiers: Tiers,
     /// Business hours per queue; a queue not named here is always open.
     pub queues: BTreeMap<String, QueueRule>,
@@ -200,6 +243,19 @@ pub struct TenantPolicy {
     /// After the customer declines an offer or says it works now, no new offer for this many
     /// customer turns (a request, a high stake or a handoff still goes through).
     pub offer_cooldown_turns: u32,
+    /// This tenant's turn rate limit, overriding `limits.tenant_turns_per_second` and
+    /// `limits.tenant_burst` (enforced at the edge, not by the decision).
+    pub rate: TenantRate,
+}
+
+/// `rate.turns_per_second` and `rate.burst` of a tenant; unset: the `limits.tenant_*` value.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TenantRate {
+    /// Turns per second refilled into the tenant's bucket (0: no limit).
+    pub turns_per_second: Option<f64>,
+    /// Turns the bucket holds: a burst this large passes at once.
+    pub burst: Option<u32>,
 }
 
 /// How many hard bot failures lead to an offer and to a handoff.
@@ -279,32 +335,28 @@ impl Default for TenantPolicy {
             .to_vec(),
             failures: FailureLevels::default(),
             offer_cooldown_turns: 3,
+            rate: TenantRate::default(),
         }
     }
 }
 
-/// Score names `thresholds` accepts.
-pub const SCORES: [&str; 6] = [
-    "frustration",
-    "anger",
-    "anxiety",
-    "sadness",
-    "urgency",
-    "escalation",
-];
-
 impl TenantPolicy {
     fn validate(&self) -> Result<(), String> {
+        if self
+            .rate
+            .turns_per_second
+            .is_some_and(|r| !r.is_finite() || r < 0.0)
+        {
+            return Err("rate.turns_per_second: must be 0 or more".into());
+        }
+        if self.rate.burst == Some(0) {
+            return Err("rate.burst: must be greater than 0".into());
+        }
         if self.queue.trim().is_empty() {
             return Err("queue: must not be empty".into());
         }
-        for (name, levels) in &self.thresholds {
-            if !SCORES.contains(&name.as_str()) {
-                return Err(format!(
-                    "thresholds.{name}: unknown score; expected one of {}",
-                    SCORES.join(", ")
-                ));
-            }
+        for (score, levels) in &self.thresholds {
+            let name = score.label();
             for (which, v) in [("offer", levels.offer), ("handoff", levels.handoff)] {
                 if v.is_some_and(|v| !(0.0..=1.0).contains(&v)) {
                     return Err(format!(
@@ -318,15 +370,8 @@ impl TenantPolicy {
                 return Err(format!("thresholds.{name}.offer: must not exceed handoff"));
             }
         }
-        for name in self.reasons.keys() {
-            if reason_code(name).is_none() {
-                return Err(format!("reasons.{name}: unknown reason code"));
-            }
-        }
-        for (name, rule) in &self.stakes {
-            if stake(name).is_none() {
-                return Err(format!("stakes.{name}: unknown high-stakes topic"));
-            }
+        for (stake, rule) in &self.stakes {
+            let name = stake.label();
             if rule.queue.as_ref().is_some_and(|q| q.trim().is_empty()) {
                 return Err(format!("stakes.{name}.queue: must not be empty"));
             }
@@ -386,7 +431,7 @@ impl TenantPolicy {
 
     /// The rule for a stake, if configured.
     pub fn stake(&self, stake: Stake) -> Option<&StakeRule> {
-        self.stakes.get(stake.name())
+        self.stakes.get(&stake)
     }
 }
 
@@ -462,47 +507,4 @@ pub struct QueueRule {
     pub time_zone: Zone,
     /// Opening windows like "mon-fri 08:00-18:00" or "sat 09:00-13:00"; empty: always open.
     pub hours: Vec<Window>,
-}
-
-/// Every reason code, for parsing configured names.
-pub const REASON_CODES: [ReasonCode; 16] = [
-    ReasonCode::ExplicitRequest,
-    ReasonCode::NegativeEmotion,
-    ReasonCode::Abuse,
-    ReasonCode::Repair,
-    ReasonCode::BotFallback,
-    ReasonCode::LowConfidence,
-    ReasonCode::ActionFailed,
-    ReasonCode::CustomerRepeat,
-    ReasonCode::BotLoop,
-    ReasonCode::HighStakes,
-    ReasonCode::Urgency,
-    ReasonCode::EscalatingTrend,
-    ReasonCode::Vip,
-    ReasonCode::NoAgentAvailable,
-    ReasonCode::OutsideBusinessHours,
-    ReasonCode::LearnedModel,
-];
-
-pub fn reason_code(label: &str) -> Option<ReasonCode> {
-    REASON_CODES.into_iter().find(|c| c.label() == label)
-}
-
-/// Every high-stakes topic, for parsing reason details and configured names.
-pub const STAKES: [Stake; 11] = [
-    Stake::Cancellation,
-    Stake::Complaint,
-    Stake::Legal,
-    Stake::Fraud,
-    Stake::Bereavement,
-    Stake::LargePurchase,
-    Stake::FinancialAdvice,
-    Stake::Churn,
-    Stake::Vulnerable,
-    Stake::Safety,
-    Stake::RepeatContact,
-];
-
-pub fn stake(name: &str) -> Option<Stake> {
-    STAKES.into_iter().find(|s| s.name() == name)
 }

@@ -259,7 +259,7 @@ fn customer_turn(
         if h.weight >= 0.5 {
             reasons.push(reason(
                 ReasonCode::HighStakes,
-                s.name(),
+                s.label(),
                 h.weight,
                 turn,
                 &h.matched,

@@ -20,7 +20,7 @@ pub fn route(
         .unwrap_or_else(|| policy.queue.clone());
     let mut skills: Vec<String> = Vec::new();
     if let Some(s) = stake {
-        skills.push(s.name().to_string());
+        skills.push(s.label().to_string());
     }
     if let Some(r) = rule {
         skills.extend(r.skills.iter().cloned());

@@ -244,7 +244,7 @@ impl Store for PostgresStore {
         &self,
         tenant_id: &str,
         conversation_id: &str,
-    ) -> Result<Option<ConversationState>, StoreError> {
+    ) -> Result<Option<Arc<ConversationState>>, StoreError> {
         timed(async {
             let mut conn = self.pool.get().await?;
             let conn = &mut *conn;
@@ -253,7 +253,7 @@ impl Store for PostgresStore {
                 .query_opt(&st, &[&tenant_id, &conversation_id])
                 .await
                 .map_err(pg)?;
-            row.map(|r| decode(r.get::<_, &[u8]>(0), "conversations"))
+            row.map(|r| decode(r.get::<_, &[u8]>(0), "conversations").map(Arc::new))
                 .transpose()
         })
         .await
@@ -288,7 +288,7 @@ impl Store for PostgresStore {
 
     async fn commit(&self, commit: Commit) -> Result<CommitResult, StoreError> {
         timed(async {
-            let row = codec::CommitRow::encode(commit)?;
+            let row = codec::CommitRow::encode(&commit)?;
             let mut conn = self.pool.get().await?;
             let result = sql::commit(&mut conn, &row, self.receipt_window).await?;
             if row.event.is_some() && result == CommitResult::Committed {
@@ -410,12 +410,26 @@ impl Store for PostgresStore {
         .await
     }
 
-    async fn record_outcome(&self, o: OutcomeRecord) -> Result<(), StoreError> {
+    async fn record_outcome(&self, o: OutcomeRecord) -> Result<bool, StoreError> {
         timed(async {
             let mut conn = self.pool.get().await?;
-            let conn = &mut *conn;
-            let st = conn.prepare_cached(sql::OUTCOME).await.map_err(pg)?;
-            conn.execute(
+            let tx = conn.transaction().await.map_err(pg)?;
+            // The handoff's row, locked: concurrent reports for one handoff replace in turn.
+            let known = tx.prepare_cached(sql::OUTCOME_HANDOFF).await.map_err(pg)?;
+            if tx
+                .query_opt(&known, &[&o.handoff_id, &o.tenant_id])
+                .await
+                .map_err(pg)?
+                .is_none()
+            {
+                return Ok(false);
+            }
+            let replace = tx.prepare_cached(sql::OUTCOME_REPLACE).await.map_err(pg)?;
+            tx.execute(&replace, &[&o.handoff_id, &o.tenant_id])
+                .await
+                .map_err(pg)?;
+            let st = tx.prepare_cached(sql::OUTCOME).await.map_err(pg)?;
+            tx.execute(
                 &st,
                 &[
                     &o.tenant_id,
@@ -428,7 +442,8 @@ impl Store for PostgresStore {
             )
             .await
             .map_err(pg)?;
-            Ok(())
+            tx.commit().await.map_err(pg)?;
+            Ok(true)
         })
         .await
     }

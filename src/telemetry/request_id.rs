@@ -1,5 +1,6 @@
 //! `x-request-id`: taken from the call's metadata or generated, recorded on a span that every log
-//! line of the call carries, and returned in the response metadata.
+//! line of the call carries, and returned in the response metadata. The same span is the call's
+//! OpenTelemetry span (`traces`).
 
 use http::{HeaderValue, Request, Response};
 use std::future::Future;
@@ -57,15 +58,29 @@ where
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
         let id = take_or_generate(req.headers().get(REQUEST_ID));
         req.headers_mut().insert(REQUEST_ID, id.clone());
-        let span = tracing::info_span!(
-            "rpc",
-            request_id = %id.to_str().unwrap_or_default(),
-            rpc = %req.uri().path(),
-        );
+        let path = req.uri().path();
+        let request_id = id.to_str().unwrap_or_default();
+        // Health checks (probes every few seconds) get their own span, which is never traced.
+        let span = if path.starts_with("/grpc.health.v1.Health/") {
+            tracing::info_span!("health", request_id, rpc = path)
+        } else {
+            let span = tracing::info_span!(
+                "rpc",
+                request_id,
+                rpc = path,
+                tenant_id = tracing::field::Empty,
+                conversation_id = tracing::field::Empty,
+                otel.name = tracing::field::Empty,
+                otel.kind = tracing::field::Empty,
+            );
+            super::traces::call_started(&span, req.headers(), path);
+            span
+        };
         let future = span.in_scope(|| self.inner.call(req));
         Box::pin(
             async move {
                 let mut response = future.await?;
+                super::traces::call_answered(&tracing::Span::current(), response.headers());
                 response.headers_mut().insert(REQUEST_ID, id);
                 Ok(response)
             }

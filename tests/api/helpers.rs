@@ -148,3 +148,17 @@ pub async fn next_event(
         _ => None,
     }
 }
+
+/// `acme`'s decision quality rows, grouped by reason.
+pub async fn quality_rows(app: &App) -> Vec<pb::DecisionQualityRow> {
+    app.router
+        .clone()
+        .get_decision_quality(pb::GetDecisionQualityRequest {
+            tenant_id: "acme".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .rows
+}

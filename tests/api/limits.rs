@@ -489,6 +489,7 @@ async fn over_the_admission_limit_calls_are_shed_at_once_and_health_still_answer
     let mut config = test_config();
     config.server.max_in_flight = 0;
     let mut app = spawn_app_with(config).await;
+    let before = shed_total();
     let status = send(&mut app, customer("o1", "t1", "hello"))
         .await
         .unwrap_err();
@@ -498,6 +499,7 @@ async fn over_the_admission_limit_calls_are_shed_at_once_and_health_still_answer
         details.retry_info().is_some(),
         "a RetryInfo says when to retry"
     );
+    assert!(shed_total() > before, "escalation_shed_total counts it");
     let health = HealthClient::new(app.channel.clone())
         .check(HealthCheckRequest {
             service: String::new(),
@@ -538,4 +540,67 @@ async fn a_burst_over_the_admission_limit_is_answered_or_shed_and_the_server_rec
     send(&mut app, customer("after", "t1", "hello"))
         .await
         .expect("served after the burst");
+}
+
+/// `escalation_shed_total` as the process's Prometheus recorder renders it (installed here if no
+/// test has yet; every server in this test binary records into it).
+fn shed_total() -> u64 {
+    let handle =
+        escalation_router::metrics::install(&escalation_router::config::MetricsConfig::default())
+            .unwrap();
+    handle
+        .render()
+        .lines()
+        .find_map(|l| l.strip_prefix("escalation_shed_total "))
+        .map_or(0, |v| v.trim().parse().unwrap())
+}
+
+#[tokio::test]
+async fn a_connection_over_its_share_is_shed_with_unavailable_and_retry_info() {
+    let mut config = test_config();
+    config.server.concurrency_per_connection = 1;
+    let mut app = spawn_app_with(config).await;
+    // A ProcessTurn whose message never comes holds the connection's one place.
+    let mut grpc = tonic::client::Grpc::new(app.channel.clone());
+    grpc.ready().await.unwrap();
+    let never = tokio_stream::pending::<Vec<u8>>();
+    let held = tokio::spawn(async move {
+        grpc.client_streaming(
+            Request::new(never),
+            PathAndQuery::from_static("/escalation.v1.EscalationRouter/ProcessTurn"),
+            Raw,
+        )
+        .await
+    });
+    let before = shed_total();
+    // Until the held call has arrived a turn may still get the place; from then on every call on
+    // this connection is shed.
+    let mut shed = None;
+    for i in 0..10_000 {
+        match send(&mut app, customer(&format!("c{i}"), "t1", "hello")).await {
+            Ok(_) => continue,
+            Err(status) => {
+                shed = Some(status);
+                break;
+            }
+        }
+    }
+    let status = shed.expect("a call on the full connection is shed");
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    assert!(
+        tonic_types::StatusExt::get_details_retry_info(&status).is_some(),
+        "{status:?}"
+    );
+    assert!(shed_total() > before, "escalation_shed_total counts it");
+    // Another connection is not held back by this one.
+    let mut other = escalation_router::pb::escalation_router_client::EscalationRouterClient::new(
+        connect(app.addr).await,
+    );
+    other
+        .process_turn(pb::ProcessTurnRequest {
+            turn: Some(customer("other", "t1", "hello")),
+        })
+        .await
+        .expect("another connection is served");
+    held.abort();
 }

@@ -9,5 +9,6 @@ mod lifecycle;
 mod limits;
 mod operations;
 mod policy;
+mod rate;
 mod tls;
 mod turns;

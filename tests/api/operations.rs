@@ -133,6 +133,57 @@ async fn handoff_with_outcome(app: &mut App, conversation: &str, text: &str, cha
 }
 
 #[tokio::test]
+async fn an_outcome_for_an_unknown_handoff_is_not_found_and_a_repeat_replaces_the_first() {
+    let mut app = spawn_app().await;
+    let d = send(&mut app, customer("oc", "t1", "I want to talk to a human"))
+        .await
+        .unwrap();
+    let handoff_id = d.handoff.expect("a handoff").handoff_id;
+    let report = |handoff_id: &str, tenant: &str, verdict: pb::Verdict| pb::ReportOutcomeRequest {
+        tenant_id: tenant.into(),
+        conversation_id: "oc".into(),
+        handoff_id: handoff_id.into(),
+        resolved: true,
+        satisfaction: 4,
+        verdict: verdict as i32,
+    };
+    let unknown = app
+        .router
+        .report_outcome(report("h-none", "acme", pb::Verdict::Needed))
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code(), Code::NotFound, "{unknown:?}");
+    assert_eq!(
+        unknown.get_details_error_info().unwrap().reason,
+        "HANDOFF_NOT_FOUND"
+    );
+    // The handoff exists only in its own tenant.
+    let foreign = app
+        .router
+        .report_outcome(report(&handoff_id, "globex", pb::Verdict::Needed))
+        .await
+        .unwrap_err();
+    assert_eq!(foreign.code(), Code::NotFound, "{foreign:?}");
+    let none = quality_rows(&app).await;
+    for verdict in [
+        pb::Verdict::Needed,
+        pb::Verdict::Needed,
+        pb::Verdict::NotNeeded,
+    ] {
+        app.router
+            .report_outcome(report(&handoff_id, "acme", verdict))
+            .await
+            .unwrap();
+    }
+    let rows = quality_rows(&app).await;
+    assert_ne!(rows, none);
+    let outcomes: u64 = rows.iter().map(|r| r.outcomes).sum();
+    let needed: u64 = rows.iter().map(|r| r.verdict_needed).sum();
+    let not_needed: u64 = rows.iter().map(|r| r.verdict_not_needed).sum();
+    assert_eq!((outcomes, needed, not_needed), (1, 0, 1), "{rows:?}");
+}
+
+#[tokio::test]
 async fn decision_quality_is_also_grouped_by_language_channel_and_queue() {
     let mut app = spawn_app().await;
     handoff_with_outcome(

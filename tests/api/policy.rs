@@ -479,16 +479,7 @@ async fn reported_outcomes_come_back_in_the_decision_quality() {
             .await
             .unwrap();
     }
-    let rows = app
-        .router
-        .get_decision_quality(pb::GetDecisionQualityRequest {
-            tenant_id: "acme".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .rows;
+    let rows = quality_rows(&app).await;
     assert_eq!(rows.len(), 1, "{rows:?}");
     let row = &rows[0];
     assert_eq!(

@@ -133,6 +133,13 @@ pub const RELEASE: &str = "UPDATE deliveries SET leased_until = NULL
 pub const ACK: &str = "UPDATE deliveries SET acked = true, leased_until = NULL
      WHERE consumer = $1 AND event_id = ANY($2) AND NOT acked";
 
+/// The handoff an outcome is reported for, in the reporting tenant, locked until commit.
+pub const OUTCOME_HANDOFF: &str =
+    "SELECT 1 FROM handoffs WHERE handoff_id = $1 AND tenant_id = $2 FOR UPDATE";
+
+/// One outcome per handoff: the earlier report goes.
+pub const OUTCOME_REPLACE: &str = "DELETE FROM outcomes WHERE handoff_id = $1 AND tenant_id = $2";
+
 pub const OUTCOME: &str = "INSERT INTO outcomes
          (tenant_id, conversation_id, handoff_id, resolved, satisfaction, verdict)
      VALUES ($1, $2, $3, $4, $5, $6)";

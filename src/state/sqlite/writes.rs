@@ -148,7 +148,7 @@ pub fn claimable(
     filter: &FeedFilter,
     limit: usize,
 ) -> Result<Vec<(i64, HandoffEvent)>, StoreError> {
-    let now = codec::now_ms();
+    let now = crate::clock::now_ms(); // lease deadlines survive a restart
     let mut out = Vec::new();
     let mut s = match filter.tenant_id {
         None => conn.prepare_cached(
@@ -206,7 +206,7 @@ pub fn lease(
     candidates: Vec<(i64, HandoffEvent)>,
     lease_ms: i64,
 ) -> Result<Vec<HandoffEvent>, StoreError> {
-    let now = codec::now_ms();
+    let now = crate::clock::now_ms(); // lease deadlines survive a restart
     let mut s = conn
         .prepare_cached(
             "UPDATE deliveries SET leased_until_ms = ?3, deliveries = deliveries + 1
@@ -446,7 +446,19 @@ pub fn expire(
     Ok((conversations as u64, events as u64))
 }
 
-pub fn record_outcome(conn: &Connection, o: &OutcomeRecord) -> Result<(), StoreError> {
+/// One outcome per handoff: a repeat replaces the earlier one. `false` for a handoff the tenant
+/// does not have.
+pub fn record_outcome(conn: &Connection, o: &OutcomeRecord) -> Result<bool, StoreError> {
+    let known = conn
+        .prepare_cached("SELECT 1 FROM handoffs WHERE handoff_id = ?1 AND tenant_id = ?2")
+        .and_then(|mut s| s.exists(params![o.handoff_id, o.tenant_id]))
+        .map_err(sql)?;
+    if !known {
+        return Ok(false);
+    }
+    conn.prepare_cached("DELETE FROM outcomes WHERE handoff_id = ?1 AND tenant_id = ?2")
+        .and_then(|mut s| s.execute(params![o.handoff_id, o.tenant_id]))
+        .map_err(sql)?;
     conn.prepare_cached(
         "INSERT INTO outcomes
              (tenant_id, conversation_id, handoff_id, resolved, satisfaction, verdict)
@@ -463,5 +475,5 @@ pub fn record_outcome(conn: &Connection, o: &OutcomeRecord) -> Result<(), StoreE
         ])
     })
     .map_err(sql)?;
-    Ok(())
+    Ok(true)
 }
