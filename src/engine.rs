@@ -135,12 +135,14 @@ impl Engine {
         // answers `Duplicate` with the first receipt, so a repeated turn changes nothing either way,
         // and the common (new) turn saves a read.
         for _ in 0..MAX_ATTEMPTS {
-            let state = store
-                .load(&turn.tenant_id, &turn.conversation_id)
-                .await?
-                .unwrap_or_else(|| {
+            // The stored state is shared with the store (and its readers): the next state starts as
+            // a copy of it whose history records are shared pointers, not copies of the turns.
+            let state = match store.load(&turn.tenant_id, &turn.conversation_id).await? {
+                Some(stored) => Arc::unwrap_or_clone(stored),
+                None => {
                     ConversationState::new(&turn.tenant_id, &turn.conversation_id, turn.time_ms)
-                });
+                }
+            };
             let expected = state.turn_count + 1;
             if let Some(seq) = turn.sequence {
                 if seq > expected {
@@ -203,7 +205,7 @@ impl Engine {
         &self,
         tenant_id: &str,
         conversation_id: &str,
-    ) -> Result<ConversationState, EngineError> {
+    ) -> Result<Arc<ConversationState>, EngineError> {
         self.inner
             .store
             .load(tenant_id, conversation_id)
@@ -218,7 +220,7 @@ impl Engine {
         tenant_id: &str,
         conversation_id: &str,
         recent: usize,
-    ) -> Result<(ConversationState, Vec<TranscriptTurn>), EngineError> {
+    ) -> Result<(Arc<ConversationState>, Vec<TranscriptTurn>), EngineError> {
         let state = self.conversation(tenant_id, conversation_id).await?;
         let redaction = self.inner.policy.load().tenant(tenant_id).redaction;
         let skip = state.recent.len().saturating_sub(recent);
@@ -276,7 +278,8 @@ impl Engine {
         status: HandoffStatus,
     ) -> Result<Ownership, EngineError> {
         for _ in 0..MAX_ATTEMPTS {
-            let mut state = self.conversation(tenant_id, conversation_id).await?;
+            let mut state =
+                Arc::unwrap_or_clone(self.conversation(tenant_id, conversation_id).await?);
             if state.open_handoff.as_ref().map(|h| h.handoff_id.as_str()) != Some(handoff_id) {
                 // The report that closed this handoff, repeated: already done.
                 if state

@@ -201,11 +201,7 @@ pub fn build_context(
         .cloned();
     let first_problem = state.memory.first_problem_ms.unwrap_or(turn.time_ms);
     let mut context = HandoffContext {
-        transcript: state
-            .recent
-            .iter()
-            .map(TurnRecord::transcript_line)
-            .collect(),
+        transcript: state.recent.iter().map(|r| r.transcript_line()).collect(),
         reasons: decision.reasons.clone(),
         summary: summary::summary(state, decision, policy),
         entities: state.entities.clone(),
