@@ -6,6 +6,7 @@ use super::{
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 
 /// Who owns the conversation: `Bot -> PendingHandoff -> Agent -> Bot`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -134,6 +135,18 @@ impl TurnRecord {
             escalation,
         }
     }
+
+    /// This turn as a transcript line (unmasked; `handoff` masks it as the tenant's policy says).
+    pub fn transcript_line(&self) -> super::TranscriptTurn {
+        super::TranscriptTurn {
+            turn_id: self.turn_id.clone(),
+            role: self.role,
+            text: self.text.clone(),
+            time_ms: self.time_ms,
+            signals: self.signals.clone(),
+            intent: self.intent.clone(),
+        }
+    }
 }
 
 /// The handoff currently open (at most one per conversation).
@@ -146,7 +159,8 @@ pub struct OpenHandoff {
     pub created_ms: i64,
     /// The context as handed off, with the customer's turns since appended (`GetConversation`).
     #[serde(default)]
-    pub context: Option<Box<super::HandoffContext>>,
+    /// Shared like `recent`; copied only when it grows while the customer waits.
+    pub context: Option<Arc<super::HandoffContext>>,
 }
 
 /// Everything stored about one conversation.
@@ -160,8 +174,9 @@ pub struct ConversationState {
     /// Number of turns applied (the last sequence number).
     pub turn_count: u64,
     pub memory: Memory,
-    /// The most recent turns, oldest first, bounded by `limits.history_turns`.
-    pub recent: VecDeque<TurnRecord>,
+    /// The most recent turns, oldest first, bounded by `limits.history_turns`. Each record is
+    /// shared: copying a conversation's state (a load, a cache) copies pointers, not the turns.
+    pub recent: VecDeque<Arc<TurnRecord>>,
     pub open_handoff: Option<OpenHandoff>,
     pub entities: Vec<CollectedEntity>,
     pub customer: Option<CustomerProfile>,
