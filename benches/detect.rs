@@ -25,7 +25,7 @@ fn turn(text: &str) -> Turn {
     }
 }
 
-fn history() -> Vec<TurnRecord> {
+fn history() -> Vec<std::sync::Arc<TurnRecord>> {
     [
         (
             Role::Customer,
@@ -46,11 +46,13 @@ fn history() -> Vec<TurnRecord> {
     ]
     .into_iter()
     .enumerate()
-    .map(|(i, (role, text))| TurnRecord {
-        turn_id: i.to_string(),
-        role,
-        text: text.to_string(),
-        ..Default::default()
+    .map(|(i, (role, text))| {
+        std::sync::Arc::new(TurnRecord {
+            turn_id: i.to_string(),
+            role,
+            text: text.to_string(),
+            ..Default::default()
+        })
     })
     .collect()
 }

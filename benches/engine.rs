@@ -130,6 +130,7 @@ fn conversation_after_ten_turns(rt: &tokio::runtime::Runtime) -> (ConversationSt
     }
     let state = rt
         .block_on(e.conversation("bench", "c"))
+        .map(std::sync::Arc::unwrap_or_clone)
         .unwrap_or_else(|_| ConversationState::new("bench", "c", NOW_MS));
     let mut next = ts[10].clone();
     next.tenant_id = "bench".into();

@@ -78,7 +78,7 @@ impl Detector {
     }
 
     /// Scores one turn given the conversation's recent history (oldest first).
-    pub fn detect(&self, turn: &Turn, history: &[TurnRecord]) -> Signals {
+    pub fn detect(&self, turn: &Turn, history: &[Arc<TurnRecord>]) -> Signals {
         let folded = normalize::fold(&turn.text);
         let mut found: Vec<Found> = Vec::with_capacity(32);
         // Language markers are counted by the scan and not kept (nothing else reads them).
@@ -148,7 +148,7 @@ impl Detector {
 }
 
 /// The language of the conversation so far, when this turn does not say (a bare "ok", "agent").
-fn continuing_language(history: &[TurnRecord]) -> Lang {
+fn continuing_language(history: &[Arc<TurnRecord>]) -> Lang {
     // Whole words between spaces (or the ends of the text), compared ignoring ASCII case; the two
     // without a trailing space only need to start a word ("bitteschön", "pleased").
     const DE_WORDS: [&str; 6] = ["ich", "und", "nicht", "sie", "der", "die"];
@@ -180,7 +180,7 @@ fn continuing_language(history: &[TurnRecord]) -> Lang {
 }
 
 /// NLU metadata and history evidence on a customer turn.
-fn customer_meta(turn: &Turn, history: &[TurnRecord], hits: &mut Vec<Hit>) {
+fn customer_meta(turn: &Turn, history: &[Arc<TurnRecord>], hits: &mut Vec<Hit>) {
     if let Some(nlu) = &turn.nlu {
         if nlu.fallback {
             hits.push(hit(SignalKind::BotFallback, 0.5, "nlu.fallback".into()));

@@ -7,10 +7,9 @@
 use crate::detect::Detector;
 use crate::domain::{
     ConversationState, Decision, HandoffStatus, Ownership, TranscriptTurn, Turn, TurnReceipt,
-    TurnRecord,
 };
 use crate::policy::{PolicyHandle, QueueStatus, memory};
-use crate::state::{Commit, CommitResult, SharedStore, StoreError};
+use crate::state::{Commit, CommitResult, OutcomeRecord, SharedStore, StoreError};
 use crate::step;
 use std::sync::Arc;
 use tracing::{debug, instrument};
@@ -136,12 +135,14 @@ impl Engine {
         // answers `Duplicate` with the first receipt, so a repeated turn changes nothing either way,
         // and the common (new) turn saves a read.
         for _ in 0..MAX_ATTEMPTS {
-            let state = store
-                .load(&turn.tenant_id, &turn.conversation_id)
-                .await?
-                .unwrap_or_else(|| {
+            // The stored state is shared with the store (and its readers): the next state starts as
+            // a copy of it whose history records are shared pointers, not copies of the turns.
+            let state = match store.load(&turn.tenant_id, &turn.conversation_id).await? {
+                Some(stored) => Arc::unwrap_or_clone(stored),
+                None => {
                     ConversationState::new(&turn.tenant_id, &turn.conversation_id, turn.time_ms)
-                });
+                }
+            };
             let expected = state.turn_count + 1;
             if let Some(seq) = turn.sequence {
                 if seq > expected {
@@ -204,12 +205,67 @@ impl Engine {
         &self,
         tenant_id: &str,
         conversation_id: &str,
-    ) -> Result<ConversationState, EngineError> {
+    ) -> Result<Arc<ConversationState>, EngineError> {
         self.inner
             .store
             .load(tenant_id, conversation_id)
             .await?
             .ok_or_else(|| EngineError::ConversationNotFound(conversation_id.to_string()))
+    }
+
+    /// A conversation as a bot or router may see it: its state and its last `recent` history
+    /// turns, masked as the tenant's redaction policy says (as in the handoff context).
+    pub async fn conversation_view(
+        &self,
+        tenant_id: &str,
+        conversation_id: &str,
+        recent: usize,
+    ) -> Result<(Arc<ConversationState>, Vec<TranscriptTurn>), EngineError> {
+        let state = self.conversation(tenant_id, conversation_id).await?;
+        let redaction = self.inner.policy.load().tenant(tenant_id).redaction;
+        let skip = state.recent.len().saturating_sub(recent);
+        let lines = state
+            .recent
+            .iter()
+            .skip(skip)
+            .map(|r| crate::handoff::transcript_line(r, redaction))
+            .collect();
+        Ok((state, lines))
+    }
+
+    /// Records how a handoff ended; `HandoffNotFound` when the tenant has no such handoff.
+    pub async fn record_outcome(&self, outcome: OutcomeRecord) -> Result<(), EngineError> {
+        if !self.inner.store.record_outcome(outcome.clone()).await? {
+            return Err(EngineError::HandoffNotFound {
+                handoff_id: outcome.handoff_id,
+            });
+        }
+        crate::telemetry::outcome_reported(&outcome);
+        Ok(())
+    }
+
+    /// Decision quality of one tenant (None: all), grouped by `by`.
+    pub async fn quality(
+        &self,
+        tenant_id: Option<&str>,
+        by: crate::state::quality::Dimension,
+    ) -> Result<Vec<crate::state::QualityRow>, EngineError> {
+        let rows = self.inner.store.quality(tenant_id).await?;
+        Ok(crate::state::quality::regroup(&rows, by))
+    }
+
+    /// Erases one conversation or every conversation of one customer; returns how many.
+    pub async fn forget(
+        &self,
+        tenant_id: &str,
+        conversation_id: Option<&str>,
+        customer_id: Option<&str>,
+    ) -> Result<u64, EngineError> {
+        Ok(self
+            .inner
+            .store
+            .forget(tenant_id, conversation_id, customer_id)
+            .await?)
     }
 
     /// Applies a router's report on a handoff; returns the new ownership.
@@ -222,7 +278,8 @@ impl Engine {
         status: HandoffStatus,
     ) -> Result<Ownership, EngineError> {
         for _ in 0..MAX_ATTEMPTS {
-            let mut state = self.conversation(tenant_id, conversation_id).await?;
+            let mut state =
+                Arc::unwrap_or_clone(self.conversation(tenant_id, conversation_id).await?);
             if state.open_handoff.as_ref().map(|h| h.handoff_id.as_str()) != Some(handoff_id) {
                 // The report that closed this handoff, repeated: already done.
                 if state
@@ -236,19 +293,17 @@ impl Engine {
                     handoff_id: handoff_id.to_string(),
                 });
             }
-            let next = match (state.ownership, status) {
-                (Ownership::PendingHandoff, HandoffStatus::Accepted) => Ownership::Agent,
-                (Ownership::Agent, HandoffStatus::Accepted) => return Ok(Ownership::Agent),
-                (Ownership::PendingHandoff | Ownership::Agent, HandoffStatus::Failed)
-                | (Ownership::PendingHandoff | Ownership::Agent, HandoffStatus::Returned)
-                | (Ownership::Agent, HandoffStatus::Completed) => Ownership::Bot,
-                (ownership, status) => {
-                    return Err(EngineError::BadTransition {
-                        status: format!("{status:?}"),
-                        ownership: format!("{ownership:?}"),
-                    });
-                }
-            };
+            let next =
+                state
+                    .ownership
+                    .on_status(status)
+                    .map_err(|e| EngineError::BadTransition {
+                        status: format!("{:?}", e.status),
+                        ownership: format!("{:?}", e.ownership),
+                    })?;
+            if next == state.ownership {
+                return Ok(next);
+            }
             let expected_version = state.version;
             state.version += 1;
             state.ownership = next;
@@ -297,16 +352,4 @@ fn compact(decision: &Decision) -> Decision {
         h.context = None;
     }
     d
-}
-
-/// A transcript line from a history record.
-pub fn transcript_turn(r: &TurnRecord) -> TranscriptTurn {
-    TranscriptTurn {
-        turn_id: r.turn_id.clone(),
-        role: r.role,
-        text: r.text.clone(),
-        time_ms: r.time_ms,
-        signals: r.signals.clone(),
-        intent: r.intent.clone(),
-    }
 }

@@ -17,8 +17,10 @@
 //! - `spec`    the test command: conversations with expected decisions, JUnit XML
 //! - `metrics` Prometheus names, the recorder and the `/metrics` listener
 //! - `telemetry` logs: format, request ids, the INFO lines of handoffs
+//! - `clock`   the one wall clock
 
 pub mod checklist;
+pub mod clock;
 pub mod config;
 pub mod detect;
 pub mod domain;

@@ -24,7 +24,8 @@ enum Command {
         1. built-in defaults (the README's table; deploy/config.example.toml names every key)\n  \
         2. the TOML file given with --config (policy and keys reload from it on SIGHUP)\n  \
         3. environment variables ESCALATION__SECTION__KEY, e.g. ESCALATION__SERVER__LISTEN=0.0.0.0:50051,\n     \
-        ESCALATION__METRICS__LISTEN=0.0.0.0:9090, ESCALATION__LOG__FORMAT=json\n\
+        ESCALATION__METRICS__LISTEN=0.0.0.0:9090, ESCALATION__LOG__FORMAT=json,\n     \
+        ESCALATION__TRACING__OTLP_ENDPOINT=http://127.0.0.1:4317\n\
         Logs go to stderr at RUST_LOG (default info). Invalid configuration exits before binding, naming the key."
     )]
     Serve {

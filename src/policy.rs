@@ -137,7 +137,7 @@ pub fn decide(state: &ConversationState, assessment: &Assessment, at: &Moment) -
         }
     }
     if occasion != Occasion::Act(Action::Continue) {
-        let voice = reply::voice(lang, state.recent.iter());
+        let voice = reply::voice(lang, state.recent.iter().map(|r| &**r));
         decision.suggested_reply =
             reply::reply(&policy.replies, voice, state.channel, occasion, wait);
     }

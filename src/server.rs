@@ -277,7 +277,7 @@ async fn sweep(
             _ = tokio::time::sleep(every) => {}
             _ = stop.wait_for(|s| *s) => return,
         }
-        let now = crate::grpc::router::now_ms();
+        let now = crate::clock::now_ms();
         let idle = now - (retention.idle_conversation_seconds as i64) * 1000;
         let delivered = now - (retention.delivered_event_seconds as i64) * 1000;
         match store.expire(idle, delivered).await {

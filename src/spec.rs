@@ -139,7 +139,7 @@ pub fn parse_now(now: Option<&str>) -> anyhow::Result<i64> {
             .with_context(|| {
                 format!("--now {s:?} is not an RFC 3339 time like 2026-12-01T09:30:00+01:00")
             }),
-        None => Ok(chrono::Utc::now().timestamp_millis()),
+        None => Ok(crate::clock::now_ms()),
     }
 }
 

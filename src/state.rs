@@ -130,12 +130,13 @@ pub type SharedStore = Arc<dyn Store>;
 
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
-    /// The conversation's current state, if it exists.
+    /// The conversation's current state, if it exists. Shared, not copied: a turn copies it (its
+    /// history records are shared pointers) only to build the next state.
     async fn load(
         &self,
         tenant_id: &str,
         conversation_id: &str,
-    ) -> Result<Option<ConversationState>, StoreError>;
+    ) -> Result<Option<Arc<ConversationState>>, StoreError>;
 
     /// The receipt of a turn id seen before in this conversation.
     async fn receipt(

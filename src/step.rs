@@ -13,6 +13,7 @@ use crate::domain::{
 use crate::handoff;
 use crate::policy::{self, QueueStatus, TenantPolicy, memory};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// What a turn is decided with besides the conversation.
 pub struct Context<'a> {
@@ -61,9 +62,11 @@ pub fn step(mut state: ConversationState, turn: &Turn, cx: &Context) -> Outcome 
     if state.recent.len() >= cx.history_turns.max(1) {
         state.recent.pop_front();
     }
-    state
-        .recent
-        .push_back(TurnRecord::of(turn, &signals, assessment.scores.escalation));
+    state.recent.push_back(Arc::new(TurnRecord::of(
+        turn,
+        &signals,
+        assessment.scores.escalation,
+    )));
     handoff::collect(&mut state, turn, &signals);
     let moment = policy::Moment {
         policy: cx.policy,
@@ -88,7 +91,7 @@ pub fn step(mut state: ConversationState, turn: &Turn, cx: &Context) -> Outcome 
             route: decision.route.clone(),
             priority: decision.priority,
             created_ms: turn.time_ms,
-            context: Some(Box::new(context.clone())),
+            context: Some(Arc::new(context.clone())),
         });
         decision.ownership = Ownership::PendingHandoff;
         decision.handoff = Some(Handoff {
@@ -112,7 +115,7 @@ pub fn step(mut state: ConversationState, turn: &Turn, cx: &Context) -> Outcome 
         // The customer writes while waiting for the agent: the open handoff's context grows and
         // routers get it again as an update of the same handoff.
         if state.ownership == Ownership::PendingHandoff
-            && let Some(context) = open.context.as_deref_mut()
+            && let Some(context) = open.context.as_mut().map(Arc::make_mut)
             && handoff::append_waiting(context, &state, turn, cx.policy)
         {
             handoff::bound::fit(context, handoff::bound::MAX_CONTEXT_BYTES);

@@ -137,7 +137,11 @@ async fn run(tenant: &str, channel: Channel, turns: Vec<T>) -> String {
         .conversation(tenant, "c1")
         .await
         .expect("conversation");
-    let open = state.open_handoff.and_then(|h| h.context).map(|c| *c);
+    let open = state
+        .open_handoff
+        .as_ref()
+        .and_then(|h| h.context.as_deref())
+        .cloned();
     let context = open.or(first).expect("the conversation hands off");
     view::render(&context)
 }

@@ -37,6 +37,36 @@ fn an_unknown_key_in_the_config_file_is_named() {
 }
 
 #[test]
+fn serve_help_names_the_configuration_sources_and_its_examples_are_valid_keys() {
+    let out = Command::new(BIN)
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    for source in [
+        "--config",
+        "ESCALATION__SECTION__KEY",
+        "defaults",
+        "RUST_LOG",
+    ] {
+        assert!(help.contains(source), "{source} missing from:\n{help}");
+    }
+    // Every example variable is one the configuration takes (on loopback: all addresses need keys).
+    let examples: Vec<(String, String)> = help
+        .split([' ', ',', '\n'])
+        .filter(|w| w.starts_with("ESCALATION__") && w.contains('='))
+        .map(|w| {
+            let (k, v) = w.split_once('=').unwrap();
+            (k.to_string(), v.replace("0.0.0.0", "127.0.0.1"))
+        })
+        .collect();
+    assert!(examples.len() >= 3, "{help}");
+    escalation_router::config::Config::load(None, examples.clone())
+        .unwrap_or_else(|e| panic!("{examples:?}: {e}"));
+}
+
+#[test]
 fn sigterm_stops_the_server_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(BIN)

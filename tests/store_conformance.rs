@@ -142,7 +142,7 @@ async fn a_committed_turn_is_loaded_with_its_receipt(f: Fixture) {
     assert_eq!(turn(s, "c1", 1, None).await, CommitResult::Committed);
     assert_eq!(
         s.load("acme", "c1").await.unwrap(),
-        Some(conversation("c1", 1, 1))
+        Some(Arc::new(conversation("c1", 1, 1)))
     );
     assert_eq!(
         s.receipt("acme", "c1", "c1-t1").await.unwrap(),
@@ -174,7 +174,7 @@ async fn a_stale_version_conflicts_and_changes_nothing(f: Fixture) {
     }
     assert_eq!(
         s.load("acme", "c1").await.unwrap(),
-        Some(conversation("c1", 2, 2))
+        Some(Arc::new(conversation("c1", 2, 2)))
     );
     assert_eq!(s.receipt("acme", "c1", "other-turn").await.unwrap(), None);
     assert!(s.claim(&group("g"), 10, LEASE).await.unwrap().is_empty());
@@ -200,7 +200,7 @@ async fn a_repeated_turn_id_is_a_duplicate_with_the_first_receipt(f: Fixture) {
     }
     assert_eq!(
         s.load("acme", "c1").await.unwrap(),
-        Some(conversation("c1", 1, 1))
+        Some(Arc::new(conversation("c1", 1, 1)))
     );
     // A commit without a receipt (a status report) is only version-checked.
     let r = s
@@ -842,7 +842,7 @@ async fn a_reopened_store_continues_and_redelivers_unacknowledged_events(mut f: 
     let again = state::open(&f.url, WINDOW).await.unwrap();
     assert_eq!(
         again.load("acme", "c1").await.unwrap(),
-        Some(conversation("c1", 2, 2))
+        Some(Arc::new(conversation("c1", 2, 2)))
     );
     assert_eq!(
         again.receipt("acme", "c1", "c1-t2").await.unwrap(),
@@ -1063,7 +1063,7 @@ mod tls {
         assert_eq!(turn(store, "c1", 1, None).await, CommitResult::Committed);
         assert_eq!(
             store.load("acme", "c1").await.unwrap(),
-            Some(conversation("c1", 1, 1))
+            Some(Arc::new(conversation("c1", 1, 1)))
         );
     }
 

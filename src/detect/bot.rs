@@ -6,11 +6,18 @@ use super::customer::hit;
 use super::lexicon::{Cat, Found};
 use super::normalize::Folded;
 use crate::domain::{Hit, Role, SignalKind, Turn, TurnRecord};
+use std::sync::Arc;
 
 /// Evidence label of a reply that shares nothing with the customer's last turn.
 pub const OFF_TOPIC: &str = "bot.off_topic";
 
-pub fn read(turn: &Turn, f: &Folded, found: &[Found], history: &[TurnRecord], hits: &mut Vec<Hit>) {
+pub fn read(
+    turn: &Turn,
+    f: &Folded,
+    found: &[Found],
+    history: &[Arc<TurnRecord>],
+    hits: &mut Vec<Hit>,
+) {
     if let Some(bot) = &turn.bot {
         if bot.fallback {
             hits.push(hit(SignalKind::BotFallback, 1.0, "bot.fallback".into()));

@@ -2,7 +2,7 @@
 //! its reply (a loop), and a bot reply that ignores what the customer just said.
 
 use crate::domain::{Role, TurnRecord};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// Words too common to show that two turns are about the same thing.
 const STOP: &[&str] = &[
@@ -128,7 +128,7 @@ pub fn similarity(a: &[u64], b: &[u64]) -> f32 {
 /// The earlier turn of `role` (among the last `window` of that role) most like `words`.
 pub fn most_similar<'a>(
     words: &[u64],
-    history: &'a [TurnRecord],
+    history: &'a [Arc<TurnRecord>],
     role: Role,
     window: usize,
 ) -> Option<(f32, &'a TurnRecord)> {
@@ -137,6 +137,6 @@ pub fn most_similar<'a>(
         .rev()
         .filter(|r| r.role == role)
         .take(window)
-        .map(|r| (similarity(words, &content(&r.text)), r))
+        .map(|r| (similarity(words, &content(&r.text)), &**r))
         .max_by(|a, b| a.0.total_cmp(&b.0))
 }

@@ -11,6 +11,7 @@
 
 use crate::domain::{Lang, Role, Signals, TurnRecord};
 use std::fmt;
+use std::sync::Arc;
 
 /// The model shipped with the binary (trained on the dev conversations by `train`).
 pub static BUILTIN: &[u8] = include_bytes!("../../models/turn-model.bin");
@@ -236,7 +237,7 @@ mod ns {
 pub fn features(
     role: Role,
     text: &str,
-    history: &[TurnRecord],
+    history: &[Arc<TurnRecord>],
     signals: &Signals,
     out: &mut Vec<u64>,
 ) {

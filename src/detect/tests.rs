@@ -28,17 +28,17 @@ fn turns(conversation: &[&str]) -> Vec<Turn> {
 }
 
 fn run(detector: &Detector, conversation: Vec<Turn>) -> Signals {
-    let mut history: Vec<TurnRecord> = Vec::new();
+    let mut history: Vec<std::sync::Arc<TurnRecord>> = Vec::new();
     let mut last = Signals::default();
     for turn in conversation {
         last = detector.detect(&turn, &history);
-        history.push(TurnRecord {
+        history.push(std::sync::Arc::new(TurnRecord {
             turn_id: turn.turn_id.clone(),
             role: turn.role,
             text: turn.text.clone(),
             signals: last.labels(),
             ..Default::default()
-        });
+        }));
     }
     last
 }

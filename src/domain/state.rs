@@ -6,6 +6,7 @@ use super::{
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 
 /// Who owns the conversation: `Bot -> PendingHandoff -> Agent -> Bot`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -15,6 +16,30 @@ pub enum Ownership {
     Bot,
     PendingHandoff,
     Agent,
+}
+
+impl Ownership {
+    /// The owner after a router's report on the open handoff: `Accepted` moves a pending handoff to
+    /// the agent (again `Accepted`: no change); `Failed` and `Returned` give a pending or accepted
+    /// conversation back to the bot, `Completed` an accepted one. Anything else is refused.
+    pub fn on_status(self, status: HandoffStatus) -> Result<Ownership, BadTransition> {
+        use HandoffStatus as S;
+        use Ownership as O;
+        match (self, status) {
+            (O::PendingHandoff | O::Agent, S::Accepted) => Ok(O::Agent),
+            (O::PendingHandoff | O::Agent, S::Failed | S::Returned) | (O::Agent, S::Completed) => {
+                Ok(O::Bot)
+            }
+            (ownership, status) => Err(BadTransition { ownership, status }),
+        }
+    }
+}
+
+/// A status report the conversation's owner does not allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadTransition {
+    pub ownership: Ownership,
+    pub status: HandoffStatus,
 }
 
 /// The router's report on a handoff.
@@ -110,6 +135,18 @@ impl TurnRecord {
             escalation,
         }
     }
+
+    /// This turn as a transcript line (unmasked; `handoff` masks it as the tenant's policy says).
+    pub fn transcript_line(&self) -> super::TranscriptTurn {
+        super::TranscriptTurn {
+            turn_id: self.turn_id.clone(),
+            role: self.role,
+            text: self.text.clone(),
+            time_ms: self.time_ms,
+            signals: self.signals.clone(),
+            intent: self.intent.clone(),
+        }
+    }
 }
 
 /// The handoff currently open (at most one per conversation).
@@ -122,7 +159,8 @@ pub struct OpenHandoff {
     pub created_ms: i64,
     /// The context as handed off, with the customer's turns since appended (`GetConversation`).
     #[serde(default)]
-    pub context: Option<Box<super::HandoffContext>>,
+    /// Shared like `recent`; copied only when it grows while the customer waits.
+    pub context: Option<Arc<super::HandoffContext>>,
 }
 
 /// Everything stored about one conversation.
@@ -136,8 +174,9 @@ pub struct ConversationState {
     /// Number of turns applied (the last sequence number).
     pub turn_count: u64,
     pub memory: Memory,
-    /// The most recent turns, oldest first, bounded by `limits.history_turns`.
-    pub recent: VecDeque<TurnRecord>,
+    /// The most recent turns, oldest first, bounded by `limits.history_turns`. Each record is
+    /// shared: copying a conversation's state (a load, a cache) copies pointers, not the turns.
+    pub recent: VecDeque<Arc<TurnRecord>>,
     pub open_handoff: Option<OpenHandoff>,
     pub entities: Vec<CollectedEntity>,
     pub customer: Option<CustomerProfile>,
@@ -205,4 +244,30 @@ pub struct TurnReceipt {
     pub turn_id: String,
     pub fingerprint: u64,
     pub decision: Decision,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BadTransition, HandoffStatus as S, Ownership as O};
+
+    #[test]
+    fn ownership_moves_bot_pending_agent_bot_and_refuses_the_rest() {
+        assert_eq!(O::PendingHandoff.on_status(S::Accepted), Ok(O::Agent));
+        assert_eq!(O::Agent.on_status(S::Accepted), Ok(O::Agent));
+        assert_eq!(O::Agent.on_status(S::Completed), Ok(O::Bot));
+        for from in [O::PendingHandoff, O::Agent] {
+            assert_eq!(from.on_status(S::Failed), Ok(O::Bot));
+            assert_eq!(from.on_status(S::Returned), Ok(O::Bot));
+        }
+        assert_eq!(
+            O::PendingHandoff.on_status(S::Completed),
+            Err(BadTransition {
+                ownership: O::PendingHandoff,
+                status: S::Completed
+            })
+        );
+        for status in [S::Accepted, S::Failed, S::Completed, S::Returned] {
+            assert!(O::Bot.on_status(status).is_err(), "{status:?}");
+        }
+    }
 }

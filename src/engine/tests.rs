@@ -129,7 +129,7 @@ struct RacedOnce {
 
 #[async_trait]
 impl Store for RacedOnce {
-    async fn load(&self, t: &str, c: &str) -> Result<Option<ConversationState>, StoreError> {
+    async fn load(&self, t: &str, c: &str) -> Result<Option<Arc<ConversationState>>, StoreError> {
         self.inner.load(t, c).await
     }
     async fn receipt(&self, t: &str, c: &str, id: &str) -> Result<Option<TurnReceipt>, StoreError> {
@@ -145,11 +145,12 @@ impl Store for RacedOnce {
     }
     async fn commit(&self, commit: Commit) -> Result<CommitResult, StoreError> {
         if !self.raced.swap(true, Ordering::SeqCst) {
-            let mut other = self
-                .inner
-                .load(&commit.state.tenant_id, &commit.state.conversation_id)
-                .await?
-                .expect("the conversation exists");
+            let mut other = Arc::unwrap_or_clone(
+                self.inner
+                    .load(&commit.state.tenant_id, &commit.state.conversation_id)
+                    .await?
+                    .expect("the conversation exists"),
+            );
             let expected_version = other.version;
             other.version += 1;
             other.last_action = Action::Continue;

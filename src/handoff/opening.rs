@@ -2,9 +2,7 @@
 //! register, worded for the channel (voice: "told"/"gesagt"; written channels: "wrote"/
 //! "geschrieben"), overridable per tenant (`openings.VOICE.SITUATION`).
 
-use crate::domain::{
-    AttemptKind, Channel, ConversationState, Decision, ReasonCode, Role, Stake, TurnRecord,
-};
+use crate::domain::{AttemptKind, Channel, ConversationState, Decision, ReasonCode, Role, Stake};
 use crate::policy::{OPENING_SITUATIONS, Voice};
 use std::collections::BTreeMap;
 
@@ -53,7 +51,7 @@ pub fn situation(state: &ConversationState, decision: &Decision) -> Situation {
         .chain(customer().flat_map(|r| r.signals.iter().filter_map(|s| Stake::parse(s))))
         .collect();
     let has = |s: Stake| stakes.contains(&s);
-    let said = |label: &str| customer().any(|r: &TurnRecord| r.signals.iter().any(|s| s == label));
+    let said = |label: &str| customer().any(|r| r.signals.iter().any(|s| s == label));
     let reason = |code: ReasonCode| decision.reasons.iter().any(|r| r.code == code);
     let angry = reason(ReasonCode::Abuse)
         || said("anger")

@@ -32,7 +32,7 @@ const GOAL_CHARS: usize = 110;
 
 pub fn summary(state: &ConversationState, decision: &Decision, policy: &TenantPolicy) -> Summary {
     let lang = state.language.unwrap_or_default();
-    let voice = voice(lang, state.recent.iter());
+    let voice = voice(lang, state.recent.iter().map(|r| &**r));
     let situation = opening::situation(state, decision);
     Summary {
         goal: goal(state, lang, policy),
@@ -49,6 +49,7 @@ fn goal(state: &ConversationState, lang: Lang, policy: &TenantPolicy) -> String 
         .recent
         .iter()
         .filter(|r| r.role == Role::Customer)
+        .map(|r| &**r)
         .collect();
     let Some(turn) = stating_turn(&customer) else {
         // Nothing but a greeting or a request for a person so far.
@@ -346,6 +347,7 @@ fn loop_count(state: &ConversationState) -> usize {
         .recent
         .iter()
         .filter(|r| r.role == Role::Bot)
+        .map(|r| &**r)
         .collect();
     let key = |r: &TurnRecord| r.text.trim().to_lowercase();
     let same = bot

@@ -145,7 +145,7 @@ fn conversation() -> (ConversationState, Turn, Decision) {
     ];
     for t in &turns {
         collect(&mut state, t, &Signals::default());
-        state.recent.push_back(TurnRecord {
+        state.recent.push_back(std::sync::Arc::new(TurnRecord {
             turn_id: t.turn_id.clone(),
             role: t.role,
             text: t.text.clone(),
@@ -158,7 +158,7 @@ fn conversation() -> (ConversationState, Turn, Decision) {
             },
             negative: if t.turn_id == "t3" { 0.7 } else { 0.1 },
             escalation: 0.5,
-        });
+        }));
     }
     let decision = Decision {
         reasons: vec![Reason {

@@ -50,13 +50,13 @@ fn state(lang: Lang, text: &str, intent: &str, tier: Tier) -> ConversationState 
         tier,
         ..Default::default()
     });
-    s.recent.push_back(TurnRecord {
+    s.recent.push_back(std::sync::Arc::new(TurnRecord {
         turn_id: "t1".into(),
         role: Role::Customer,
         text: text.into(),
         intent: intent.into(),
         ..Default::default()
-    });
+    }));
     s
 }
 

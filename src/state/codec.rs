@@ -3,7 +3,6 @@
 use super::{Commit, StoreError, Verdict};
 use crate::domain::HandoffEvent;
 use serde::{Serialize, de::DeserializeOwned};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A record as stored (JSON bytes).
 pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
@@ -51,14 +50,6 @@ pub fn verdict_from(text: &str) -> Verdict {
     }
 }
 
-/// Wall-clock milliseconds since the Unix epoch (lease deadlines survive a restart).
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
 /// A commit with its records already encoded.
 pub struct CommitRow {
     pub tenant_id: String,
@@ -88,7 +79,7 @@ pub struct EventRow {
 
 impl CommitRow {
     /// Encodes once, on the caller's task (CPU work kept off the stores' writer threads).
-    pub fn encode(commit: Commit) -> Result<Self, StoreError> {
+    pub fn encode(commit: &Commit) -> Result<Self, StoreError> {
         let Commit {
             state,
             expected_version,
@@ -96,7 +87,7 @@ impl CommitRow {
             event,
         } = commit;
         let receipt = match receipt {
-            Some(r) => Some((r.turn_id.clone(), r.decision.sequence as i64, encode(&r)?)),
+            Some(r) => Some((r.turn_id.clone(), r.decision.sequence as i64, encode(r)?)),
             None => None,
         };
         let event = match event {
@@ -105,22 +96,22 @@ impl CommitRow {
                 handoff_id: e.handoff_id.clone(),
                 queue: e.route.queue.clone(),
                 created_ms: e.created_ms,
-                reason: primary_reason(&e),
+                reason: primary_reason(e),
                 seconds: e.context.seconds_since_first_problem,
                 language: e.context.language.clone(),
                 channel: channel_label(e.context.channel),
-                body: encode(&e)?,
+                body: encode(e)?,
             }),
             None => None,
         };
         Ok(CommitRow {
             tenant_id: state.tenant_id.clone(),
             conversation_id: state.conversation_id.clone(),
-            expected_version: expected_version as i64,
+            expected_version: *expected_version as i64,
             version: state.version as i64,
             customer_id: state.customer.as_ref().map(|c| c.customer_id.clone()),
             updated_ms: state.updated_ms,
-            state: encode(&state)?,
+            state: encode(state)?,
             receipt,
             event,
         })

@@ -22,7 +22,8 @@ const SHARDS: usize = 64;
 /// A conversation with its recent receipts. Kept boxed in the map, and its receipts boxed in the
 /// deque, so the spare capacity of both costs a pointer a slot rather than a whole record.
 struct Entry {
-    state: ConversationState,
+    /// Handed out shared by `load`; replaced whole by a commit.
+    state: Arc<ConversationState>,
     /// Receipts of the last `receipt_window` turns, oldest first.
     receipts: VecDeque<Box<TurnReceipt>>,
 }
@@ -164,11 +165,11 @@ impl Store for MemoryStore {
         &self,
         tenant_id: &str,
         conversation_id: &str,
-    ) -> Result<Option<ConversationState>, StoreError> {
+    ) -> Result<Option<Arc<ConversationState>>, StoreError> {
         let shard = lock(self.shard(tenant_id, conversation_id));
         Ok(shard
             .get(&key(tenant_id, conversation_id))
-            .map(|e| e.state.clone()))
+            .map(|e| Arc::clone(&e.state)))
     }
 
     async fn receipt(
@@ -223,11 +224,11 @@ impl Store for MemoryStore {
             }
             let entry = shard.entry(k).or_insert_with(|| {
                 Box::new(Entry {
-                    state: ConversationState::default(),
+                    state: Arc::default(),
                     receipts: VecDeque::new(),
                 })
             });
-            entry.state = state;
+            entry.state = Arc::new(state);
             if let Some(r) = receipt {
                 if entry.receipts.len() >= self.receipt_window {
                     entry.receipts.pop_front();

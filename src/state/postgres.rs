@@ -244,7 +244,7 @@ impl Store for PostgresStore {
         &self,
         tenant_id: &str,
         conversation_id: &str,
-    ) -> Result<Option<ConversationState>, StoreError> {
+    ) -> Result<Option<Arc<ConversationState>>, StoreError> {
         timed(async {
             let mut conn = self.pool.get().await?;
             let conn = &mut *conn;
@@ -253,7 +253,7 @@ impl Store for PostgresStore {
                 .query_opt(&st, &[&tenant_id, &conversation_id])
                 .await
                 .map_err(pg)?;
-            row.map(|r| decode(r.get::<_, &[u8]>(0), "conversations"))
+            row.map(|r| decode(r.get::<_, &[u8]>(0), "conversations").map(Arc::new))
                 .transpose()
         })
         .await
@@ -288,7 +288,7 @@ impl Store for PostgresStore {
 
     async fn commit(&self, commit: Commit) -> Result<CommitResult, StoreError> {
         timed(async {
-            let row = codec::CommitRow::encode(commit)?;
+            let row = codec::CommitRow::encode(&commit)?;
             let mut conn = self.pool.get().await?;
             let result = sql::commit(&mut conn, &row, self.receipt_window).await?;
             if row.event.is_some() && result == CommitResult::Committed {

@@ -46,12 +46,12 @@ const CACHED: usize = 20_000;
 /// write and then clear; a commit puts its state only if the epoch is still the one it started in.
 #[derive(Default)]
 struct StateCache {
-    map: Mutex<std::collections::HashMap<(String, String), ConversationState>>,
+    map: Mutex<std::collections::HashMap<(String, String), Arc<ConversationState>>>,
     epoch: std::sync::atomic::AtomicU64,
 }
 
 impl StateCache {
-    fn get(&self, tenant_id: &str, conversation_id: &str) -> Option<ConversationState> {
+    fn get(&self, tenant_id: &str, conversation_id: &str) -> Option<Arc<ConversationState>> {
         let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
         map.get(&(tenant_id.to_string(), conversation_id.to_string()))
             .cloned()
@@ -61,7 +61,7 @@ impl StateCache {
         self.epoch.load(Ordering::SeqCst)
     }
 
-    fn put(&self, state: ConversationState, started: u64) {
+    fn put(&self, state: Arc<ConversationState>, started: u64) {
         let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
         if self.epoch() != started {
             return;
@@ -258,7 +258,7 @@ impl Store for SqliteStore {
         &self,
         tenant_id: &str,
         conversation_id: &str,
-    ) -> Result<Option<ConversationState>, StoreError> {
+    ) -> Result<Option<Arc<ConversationState>>, StoreError> {
         // The file stays the truth: one indexed read of the version, and the state blob only when
         // the cached copy is missing or stale (another process wrote the same file).
         let cached = self.cache.get(tenant_id, conversation_id);
@@ -282,7 +282,7 @@ impl Store for SqliteStore {
         match (row, cached) {
             (None, _) => Ok(None),
             (Some((_, None)), Some(state)) => Ok(Some(state)),
-            (Some((_, Some(blob))), _) => decode(&blob, "conversations").map(Some),
+            (Some((_, Some(blob))), _) => decode(&blob, "conversations").map(|s| Some(Arc::new(s))),
             (Some((_, None)), None) => Err(StoreError::Corrupt(
                 "conversations: state column is empty".into(),
             )),
@@ -328,10 +328,10 @@ impl Store for SqliteStore {
     }
 
     async fn commit(&self, commit: Commit) -> Result<CommitResult, StoreError> {
-        let state = commit.state.clone();
         let epoch = self.cache.epoch();
         // Encoding is CPU work: done here, on the caller's task, not on the one writer thread.
-        let row = codec::CommitRow::encode(commit)?;
+        let row = codec::CommitRow::encode(&commit)?;
+        let state = Arc::new(commit.state);
         let window = self.receipt_window as i64;
         let has_event = row.event.is_some();
         let result = self

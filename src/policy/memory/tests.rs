@@ -46,7 +46,7 @@ fn turns(conversation: &[&str]) -> Vec<Turn> {
 fn levels(conversation: &[&str]) -> (String, String, Memory) {
     let detector = Detector::new();
     let mut memory = Memory::default();
-    let mut history: Vec<TurnRecord> = Vec::new();
+    let mut history: Vec<std::sync::Arc<TurnRecord>> = Vec::new();
     let (mut levels, mut alerts) = (String::new(), String::new());
     for turn in turns(conversation) {
         let signals = detector.detect(&turn, &history);
@@ -63,13 +63,13 @@ fn levels(conversation: &[&str]) -> (String, String, Memory) {
                 assert!(a.reasons.iter().all(|r| !r.turn_ids.is_empty()));
             }
         }
-        history.push(TurnRecord {
+        history.push(std::sync::Arc::new(TurnRecord {
             turn_id: turn.turn_id.clone(),
             role: turn.role,
             text: turn.text.clone(),
             signals: signals.labels(),
             ..Default::default()
-        });
+        }));
     }
     (levels, alerts, memory)
 }

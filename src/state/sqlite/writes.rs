@@ -148,7 +148,7 @@ pub fn claimable(
     filter: &FeedFilter,
     limit: usize,
 ) -> Result<Vec<(i64, HandoffEvent)>, StoreError> {
-    let now = codec::now_ms();
+    let now = crate::clock::now_ms(); // lease deadlines survive a restart
     let mut out = Vec::new();
     let mut s = match filter.tenant_id {
         None => conn.prepare_cached(
@@ -206,7 +206,7 @@ pub fn lease(
     candidates: Vec<(i64, HandoffEvent)>,
     lease_ms: i64,
 ) -> Result<Vec<HandoffEvent>, StoreError> {
-    let now = codec::now_ms();
+    let now = crate::clock::now_ms(); // lease deadlines survive a restart
     let mut s = conn
         .prepare_cached(
             "UPDATE deliveries SET leased_until_ms = ?3, deliveries = deliveries + 1
