@@ -283,10 +283,12 @@ impl Default for RetentionConfig {
 /// Why configuration was refused. Always names the file or key.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
+    /// The reason is in the message, not a `source` (the binary prints a source chain too, and
+    /// the reason would appear twice).
+    #[error("cannot read config file {path}: {reason}")]
     Read {
         path: String,
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     #[error("invalid config: {0}")]
     Invalid(String),
@@ -300,9 +302,9 @@ impl Config {
     ) -> Result<Config, ConfigError> {
         let mut table = match file {
             Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                let text = std::fs::read_to_string(path).map_err(|reason| ConfigError::Read {
                     path: path.display().to_string(),
-                    source,
+                    reason,
                 })?;
                 text.parse::<toml::Table>()
                     .map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display())))?
