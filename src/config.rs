@@ -421,7 +421,7 @@ impl Config {
         self.keyring().map_err(ConfigError::Invalid)?;
         self.policy
             .validate()
-            .map_err(|e| ConfigError::Invalid(format!("policy.{e}")))
+            .map_err(|e| ConfigError::Invalid(e.to_string()))
     }
 
     /// The compiled `[auth]` section. Without one, or with mode "none", everyone may do everything,
