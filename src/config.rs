@@ -197,7 +197,9 @@ pub struct StoreConfig {
 pub struct FeedConfig {
     /// Seconds an event handed to a subscriber stays leased before it is redelivered.
     pub lease_seconds: u64,
-    /// Milliseconds between polls when no local notification arrives (other replicas' events).
+    /// Only for a store shared by replicas (PostgreSQL): milliseconds between looks of an idle
+    /// subscriber for what no notification announces (another replica's release or ack).
+    /// Appends, and everything this process does, wake subscribers by notification.
     pub poll_ms: u64,
 }
 
@@ -263,7 +265,7 @@ impl Default for FeedConfig {
     fn default() -> Self {
         FeedConfig {
             lease_seconds: 30,
-            poll_ms: 250,
+            poll_ms: 2000,
         }
     }
 }
