@@ -200,7 +200,9 @@ pub struct StoreConfig {
 pub struct FeedConfig {
     /// Seconds an event handed to a subscriber stays leased before it is redelivered.
     pub lease_seconds: u64,
-    /// Milliseconds between polls when no local notification arrives (other replicas' events).
+    /// Only for a store shared by replicas (PostgreSQL): milliseconds between looks of an idle
+    /// subscriber for what no notification announces (another replica's release or ack).
+    /// Appends, and everything this process does, wake subscribers by notification.
     pub poll_ms: u64,
 }
 
@@ -267,7 +269,7 @@ impl Default for FeedConfig {
     fn default() -> Self {
         FeedConfig {
             lease_seconds: 30,
-            poll_ms: 250,
+            poll_ms: 2000,
         }
     }
 }
@@ -285,10 +287,12 @@ impl Default for RetentionConfig {
 /// Why configuration was refused. Always names the file or key.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
+    /// The reason is in the message, not a `source` (the binary prints a source chain too, and
+    /// the reason would appear twice).
+    #[error("cannot read config file {path}: {reason}")]
     Read {
         path: String,
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     #[error("invalid config: {0}")]
     Invalid(String),
@@ -302,9 +306,9 @@ impl Config {
     ) -> Result<Config, ConfigError> {
         let mut table = match file {
             Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                let text = std::fs::read_to_string(path).map_err(|reason| ConfigError::Read {
                     path: path.display().to_string(),
-                    source,
+                    reason,
                 })?;
                 text.parse::<toml::Table>()
                     .map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display())))?
@@ -423,7 +427,7 @@ impl Config {
         self.keyring().map_err(ConfigError::Invalid)?;
         self.policy
             .validate()
-            .map_err(|e| ConfigError::Invalid(format!("policy.{e}")))
+            .map_err(|e| ConfigError::Invalid(e.to_string()))
     }
 
     /// The compiled `[auth]` section. Without one, or with mode "none", everyone may do everything,

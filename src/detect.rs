@@ -56,7 +56,7 @@ impl Detector {
 
     /// The lexicons and the model encoded in `bytes` (None: the rules decide alone); the error
     /// says why the bytes are not a model.
-    pub fn with_model_bytes(bytes: Option<&[u8]>) -> Result<Self, String> {
+    pub fn with_model_bytes(bytes: Option<&[u8]>) -> Result<Self, model::ModelError> {
         let model = bytes.map(Model::from_bytes).transpose()?;
         Ok(Self::with_model(model.map(Arc::new)))
     }

@@ -7,10 +7,9 @@
 use crate::detect::Detector;
 use crate::domain::{
     ConversationState, Decision, HandoffStatus, Ownership, TranscriptTurn, Turn, TurnReceipt,
-    TurnRecord,
 };
 use crate::policy::{PolicyHandle, QueueStatus, memory};
-use crate::state::{Commit, CommitResult, SharedStore, StoreError};
+use crate::state::{Commit, CommitResult, OutcomeRecord, SharedStore, StoreError};
 use crate::step;
 use std::sync::Arc;
 use tracing::{debug, instrument};
@@ -217,6 +216,61 @@ impl Engine {
             .ok_or_else(|| EngineError::ConversationNotFound(conversation_id.to_string()))
     }
 
+    /// A conversation as a bot or router may see it: its state and its last `recent` history
+    /// turns, masked as the tenant's redaction policy says (as in the handoff context).
+    pub async fn conversation_view(
+        &self,
+        tenant_id: &str,
+        conversation_id: &str,
+        recent: usize,
+    ) -> Result<(Arc<ConversationState>, Vec<TranscriptTurn>), EngineError> {
+        let state = self.conversation(tenant_id, conversation_id).await?;
+        let redaction = self.inner.policy.load().tenant(tenant_id).redaction;
+        let skip = state.recent.len().saturating_sub(recent);
+        let lines = state
+            .recent
+            .iter()
+            .skip(skip)
+            .map(|r| crate::handoff::transcript_line(r, redaction))
+            .collect();
+        Ok((state, lines))
+    }
+
+    /// Records how a handoff ended; `HandoffNotFound` when the tenant has no such handoff.
+    pub async fn record_outcome(&self, outcome: OutcomeRecord) -> Result<(), EngineError> {
+        if !self.inner.store.record_outcome(outcome.clone()).await? {
+            return Err(EngineError::HandoffNotFound {
+                handoff_id: outcome.handoff_id,
+            });
+        }
+        crate::telemetry::outcome_reported(&outcome);
+        Ok(())
+    }
+
+    /// Decision quality of one tenant (None: all), grouped by `by`.
+    pub async fn quality(
+        &self,
+        tenant_id: Option<&str>,
+        by: crate::state::quality::Dimension,
+    ) -> Result<Vec<crate::state::QualityRow>, EngineError> {
+        let rows = self.inner.store.quality(tenant_id).await?;
+        Ok(crate::state::quality::regroup(&rows, by))
+    }
+
+    /// Erases one conversation or every conversation of one customer; returns how many.
+    pub async fn forget(
+        &self,
+        tenant_id: &str,
+        conversation_id: Option<&str>,
+        customer_id: Option<&str>,
+    ) -> Result<u64, EngineError> {
+        Ok(self
+            .inner
+            .store
+            .forget(tenant_id, conversation_id, customer_id)
+            .await?)
+    }
+
     /// Applies a router's report on a handoff; returns the new ownership.
     #[instrument(skip_all, fields(tenant_id = %tenant_id, conversation_id = %conversation_id))]
     pub async fn report_status(
@@ -301,16 +355,4 @@ fn compact(decision: &Decision) -> Decision {
         h.context = None;
     }
     d
-}
-
-/// A transcript line from a history record.
-pub fn transcript_turn(r: &TurnRecord) -> TranscriptTurn {
-    TranscriptTurn {
-        turn_id: r.turn_id.clone(),
-        role: r.role,
-        text: r.text.clone(),
-        time_ms: r.time_ms,
-        signals: r.signals.clone(),
-        intent: r.intent.clone(),
-    }
 }

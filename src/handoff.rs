@@ -10,6 +10,7 @@
 //! - `view` renders the context as the agent reads it (the golden tests, the README).
 
 pub mod bound;
+mod cues;
 pub mod entities;
 mod opening;
 mod personal;
@@ -20,9 +21,8 @@ pub mod view;
 
 use crate::domain::{
     Attempt, AttemptKind, CollectedEntity, ConversationState, Decision, EmotionPoint,
-    EmotionTimeline, HandoffContext, Role, SignalKind, Signals, Turn,
+    EmotionTimeline, HandoffContext, Role, SignalKind, Signals, TranscriptTurn, Turn, TurnRecord,
 };
-use crate::engine::transcript_turn;
 use crate::policy::{Redaction, TenantPolicy};
 
 /// Bot actions kept for the summary.
@@ -202,7 +202,7 @@ pub fn build_context(
         .cloned();
     let first_problem = state.memory.first_problem_ms.unwrap_or(turn.time_ms);
     let mut context = HandoffContext {
-        transcript: state.recent.iter().map(|r| transcript_turn(r)).collect(),
+        transcript: state.recent.iter().map(|r| r.transcript_line()).collect(),
         reasons: decision.reasons.clone(),
         summary: summary::summary(state, decision, policy),
         entities: state.entities.clone(),
@@ -243,11 +243,9 @@ pub fn append_waiting(
     else {
         return false;
     };
-    let mut line = transcript_turn(record);
-    if policy.redaction != Redaction::None {
-        line.text = redact::text(&line.text);
-    }
-    context.transcript.push(line);
+    context
+        .transcript
+        .push(transcript_line(record, policy.redaction));
     context.waiting_turn_ids.push(turn.turn_id.clone());
     let mut entities = state.entities.clone();
     let mut metadata = state.metadata.clone();
@@ -260,6 +258,15 @@ pub fn append_waiting(
     context.entities = entities;
     context.metadata = metadata;
     true
+}
+
+/// A history turn as a transcript line, its text masked unless the tenant's redaction is `None`.
+pub fn transcript_line(record: &TurnRecord, redaction: Redaction) -> TranscriptTurn {
+    let mut line = record.transcript_line();
+    if redaction != Redaction::None {
+        line.text = redact::text(&line.text);
+    }
+    line
 }
 
 /// Masks the context as the tenant's redaction mode says.

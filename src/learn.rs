@@ -83,7 +83,7 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
     let policy = config
         .policy
         .compile()
-        .map_err(|e| anyhow::anyhow!("invalid config: policy.{e}"))?;
+        .map_err(|e| anyhow::anyhow!("invalid config: {e}"))?;
     let queues = BTreeMap::new();
     let cx = step::Context {
         detector: &rules,

@@ -68,7 +68,7 @@ pub fn engine_for(config: &Config) -> anyhow::Result<Engine> {
 pub fn engine_with(config: &Config, detector: Arc<Detector>) -> anyhow::Result<Engine> {
     let store = Arc::new(MemoryStore::new(config.limits.receipt_window));
     let policy = PolicyHandle::from_config(&config.policy)
-        .map_err(|e| anyhow::anyhow!("invalid config: policy.{e}"))?;
+        .map_err(|e| anyhow::anyhow!("invalid config: {e}"))?;
     Ok(Engine::with_policy(
         detector,
         store,

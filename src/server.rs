@@ -50,7 +50,7 @@ pub async fn run(
     let store = open_store(&config).await?;
     let detector = Arc::new(config.detection.detector()?);
     let policy = PolicyHandle::from_config(&config.policy)
-        .map_err(|e| anyhow::anyhow!("invalid config: policy.{e}"))?;
+        .map_err(|e| anyhow::anyhow!("invalid config: {e}"))?;
     let engine = Engine::with_policy(
         detector,
         store.clone(),

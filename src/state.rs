@@ -217,6 +217,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// Notified whenever this process appends an event, so subscribers wake without polling.
     fn event_notify(&self) -> Arc<Notify>;
+
+    /// Whether other processes write to this store too (PostgreSQL replicas): their releases and
+    /// acknowledgements announce nothing here, so idle subscribers also look now and then.
+    fn shared(&self) -> bool {
+        false
+    }
 }
 
 /// Where the store lives, as `store.url` says: parsed once, at start-up.

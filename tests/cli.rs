@@ -19,6 +19,18 @@ fn an_invalid_config_value_fails_before_binding_and_names_the_key() {
 }
 
 #[test]
+fn a_missing_config_file_is_named_once_with_the_reason_once() {
+    let out = Command::new(BIN)
+        .args(["serve", "--config", "/nonexistent/escalation.toml"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("/nonexistent/escalation.toml"), "{stderr}");
+    assert_eq!(stderr.matches("No such file").count(), 1, "{stderr}");
+}
+
+#[test]
 fn an_unknown_key_in_the_config_file_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.toml");

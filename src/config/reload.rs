@@ -69,7 +69,7 @@ pub fn reload(path: &Path, handle: &PolicyHandle, keys: &KeyringHandle) -> bool 
     let compiled = Config::load(Some(path), std::env::vars())
         .map_err(|e| e.to_string())
         .and_then(|c| {
-            let policy = c.policy.compile().map_err(|e| format!("policy.{e}"))?;
+            let policy = c.policy.compile().map_err(|e| e.to_string())?;
             Ok((policy, c.keyring()?))
         });
     match compiled {

@@ -168,22 +168,20 @@ impl Model {
         out
     }
 
-    pub fn from_bytes(bytes: &[u8]) -> Result<Model, String> {
+    pub fn from_bytes(bytes: &[u8]) -> Result<Model, ModelError> {
         let mut at = 0usize;
-        let mut take = |n: usize| -> Result<&[u8], String> {
-            let s = bytes
-                .get(at..at + n)
-                .ok_or_else(|| format!("model file truncated at byte {at}"))?;
+        let mut take = |n: usize| -> Result<&[u8], ModelError> {
+            let s = bytes.get(at..at + n).ok_or(ModelError::Truncated(at))?;
             at += n;
             Ok(s)
         };
         if take(4)? != MAGIC {
-            return Err("not a model file (bad magic)".into());
+            return Err(ModelError::BadMagic);
         }
         let u32_at = |s: &[u8]| u32::from_le_bytes([s[0], s[1], s[2], s[3]]);
         let bits = u32_at(take(4)?);
         if !(10..=24).contains(&bits) {
-            return Err(format!("model bits {bits} out of range 10..=24"));
+            return Err(ModelError::Bits(bits));
         }
         let mut thresholds = [f32::NAN; 4];
         for t in &mut thresholds {
@@ -194,9 +192,7 @@ impl Model {
         for _ in 0..count {
             let i = u32_at(take(4)?) as usize;
             let w = f32::from_bits(u32_at(take(4)?));
-            *weights
-                .get_mut(i)
-                .ok_or_else(|| format!("weight index {i} out of range"))? = w;
+            *weights.get_mut(i).ok_or(ModelError::Index(i))? = w;
         }
         Ok(Model {
             bits,
@@ -204,6 +200,19 @@ impl Model {
             thresholds,
         })
     }
+}
+
+/// Why bytes are not a model file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ModelError {
+    #[error("not a model file (bad magic)")]
+    BadMagic,
+    #[error("model file truncated at byte {0}")]
+    Truncated(usize),
+    #[error("model bits {0} out of range 10..=24")]
+    Bits(u32),
+    #[error("weight index {0} out of range")]
+    Index(usize),
 }
 
 pub fn sigmoid(z: f32) -> f32 {

@@ -135,6 +135,18 @@ impl TurnRecord {
             escalation,
         }
     }
+
+    /// This turn as a transcript line (unmasked; `handoff` masks it as the tenant's policy says).
+    pub fn transcript_line(&self) -> super::TranscriptTurn {
+        super::TranscriptTurn {
+            turn_id: self.turn_id.clone(),
+            role: self.role,
+            text: self.text.clone(),
+            time_ms: self.time_ms,
+            signals: self.signals.clone(),
+            intent: self.intent.clone(),
+        }
+    }
 }
 
 /// The handoff currently open (at most one per conversation).

@@ -207,6 +207,9 @@ impl Store for RacedOnce {
     fn event_notify(&self) -> Arc<Notify> {
         self.inner.event_notify()
     }
+    fn shared(&self) -> bool {
+        self.inner.shared()
+    }
 }
 
 #[tokio::test]

@@ -4,6 +4,11 @@
 //! subscriber goes away its unacknowledged leases are released at once, so a reconnecting consumer
 //! (or another of the same name) gets them again; leases also expire on their own after
 //! `feed.lease_seconds` (a crashed replica, a consumer that never acks).
+//!
+//! An idle subscription waits for a notification (an append, release or ack in this process; with
+//! PostgreSQL also another replica's append, by `NOTIFY`), not a timer. It looks again on its
+//! own only when leases it handed out run out, and, when the store is shared by replicas, every
+//! `feed.poll_ms` for what they do not announce (a release or an ack).
 
 use super::auth::{Rpc, allow, allow_role, caller};
 use super::convert::{self, Limits};
@@ -12,7 +17,7 @@ use super::streams::{Slot, Streams};
 use crate::pb::{self, handoff_feed_server::HandoffFeed};
 use crate::state::{FeedFilter, SharedStore};
 use std::collections::VecDeque;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
@@ -22,6 +27,9 @@ use tracing::{debug, warn};
 const BATCH: usize = 64;
 /// How many handed-out event ids a subscription remembers for release on disconnect.
 const REMEMBERED: usize = 10_000;
+/// Handouts closer together than this share one lease-expiry wake-up (the earlier ones are looked
+/// at up to this much late), so the wake-up list stays short.
+const EXPIRY_GRAIN: Duration = Duration::from_millis(100);
 
 #[derive(Clone)]
 pub struct FeedService {
@@ -30,7 +38,9 @@ pub struct FeedService {
     /// Open streams per principal.
     streams: Streams,
     lease: Duration,
-    poll: Duration,
+    /// Idle look-ups for what other replicas do not announce; `None` when no other process
+    /// writes to the store.
+    poll: Option<Duration>,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -44,11 +54,11 @@ impl FeedService {
         shutdown: watch::Receiver<bool>,
     ) -> Self {
         FeedService {
-            store,
+            store: store.clone(),
             limits,
             streams,
             lease,
-            poll,
+            poll: store.shared().then_some(poll),
             shutdown,
         }
     }
@@ -121,6 +131,7 @@ async fn deliver(
     let notify = feed.store.event_notify();
     let mut shutdown = feed.shutdown.clone();
     let mut handed: VecDeque<String> = VecDeque::new();
+    let mut expiries = Expiries::default();
     'outer: loop {
         let notified = notify.notified();
         tokio::pin!(notified);
@@ -134,6 +145,9 @@ async fn deliver(
             }
         };
         let idle = events.is_empty();
+        if !idle {
+            expiries.handed_out(Instant::now() + feed.lease);
+        }
         crate::metrics::redelivered(events.iter().filter(|e| e.redeliveries > 0).count() as u64);
         for ev in events {
             let id = ev.event_id.clone();
@@ -147,12 +161,15 @@ async fn deliver(
             handed.push_back(id);
         }
         if idle {
+            let poll = feed.poll.map(|p| Instant::now() + p);
+            let wake = [expiries.next(), poll].into_iter().flatten().min();
             tokio::select! {
                 _ = &mut notified => {}
-                _ = tokio::time::sleep(feed.poll) => {}
+                _ = sleep_until(wake) => {}
                 _ = tx.closed() => break,
                 _ = shutdown.wait_for(|s| *s) => break,
             }
+            expiries.passed(Instant::now());
         } else if *shutdown.borrow() {
             break;
         }
@@ -161,5 +178,64 @@ async fn deliver(
     let ids: Vec<String> = handed.into_iter().collect();
     if let Err(e) = feed.store.release(&filter.consumer, &ids).await {
         warn!(error = %e, "releasing leases failed; they will expire");
+    }
+}
+
+/// Sleeps until `at`, or forever.
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// When leases this subscription handed out run out (a margin after), oldest first: it looks
+/// again then, so an event its consumer never acknowledged is redelivered without polling.
+#[derive(Default)]
+struct Expiries(VecDeque<Instant>);
+
+/// Looks a little after a lease's end, so the store sees it expired.
+const EXPIRY_MARGIN: Duration = Duration::from_millis(50);
+
+impl Expiries {
+    fn handed_out(&mut self, lease_end: Instant) {
+        let at = lease_end + EXPIRY_MARGIN;
+        match self.0.back_mut() {
+            Some(last) if at.saturating_duration_since(*last) < EXPIRY_GRAIN => *last = at,
+            _ => self.0.push_back(at),
+        }
+    }
+
+    fn next(&self) -> Option<Instant> {
+        self.0.front().copied()
+    }
+
+    fn passed(&mut self, now: Instant) {
+        while self.0.front().is_some_and(|t| *t <= now) {
+            self.0.pop_front();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handouts_close_together_share_one_wake_up_at_the_later_end() {
+        let t0 = Instant::now();
+        let mut e = Expiries::default();
+        assert_eq!(e.next(), None, "nothing handed out: no timer");
+        e.handed_out(t0);
+        e.handed_out(t0 + Duration::from_millis(60));
+        e.handed_out(t0 + Duration::from_secs(1));
+        assert_eq!(
+            e.next(),
+            Some(t0 + Duration::from_millis(60) + EXPIRY_MARGIN)
+        );
+        e.passed(t0 + Duration::from_millis(500));
+        assert_eq!(e.next(), Some(t0 + Duration::from_secs(1) + EXPIRY_MARGIN));
+        e.passed(t0 + Duration::from_secs(2));
+        assert_eq!(e.next(), None);
     }
 }

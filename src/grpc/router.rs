@@ -7,7 +7,7 @@ use super::rate::{Rate, TenantRates};
 use super::streams::Streams;
 use super::turn_stream;
 use crate::config::auth::Principal;
-use crate::engine::{Engine, EngineError};
+use crate::engine::Engine;
 use crate::pb::{self, escalation_router_server::EscalationRouter};
 use crate::state::OutcomeRecord;
 use std::sync::Arc;
@@ -126,31 +126,16 @@ impl EscalationRouter for RouterService {
         } else {
             req.recent_turns as usize
         };
-        let state = self
+        let (state, recent) = self
             .engine
-            .conversation(&tenant_id, &conversation_id)
+            .conversation_view(&tenant_id, &conversation_id, n)
             .await?;
-        let skip = state.recent.len().saturating_sub(n);
-        // The tenant's redaction policy applies here as it does in the handoff context.
-        let masked = self.engine.policy().load().tenant(&tenant_id).redaction
-            != crate::policy::Redaction::None;
         Ok(Response::new(pb::GetConversationResponse {
             tenant_id,
             conversation_id,
             ownership: convert::ownership(state.ownership) as i32,
             scores: Some(convert::scores(&state.last_scores)),
-            recent_turns: state
-                .recent
-                .iter()
-                .skip(skip)
-                .map(|r| {
-                    let mut t = crate::engine::transcript_turn(r);
-                    if masked {
-                        t.text = crate::handoff::redact::text(&t.text);
-                    }
-                    convert::transcript_turn(&t)
-                })
-                .collect(),
+            recent_turns: recent.iter().map(convert::transcript_turn).collect(),
             open_handoff: state.open_handoff.as_ref().map(|h| pb::Handoff {
                 handoff_id: h.handoff_id.clone(),
                 context: h.context.as_deref().map(convert::context),
@@ -207,14 +192,7 @@ impl EscalationRouter for RouterService {
             },
             verdict: convert::verdict(req.verdict)?,
         };
-        let known = self.engine.store().record_outcome(outcome.clone()).await?;
-        if !known {
-            return Err(EngineError::HandoffNotFound {
-                handoff_id: outcome.handoff_id,
-            }
-            .into());
-        }
-        crate::telemetry::outcome_reported(&outcome);
+        self.engine.record_outcome(outcome).await?;
         Ok(Response::new(pb::ReportOutcomeResponse {}))
     }
 
@@ -244,8 +222,7 @@ impl EscalationRouter for RouterService {
         let tenant = (!req.tenant_id.is_empty()).then_some(req.tenant_id.as_str());
         allow(&principal, Rpc::GetDecisionQuality, tenant)?;
         let by = convert::quality_dimension(req.group_by)?;
-        let rows = self.engine.store().quality(tenant).await?;
-        let rows = crate::state::quality::regroup(&rows, by);
+        let rows = self.engine.quality(tenant, by).await?;
         Ok(Response::new(pb::GetDecisionQualityResponse {
             rows: rows.iter().map(convert::quality_row).collect(),
         }))
@@ -271,10 +248,8 @@ impl EscalationRouter for RouterService {
         }
         let n = self
             .engine
-            .store()
             .forget(&tenant_id, conversation, customer)
-            .await
-            .map_err(EngineError::from)?;
+            .await?;
         Ok(Response::new(pb::ForgetConversationResponse {
             conversations_erased: n,
         }))

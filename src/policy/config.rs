@@ -25,27 +25,30 @@ pub struct PolicyConfig {
 
 impl PolicyConfig {
     /// Checks values serde cannot; the error names the key below `policy.`.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), PolicyError> {
         self.compile().map(|_| ())
     }
 
     /// Merges every tenant over the default and validates the result.
-    pub fn compile(&self) -> Result<Policy, String> {
+    pub fn compile(&self) -> Result<Policy, PolicyError> {
         let mut base = builtin();
         merge(&mut base, &self.default);
-        let default = tenant_policy(&base, "default")?;
+        let default = tenant_policy(&base, "default").map_err(PolicyError)?;
         let mut tenants = HashMap::new();
         for (name, table) in &self.tenants {
             let mut merged = base.clone();
             merge(&mut merged, table);
-            tenants.insert(
-                name.clone(),
-                tenant_policy(&merged, &format!("tenants.{name}"))?,
-            );
+            let policy = tenant_policy(&merged, &format!("tenants.{name}")).map_err(PolicyError)?;
+            tenants.insert(name.clone(), policy);
         }
         Ok(Policy { default, tenants })
     }
 }
+
+/// A policy the service refuses: the key at fault below `policy.` and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("policy.{0}")]
+pub struct PolicyError(String);
 
 /// Built-in values of nested tables, merged under `[policy.default]` so that setting one key of a
 /// tier keeps the others; taken from `Tiers::default`, their one home.
@@ -144,7 +147,7 @@ impl PolicyHandle {
     }
 
     /// Compiles the configured policy; fails with the key at fault.
-    pub fn from_config(config: &PolicyConfig) -> Result<Self, String> {
+    pub fn from_config(config: &PolicyConfig) -> Result<Self, PolicyError> {
         config.compile().map(Self::new)
     }
 

@@ -715,7 +715,11 @@ fn invalid_policies_are_refused_naming_the_key() {
     for (toml, expected) in cases {
         let config: PolicyConfig = toml::from_str(toml).unwrap();
         let err = config.compile().unwrap_err();
-        assert!(err.contains(expected), "{toml}: {err}");
+        let err = err.to_string();
+        assert!(
+            err.starts_with("policy.") && err.contains(expected),
+            "{toml}: {err}"
+        );
     }
 }
 

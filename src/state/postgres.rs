@@ -580,4 +580,8 @@ impl Store for PostgresStore {
     fn event_notify(&self) -> Arc<Notify> {
         self.notify.clone()
     }
+
+    fn shared(&self) -> bool {
+        true
+    }
 }

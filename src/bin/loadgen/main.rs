@@ -5,11 +5,16 @@
 //!   `ProcessTurn` or `StreamTurns`; one summary line, `--json FILE` for the full report.
 //! - `loadgen startup -- CMD...`: starts a server and times process start to health SERVING.
 //! - `loadgen wait`: waits until a server answers SERVING (for scripts).
+//! - `loadgen idle`: holds many idle `Subscribe` streams open and reports the server's CPU.
+//! - `loadgen overload`: offers a multiple of the server's capacity and checks memory, health
+//!   latency and recovery (`scripts/overload_test.sh`).
 //!
 //! The client runs on one thread by default, so it can be pinned to one core with `taskset`.
 
 mod corpus;
 mod drive;
+mod idle;
+mod overload;
 mod stats;
 
 use anyhow::Context;
@@ -37,6 +42,10 @@ enum Command {
     Run(RunArgs),
     /// Start a server command and time process start to health SERVING, several times.
     Startup(StartupArgs),
+    /// Hold idle Subscribe streams open and report the server's CPU while they wait.
+    Idle(idle::IdleArgs),
+    /// Offer a multiple of the server's capacity; check memory, health latency and recovery.
+    Overload(overload::OverloadArgs),
     /// Wait until the server at `--addr` answers SERVING.
     Wait {
         #[arg(long, default_value = "http://127.0.0.1:50051")]
@@ -138,6 +147,8 @@ fn main() -> anyhow::Result<()> {
         match cli.command {
             Command::Run(args) => run(args).await,
             Command::Startup(args) => startup(args).await,
+            Command::Idle(args) => idle::run(args).await,
+            Command::Overload(args) => overload::run(args).await,
             Command::Wait { addr, timeout } => {
                 let deadline = Instant::now() + Duration::from_secs_f64(timeout);
                 wait_serving(&addr, deadline).await?;
