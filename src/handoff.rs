@@ -10,6 +10,7 @@
 //! - `view` renders the context as the agent reads it (the golden tests, the README).
 
 pub mod bound;
+mod cues;
 pub mod entities;
 mod opening;
 mod personal;

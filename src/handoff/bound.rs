@@ -12,9 +12,25 @@ use crate::domain::{HandoffContext, Role, TranscriptTurn};
 /// (`server.max_message_bytes` is checked against it).
 pub const MAX_CONTEXT_BYTES: usize = 1024 * 1024;
 
-/// JSON bytes of `value` (an upper bound of its protobuf size).
+/// JSON bytes of `value` (an upper bound of its protobuf size), counted as they are written,
+/// without keeping them.
 fn size<T: serde::Serialize>(value: &T) -> usize {
-    serde_json::to_vec(value).map_or(usize::MAX, |v| v.len())
+    let mut count = Count(0);
+    serde_json::to_writer(&mut count, value).map_or(usize::MAX, |()| count.0)
+}
+
+/// A writer that only counts bytes.
+struct Count(usize);
+
+impl std::io::Write for Count {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0 += bytes.len();
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Shrinks `context` until it is at most `max` bytes. Returns whether anything was left out.
@@ -117,6 +133,12 @@ mod tests {
             language: "en".into(),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn size_is_the_length_of_the_json() {
+        let c = context(3, 10);
+        assert_eq!(size(&c), serde_json::to_vec(&c).unwrap().len());
     }
 
     #[test]

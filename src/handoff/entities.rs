@@ -5,6 +5,7 @@
 //!
 //! Patterns run in a fixed order and each claims its span, so an IBAN is not also a phone number.
 
+use super::cues::Cues;
 use regex::Regex;
 use std::ops::Range;
 use std::sync::LazyLock;
@@ -49,6 +50,25 @@ struct Pattern {
     /// The capture group holding the value (0: the whole match).
     group: usize,
     check: fn(&str) -> Option<String>,
+}
+
+impl Pattern {
+    /// Whether the `i`th of `PATTERNS` (this one) may match a text with these cues.
+    fn may_match(&self, i: usize, cues: &Cues) -> bool {
+        match self.kind {
+            "iban" => cues.iban,
+            "card_number" => cues.card,
+            "amount" => cues.amount,
+            "date" => cues.date,
+            "phone" => cues.phone,
+            // The last pattern: codes like `SR-55288`; the one before it is the phone.
+            "order_number" if i == PATTERNS.len() - 1 => cues.coded_order,
+            _ => match REFERENCES.iter().position(|(kind, _)| *kind == self.kind) {
+                Some(r) => cues.references[r],
+                None => true,
+            },
+        }
+    }
 }
 
 /// What may stand between a context word and its number ("Rechnungsnummer: ", "booking reference
@@ -203,6 +223,11 @@ fn phone(v: &str) -> Option<String> {
 
 /// Every entity in a text, in order of position.
 pub fn find(text: &str) -> Vec<Found> {
+    find_with(text, &super::cues::scan(text))
+}
+
+/// Every entity in a text, running only the patterns `cues` allows (`Cues::ALL`: every one).
+pub(super) fn find_with(text: &str, cues: &Cues) -> Vec<Found> {
     let mut out: Vec<Found> = Vec::new();
     // Every pattern needs a digit, except e-mail addresses, which need an `@`: most turns have
     // neither, and skip the regexes entirely.
@@ -210,22 +235,22 @@ pub fn find(text: &str) -> Vec<Found> {
     let has_at = text.contains('@');
     // A booking code may be letters only (`QXRTZP`): six capitals are needed for one.
     let has_code = !has_digit && text.bytes().filter(u8::is_ascii_uppercase).count() >= 6;
-    super::personal::names(text, &mut out);
+    super::personal::names(text, cues, &mut out);
     if !has_digit && !has_at && !has_code {
         out.sort_by_key(|f| f.span.start);
         return out;
     }
     if has_digit {
-        super::personal::addresses(text, &mut out);
+        super::personal::addresses(text, cues, &mut out);
     }
     // Spans shaped like an IBAN but failing its check: claimed anyway, so that their digits do not
     // pass for a card or phone number by chance.
     let mut claimed: Vec<Range<usize>> = Vec::new();
-    for p in PATTERNS.iter() {
+    for (i, p) in PATTERNS.iter().enumerate() {
         let runs = match p.kind {
             "email" => has_at,
-            "booking_reference" => has_digit || has_code,
-            _ => has_digit,
+            "booking_reference" => (has_digit || has_code) && cues.references[0],
+            _ => has_digit && p.may_match(i, cues),
         };
         if !runs {
             continue;

@@ -8,50 +8,16 @@
 //!   postcode and city ("10115 Berlin") when there is one; a postcode and city alone only after an
 //!   address word ("wohne in", "Adresse", "address"); UK postcodes always.
 //!
-//! Names need no digit, so a cheap scan for the cue words runs first and most turns stop there.
+//! Names need no digit, so a cheap scan for the cue words (`cues`) runs first and most turns stop
+//! there; each pattern runs only when its own cue is in the text.
 
+use super::cues::Cues;
 use super::entities::Found;
-use aho_corasick::AhoCorasick;
 use regex::Regex;
 use std::sync::LazyLock;
 
 /// One word of a name: a capital, then letters, apostrophes or hyphens.
 const CAP: &str = r"\p{Lu}[\p{Ll}\p{Lu}'’-]*\p{Ll}[\p{Ll}'’-]*";
-
-static CUES: LazyLock<AhoCorasick> = LazyLock::new(|| {
-    AhoCorasick::builder()
-        .ascii_case_insensitive(true)
-        .build([
-            "name",
-            "heiße",
-            "heisse",
-            "herr",
-            "frau",
-            "hr.",
-            "fr.",
-            "mr",
-            "ms",
-            "miss",
-            "dr.",
-            "prof",
-            "regards",
-            "best",
-            "cheers",
-            "thank",
-            "sincerely",
-            "yours",
-            "grüß",
-            "grüss",
-            "gruß",
-            "gruss",
-            "gruess",
-            "mfg",
-            "lg",
-            "vg",
-            "danke",
-        ])
-        .expect("name cues compile")
-});
 
 /// "my name is anna schmidt": up to three words, any case; cut at the first word that is not a name.
 static STATED: LazyLock<Regex> = LazyLock::new(|| {
@@ -120,11 +86,11 @@ const NOT_NAME: [&str; 40] = [
 ];
 
 /// Pushes the names in `text` onto `out` (kinds `name` and `person`), skipping claimed spans.
-pub fn names(text: &str, out: &mut Vec<Found>) {
-    if !CUES.is_match(text) {
+pub fn names(text: &str, cues: &Cues, out: &mut Vec<Found>) {
+    if !cues.name_cue {
         return;
     }
-    for c in STATED.captures_iter(text) {
+    for c in when(&STATED, cues.stated).flat_map(|re| re.captures_iter(text)) {
         let m = c.get(1).expect("group 1");
         let mut end = m.start();
         let mut lower = false;
@@ -145,11 +111,11 @@ pub fn names(text: &str, out: &mut Vec<Found>) {
         }
         push(out, "name", m.start()..end, text);
     }
-    for c in SIGNED.captures_iter(text) {
+    for c in when(&SIGNED, cues.signed).flat_map(|re| re.captures_iter(text)) {
         let m = c.get(1).expect("group 1");
         push(out, "name", m.range(), text);
     }
-    for c in SALUTED.captures_iter(text) {
+    for c in when(&SALUTED, cues.saluted).flat_map(|re| re.captures_iter(text)) {
         let m = c.get(1).expect("group 1");
         push(out, "person", m.range(), text);
     }
@@ -179,10 +145,13 @@ static ADDRESS_WORD: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Pushes the postal addresses in `text` onto `out`, skipping claimed spans.
-pub fn addresses(text: &str, out: &mut Vec<Found>) {
-    let mut spans: Vec<std::ops::Range<usize>> =
-        STREET.find_iter(text).map(|m| m.range()).collect();
-    for m in POSTCODE_CITY.find_iter(text) {
+pub fn addresses(text: &str, cues: &Cues, out: &mut Vec<Found>) {
+    let mut spans: Vec<std::ops::Range<usize>> = if cues.street {
+        STREET.find_iter(text).map(|m| m.range()).collect()
+    } else {
+        Vec::new()
+    };
+    for m in when(&POSTCODE_CITY, cues.postcode).flat_map(|re| re.find_iter(text)) {
         let before = &text[..m.start()];
         let gap = before.trim_end_matches([',', ' ', '\n']);
         match spans.iter_mut().find(|s| s.end == gap.len()) {
@@ -201,10 +170,17 @@ pub fn addresses(text: &str, out: &mut Vec<Found>) {
             }
         }
     }
-    spans.extend(UK_POSTCODE.find_iter(text).map(|m| m.range()));
+    if cues.uk_postcode {
+        spans.extend(UK_POSTCODE.find_iter(text).map(|m| m.range()));
+    }
     for span in spans {
         push(out, "address", span, text);
     }
+}
+
+/// The regex, to run when its cue is in the text; nothing to run otherwise.
+fn when(re: &Regex, cue: bool) -> std::option::IntoIter<&Regex> {
+    cue.then_some(re).into_iter()
 }
 
 fn push(out: &mut Vec<Found>, kind: &'static str, span: std::ops::Range<usize>, text: &str) {

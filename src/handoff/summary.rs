@@ -217,8 +217,29 @@ const EMPTY_WORDS: &[&str] = &[
 fn content_words(text: &str) -> usize {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| w.chars().count() >= 3)
-        .filter(|w| !EMPTY_WORDS.contains(&w.to_lowercase().as_str()))
+        .filter(|w| !empty(w))
         .count()
+}
+
+/// One of `EMPTY_WORDS`, in any case (ASCII words lower-cased on the stack).
+fn empty(word: &str) -> bool {
+    static WORDS: LazyLock<std::collections::HashSet<&str>> = LazyLock::new(|| {
+        assert!(
+            EMPTY_WORDS.iter().all(|w| w.len() <= 16),
+            "empty words fit the buffer"
+        );
+        EMPTY_WORDS.iter().copied().collect()
+    });
+    if !word.is_ascii() {
+        return WORDS.contains(word.to_lowercase().as_str());
+    }
+    let mut buf = [0u8; 16];
+    let Some(lower) = buf.get_mut(..word.len()) else {
+        return false; // longer than any of them
+    };
+    lower.copy_from_slice(word.as_bytes());
+    lower.make_ascii_lowercase();
+    std::str::from_utf8(lower).is_ok_and(|w| WORDS.contains(w))
 }
 
 static GREETING: LazyLock<Regex> = LazyLock::new(|| {

@@ -408,3 +408,64 @@ fn evidence_never_carries_the_digits_of_an_entity() {
     assert_eq!(redact::evidence("Code 998877"), "Code ######");
     assert_eq!(redact::evidence("Mitarbeiter"), "Mitarbeiter");
 }
+
+/// Texts that exercise every pattern, and the characters the ASCII cues cannot see: a non-ASCII
+/// digit, the Kelvin sign and the long s (which `(?i)` folds to `k` and `s`), `ẞ`, `Ü`.
+const CUE_TEXTS: &[&str] = &[
+    "Meine Bestellnummer ist 4711-2233, Mail: Anna.Muster@Example.de",
+    "order #SR-5528830 arrived smashed, and so did XY-12345 and AB-1234",
+    "IBAN DE89 3704 0044 0532 0130 00 bitte, nicht de89370400440532013001",
+    "my card 4111 1111 1111 1111 was charged 49,90 € and 12 EUR and 3 dollars, CHF 5",
+    "call me on +49 170 1234567 or 030 12345678 or 0049 30 1234567",
+    "Kundennummer: K-889911, Vertragsnummer 55-12345, KD 123456",
+    "delivered on 12.03.2025, or was it March 3rd? 2024-01-02, 3/4/24, 5 of may 2020, Mär 4",
+    "Meine Buchungsnummer ist QXRTZP, die Rechnungsnummer RE-2024-0815",
+    "BESTÄTIGUNG 44512 und Bestaetigungsnummer 99812, PNR ABC123",
+    "Police Nr. HV-7781-22 und Vertrag 55-12345, Sendungsnummer 00340434161234567890",
+    "ticket #CS-44821 and case 99812; Vorgang 2024/1187, Aktenzeichen 12-3456",
+    "Hallo, mein Name ist Jürgen Müller-Lüdenscheidt und ich habe ein Problem",
+    "ICH HEIẞE Petra, i am called Tom, Name: Eva Maria Braun",
+    "Frau Krause hat mir das versprochen.\nViele Grüße\nKlaus Becker",
+    "Thanks for nothing. Best regards, John O'Neill",
+    "VIELE GRÜSSE, Anna",
+    "I spoke to Mr. Smith and Mrs Jones and Dr. Who, Prof. Lang, Hr. Maier, Herrn Koch",
+    "Bitte an Lindenstraße 12a, 10115 Berlin liefern; neue Adresse: Berliner Str. 5",
+    "ich wohne in 80331 München, am Ring 7, Uferweg 3",
+    "send it to 221B Baker Street, London NW1 6XE",
+    "Order number ٤٨٣٢١-٥٥ and my customer number is ٩٩٨١٢٣",
+    "booKing 12345 (Kelvin sign), my name iſ Anna (long s), ſendung 4711",
+    "my parcel 12345 and the kd 998877 and the bill 4455",
+    "no digits, no cues at all here",
+    "",
+];
+
+#[test]
+fn cues_skip_only_patterns_that_cannot_match() {
+    use super::cues::{Cues, scan};
+    for text in CUE_TEXTS {
+        let every = Cues {
+            name_cue: scan(text).name_cue,
+            ..Cues::ALL
+        };
+        assert_eq!(
+            entities::find_with(text, &scan(text)),
+            entities::find_with(text, &every),
+            "in {text:?}"
+        );
+    }
+    // The cues do skip work: a text with nothing in it runs nothing.
+    let none = scan("no digits, no cues at all here");
+    assert!(!none.name_cue && !none.phone && !none.date && none.references == [false; 9]);
+    // A literal in two cases ("mr" for any name, "Mr" for a salutation) counts in both.
+    for (text, saluted) in [
+        ("mr smith", false),
+        ("Mr Smith", true),
+        ("hr. x", false),
+        ("Hr. X", true),
+    ] {
+        assert!(scan(text).name_cue, "{text}");
+        assert_eq!(scan(text).saluted, saluted, "{text}");
+    }
+    assert_eq!(scan("Order ٤٨٣ mr"), Cues::ALL);
+    assert!(!scan("Order ٤٨٣").name_cue);
+}
