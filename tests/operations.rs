@@ -380,6 +380,16 @@ async fn a_call_with_a_traceparent_is_exported_as_a_child_of_the_callers_span_on
     // A call without a traceparent starts a trace of its own.
     router.get_conversation(conversation()).await.unwrap();
 
+    // The call's log lines lead to the trace.
+    let opened = tokio::task::block_in_place(|| server.wait_for("handoff opened"));
+    let rpc = opened["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "rpc")
+        .unwrap_or_else(|| panic!("{opened}"));
+    assert_eq!(rpc["trace_id"], trace_id, "{opened}");
+
     let pid = server.child.id().to_string();
     let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     assert!(killed.success());

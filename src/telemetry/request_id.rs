@@ -70,6 +70,7 @@ where
                 rpc = path,
                 tenant_id = tracing::field::Empty,
                 conversation_id = tracing::field::Empty,
+                trace_id = tracing::field::Empty,
                 otel.name = tracing::field::Empty,
                 otel.kind = tracing::field::Empty,
             );

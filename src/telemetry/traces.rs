@@ -6,7 +6,7 @@ use crate::config::OtlpEndpoint;
 use anyhow::Context as _;
 use http::HeaderMap;
 use opentelemetry::propagation::{Extractor, TextMapPropagator};
-use opentelemetry::trace::TracerProvider as _;
+use opentelemetry::trace::{TraceContextExt as _, TracerProvider as _};
 use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{SdkTracerProvider, Tracer};
@@ -104,7 +104,8 @@ impl Extractor for Headers<'_> {
 }
 
 /// A new call's span, before it is entered: the caller's trace as parent, the OpenTelemetry name
-/// (`escalation.v1.EscalationRouter/ProcessTurn`), kind and the gRPC attributes.
+/// (`escalation.v1.EscalationRouter/ProcessTurn`), kind and the gRPC attributes; its trace id in
+/// the logs.
 pub fn call_started(span: &Span, headers: &HeaderMap, path: &str) {
     if !ON.load(Ordering::Relaxed) {
         return;
@@ -120,6 +121,9 @@ pub fn call_started(span: &Span, headers: &HeaderMap, path: &str) {
         span.set_attribute("rpc.service", service.to_string());
         span.set_attribute("rpc.method", method.to_string());
     }
+    // Starts the span (its parent, name and kind are final now); the logs get its trace id.
+    let trace_id = span.context().span().span_context().trace_id();
+    span.record("trace_id", tracing::field::display(trace_id));
 }
 
 /// The call answered at once with an error (`grpc-status` in the headers): the span says so.
