@@ -190,6 +190,9 @@ impl ModelSource {
 pub struct StoreConfig {
     /// `memory`, `sqlite://PATH` (default `sqlite://./data/escalation.db`) or `postgres://...`.
     pub url: String,
+    /// A file holding a 32-byte key (raw, 64 hex digits or base64): SQLite and PostgreSQL then
+    /// keep every record (turn text, handoff contexts, states, receipts) AES-256-GCM encrypted.
+    pub encryption_key_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -257,6 +260,7 @@ impl Default for StoreConfig {
     fn default() -> Self {
         StoreConfig {
             url: "sqlite://./data/escalation.db".into(),
+            encryption_key_file: None,
         }
     }
 }

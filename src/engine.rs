@@ -122,6 +122,7 @@ impl Engine {
     pub async fn process(&self, turn: Turn) -> Result<Decision, EngineError> {
         let store = &self.inner.store;
         let fingerprint = turn.fingerprint();
+        let received_ms = crate::clock::now_ms();
         let queues = store.queues(&turn.tenant_id).await?;
         let policies = self.inner.policy.load();
         let cx = step::Context {
@@ -162,11 +163,13 @@ impl Engine {
             }
             let expected_version = state.version;
             let step::Outcome {
-                state,
+                mut state,
                 decision,
                 event,
                 ..
             } = step::step(state, &turn, &cx);
+            // Retention counts idleness on the server's clock, whatever time the client stamped.
+            state.received_ms = received_ms;
             let receipt = TurnReceipt {
                 turn_id: turn.turn_id.clone(),
                 fingerprint,

@@ -23,7 +23,8 @@ use tracing::info;
 
 /// Opens the store named by `store.url`.
 pub async fn open_store(config: &Config) -> anyhow::Result<SharedStore> {
-    state::open(&config.store.url, config.limits.receipt_window)
+    let codec = state::Codec::from_key_file(config.store.encryption_key_file.as_deref())?;
+    state::open_with(&config.store.url, config.limits.receipt_window, codec)
         .await
         .with_context(|| format!("opening store {}", redact_url(&config.store.url)))
 }

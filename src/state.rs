@@ -7,6 +7,7 @@
 //! PostgreSQL (many replicas).
 
 mod codec;
+pub use codec::Codec;
 pub mod memory;
 pub mod postgres;
 pub mod quality;
@@ -258,19 +259,35 @@ impl std::str::FromStr for StoreUrl {
 
 /// Opens the store a `store.url` names: `memory`, `sqlite://PATH` or `postgres://...`.
 pub async fn open(url: &str, receipt_window: usize) -> Result<SharedStore, StoreError> {
+    open_with(url, receipt_window, Codec::plain()).await
+}
+
+/// `open`, with the durable stores' records written by `codec` (sealed when it has a key; the
+/// memory store keeps nothing at rest).
+pub async fn open_with(
+    url: &str,
+    receipt_window: usize,
+    codec: Codec,
+) -> Result<SharedStore, StoreError> {
     let url: StoreUrl = url
         .parse()
         .map_err(|e: String| StoreError::Unavailable(format!("store.url: {e}")))?;
-    open_url(&url, receipt_window).await
+    open_url_with(&url, receipt_window, codec).await
 }
 
-/// Opens the store of a parsed `store.url`.
-pub async fn open_url(url: &StoreUrl, receipt_window: usize) -> Result<SharedStore, StoreError> {
+/// Opens the store of a parsed `store.url` with a codec (see `open_with`).
+pub async fn open_url_with(
+    url: &StoreUrl,
+    receipt_window: usize,
+    codec: Codec,
+) -> Result<SharedStore, StoreError> {
     Ok(match url {
         StoreUrl::Memory => Arc::new(memory::MemoryStore::new(receipt_window)),
-        StoreUrl::Sqlite(path) => Arc::new(sqlite::SqliteStore::open(path, receipt_window).await?),
+        StoreUrl::Sqlite(path) => {
+            Arc::new(sqlite::SqliteStore::open_with(path, receipt_window, codec).await?)
+        }
         StoreUrl::Postgres(pg) => {
-            Arc::new(postgres::PostgresStore::open(pg, receipt_window).await?)
+            Arc::new(postgres::PostgresStore::open_with(pg, receipt_window, codec).await?)
         }
     })
 }

@@ -260,3 +260,128 @@ async fn replicas_starting_together_migrate_the_schema_once() {
     assert!(versions.len() >= 2, "{versions:?}");
     assert_eq!(versions, (1..=versions.len() as i32).collect::<Vec<_>>());
 }
+
+/// A client on a test database.
+async fn sql_client(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+}
+
+/// A conversation whose history holds its last three of seven turns.
+fn seven_turns(text: &str) -> escalation_router::domain::ConversationState {
+    use escalation_router::domain::{ConversationState, TurnRecord};
+    let mut state = ConversationState::new("acme", "c1", 1);
+    state.version = 7;
+    state.turn_count = 7;
+    for seq in 5..=7 {
+        state.recent.push_back(std::sync::Arc::new(TurnRecord {
+            turn_id: format!("t{seq}"),
+            text: format!("{text} {seq}"),
+            signals: vec!["anger".into()],
+            negative: 0.3,
+            ..Default::default()
+        }));
+    }
+    state
+}
+
+/// A database as schema version 3 left it (the whole state as JSON, history inside) opens with
+/// the history moved to rows and reads back the same conversation.
+#[tokio::test]
+async fn a_version_3_database_is_upgraded_with_its_history_as_rows() {
+    let url = pg::database("upgrade4").await;
+    drop(escalation_router::state::open(&url, 16).await.unwrap());
+    let client = sql_client(&url).await;
+    // Back to version 3 (this build's migration 4 undone), with a version-3 row.
+    client
+        .batch_execute(
+            "DROP TABLE turns; DROP TABLE store_meta; DELETE FROM schema_version WHERE version >= 4;",
+        )
+        .await
+        .unwrap();
+    let old = seven_turns("hello");
+    client
+        .execute(
+            "INSERT INTO conversations VALUES ('acme', 'c1', 7, NULL, 1, $1)",
+            &[&serde_json::to_vec(&old).unwrap()],
+        )
+        .await
+        .unwrap();
+    let store = escalation_router::state::open(&url, 16).await.unwrap();
+    assert_eq!(
+        store.load("acme", "c1").await.unwrap().as_deref(),
+        Some(&old)
+    );
+    let seqs: Vec<i64> = client
+        .query("SELECT seq FROM turns ORDER BY seq", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(seqs, [5, 6, 7]);
+}
+
+/// With a key, turn text is in no column of the database; another key is refused at open.
+#[tokio::test]
+async fn encrypted_records_keep_turn_text_out_of_the_database() {
+    use escalation_router::state::{Codec, Commit, CommitResult};
+    const CANARY: &str = "Canary-Pg-Quixote-4711";
+    let url = pg::database("sealed").await;
+    let key = Codec::with_key(&[9; 32]);
+    let store = escalation_router::state::open_with(&url, 16, key.clone())
+        .await
+        .unwrap();
+    let mut state = seven_turns(CANARY);
+    state.version = 1;
+    state.turn_count = 1;
+    state.recent.drain(..2);
+    let commit = Commit {
+        state: state.clone(),
+        expected_version: 0,
+        receipt: Some(escalation_router::domain::TurnReceipt {
+            turn_id: "t1".into(),
+            fingerprint: 1,
+            decision: escalation_router::domain::Decision {
+                sequence: 1,
+                ..Default::default()
+            },
+        }),
+        event: None,
+    };
+    assert_eq!(store.commit(commit).await.unwrap(), CommitResult::Committed);
+    assert_eq!(
+        store.load("acme", "c1").await.unwrap().as_deref(),
+        Some(&state)
+    );
+    let client = sql_client(&url).await;
+    let blobs: Vec<Vec<u8>> = client
+        .query(
+            "SELECT state FROM conversations UNION ALL SELECT record FROM turns
+             UNION ALL SELECT receipt FROM receipts",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(blobs.len(), 3);
+    assert!(
+        !blobs
+            .iter()
+            .any(|b| b.windows(CANARY.len()).any(|w| w == CANARY.as_bytes()))
+    );
+    let err = escalation_router::state::open_with(&url, 16, Codec::with_key(&[1; 32]))
+        .await
+        .err()
+        .expect("another key is refused");
+    assert!(
+        err.to_string()
+            .contains("not the key this store was encrypted with"),
+        "{err}"
+    );
+}

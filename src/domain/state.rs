@@ -176,6 +176,8 @@ pub struct ConversationState {
     pub memory: Memory,
     /// The most recent turns, oldest first, bounded by `limits.history_turns`. Each record is
     /// shared: copying a conversation's state (a load, a cache) copies pointers, not the turns.
+    /// The durable stores keep them as rows of their own, not in the state's record.
+    #[serde(default)]
     pub recent: VecDeque<Arc<TurnRecord>>,
     pub open_handoff: Option<OpenHandoff>,
     pub entities: Vec<CollectedEntity>,
@@ -183,7 +185,12 @@ pub struct ConversationState {
     pub channel: Channel,
     pub language: Option<Lang>,
     pub created_ms: i64,
+    /// The last turn's own time (as the client stamped it).
     pub updated_ms: i64,
+    /// When the server received the last turn (its clock, not the client's): retention expires
+    /// idle conversations by it. 0 for states stored before it was kept.
+    #[serde(default)]
+    pub received_ms: i64,
     /// The last decision's scores and action, for `GetConversation`.
     pub last_scores: Scores,
     pub last_action: Action,
@@ -234,6 +241,16 @@ impl ConversationState {
             created_ms: now_ms,
             updated_ms: now_ms,
             ..Default::default()
+        }
+    }
+
+    /// Since when the conversation has been idle, for retention: the server's receive time of
+    /// its last turn, or the turn's own time for states stored before that was kept.
+    pub fn idle_since_ms(&self) -> i64 {
+        if self.received_ms > 0 {
+            self.received_ms
+        } else {
+            self.updated_ms
         }
     }
 }

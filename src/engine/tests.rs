@@ -242,3 +242,32 @@ async fn a_racing_writer_makes_the_turn_step_again_on_fresh_state() {
         ["t1", "t2"]
     );
 }
+
+/// Retention counts idleness from when the server received the last turn, not from the time the
+/// client stamped on it: a turn stamped an hour ago (within the allowed skew) keeps its
+/// conversation past a 30-minute idle limit, on every store kind.
+#[tokio::test]
+async fn retention_runs_on_the_server_receive_time_not_the_turn_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = format!("sqlite://{}/r.db", dir.path().display());
+    for url in ["memory", sqlite.as_str()] {
+        let e = engine(state::open(url, 16).await.unwrap());
+        let now = crate::clock::now_ms();
+        let mut t = turn("t1", 1, "Hello, where is my parcel?");
+        t.time_ms = now - 3_600_000;
+        e.process(t).await.unwrap();
+        let stored = e.conversation("acme", "c1").await.unwrap();
+        assert_eq!(stored.updated_ms, now - 3_600_000, "{url}");
+        assert!(stored.received_ms >= now, "{url}");
+        let (gone, _) = e.store().expire(now - 1_800_000, 0).await.unwrap();
+        assert_eq!(
+            gone, 0,
+            "{url}: a conversation received just now is not idle"
+        );
+        let (gone, _) = e.store().expire(now + 60_000, 0).await.unwrap();
+        assert_eq!(
+            gone, 1,
+            "{url}: idle once the limit passes its receive time"
+        );
+    }
+}

@@ -19,13 +19,53 @@ use tokio::sync::Notify;
 
 const SHARDS: usize = 64;
 
-/// A conversation with its recent receipts. Kept boxed in the map, and its receipts boxed in the
-/// deque, so the spare capacity of both costs a pointer a slot rather than a whole record.
+/// A conversation with its recent receipts. Kept boxed in the map.
 struct Entry {
     /// Handed out shared by `load`; replaced whole by a commit.
     state: Arc<ConversationState>,
     /// Receipts of the last `receipt_window` turns, oldest first.
-    receipts: VecDeque<Box<TurnReceipt>>,
+    receipts: VecDeque<Receipt>,
+}
+
+/// A turn receipt kept compact: what dedupe compares (a hash of the turn id, the sequence number)
+/// in the open, the whole receipt (turn id, fingerprint, decision) encoded in a few hundred bytes,
+/// decoded only when a turn comes again.
+struct Receipt {
+    turn_hash: u64,
+    sequence: u64,
+    encoded: Box<[u8]>,
+}
+
+impl Receipt {
+    fn of(r: &TurnReceipt) -> Receipt {
+        Receipt {
+            turn_hash: turn_hash(&r.turn_id),
+            sequence: r.decision.sequence,
+            // Positional MessagePack: never stored beyond this process, so no field names needed.
+            encoded: rmp_serde::to_vec(r)
+                .expect("a receipt encodes")
+                .into_boxed_slice(),
+        }
+    }
+
+    fn decode(&self) -> TurnReceipt {
+        rmp_serde::from_slice(&self.encoded).expect("a receipt this process encoded decodes")
+    }
+
+    /// The receipt of `turn_id`, if this is it (the hash narrows, the decoded id decides).
+    fn of_turn(&self, turn_id: &str) -> Option<TurnReceipt> {
+        if self.turn_hash != turn_hash(turn_id) {
+            return None;
+        }
+        Some(self.decode()).filter(|r| r.turn_id == turn_id)
+    }
+}
+
+/// A fixed hash of a turn id (FNV-1a, 64 bits).
+fn turn_hash(turn_id: &str) -> u64 {
+    turn_id.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 type Key = (String, String);
@@ -181,8 +221,7 @@ impl Store for MemoryStore {
         let shard = lock(self.shard(tenant_id, conversation_id));
         Ok(shard
             .get(&key(tenant_id, conversation_id))
-            .and_then(|e| e.receipts.iter().rev().find(|r| r.turn_id == turn_id))
-            .map(|r| (**r).clone()))
+            .and_then(|e| e.receipts.iter().rev().find_map(|r| r.of_turn(turn_id))))
     }
 
     async fn receipt_at(
@@ -194,13 +233,8 @@ impl Store for MemoryStore {
         let shard = lock(self.shard(tenant_id, conversation_id));
         Ok(shard
             .get(&key(tenant_id, conversation_id))
-            .and_then(|e| {
-                e.receipts
-                    .iter()
-                    .rev()
-                    .find(|r| r.decision.sequence == sequence)
-            })
-            .map(|r| (**r).clone()))
+            .and_then(|e| e.receipts.iter().rev().find(|r| r.sequence == sequence))
+            .map(Receipt::decode))
     }
 
     async fn commit(&self, commit: Commit) -> Result<CommitResult, StoreError> {
@@ -215,9 +249,9 @@ impl Store for MemoryStore {
             let k = key(&state.tenant_id, &state.conversation_id);
             let current = shard.get(&k).map(|e| e.state.version).unwrap_or(0);
             if let (Some(r), Some(entry)) = (&receipt, shard.get(&k))
-                && let Some(seen) = entry.receipts.iter().find(|s| s.turn_id == r.turn_id)
+                && let Some(seen) = entry.receipts.iter().find_map(|s| s.of_turn(&r.turn_id))
             {
-                return Ok(CommitResult::Duplicate(seen.clone()));
+                return Ok(CommitResult::Duplicate(Box::new(seen)));
             }
             if current != expected_version {
                 return Ok(CommitResult::Conflict);
@@ -233,7 +267,7 @@ impl Store for MemoryStore {
                 if entry.receipts.len() >= self.receipt_window {
                     entry.receipts.pop_front();
                 }
-                entry.receipts.push_back(Box::new(r));
+                entry.receipts.push_back(Receipt::of(&r));
             }
         }
         if let Some(ev) = event {
@@ -383,7 +417,7 @@ impl Store for MemoryStore {
         for shard in &self.shards {
             let mut shard = lock(shard);
             let before = shard.len();
-            shard.retain(|_, e| e.state.updated_ms >= idle_before_ms);
+            shard.retain(|_, e| e.state.idle_since_ms() >= idle_before_ms);
             conversations += (before - shard.len()) as u64;
         }
         let mut outbox = lock(&self.outbox);

@@ -12,7 +12,7 @@ mod pool;
 mod schema;
 mod sql;
 
-use super::codec::{self, decode};
+use super::codec::{self, Codec};
 use super::quality;
 use super::queues::QueueCache;
 use super::{
@@ -54,6 +54,8 @@ pub struct PostgresStore {
     /// Consumer groups known to be registered in the database.
     consumers: std::sync::Mutex<std::collections::HashSet<String>>,
     queues: Arc<QueueCache>,
+    /// Encodes and (with a key) seals every record.
+    codec: Codec,
 }
 
 /// How long one store operation may take before it is `Unavailable` (a frozen database must not
@@ -89,8 +91,19 @@ fn pg(e: tokio_postgres::Error) -> StoreError {
 impl PostgresStore {
     /// Connects, migrates the schema (once across replicas) and starts listening for new events.
     pub async fn open(url: &PgUrl, receipt_window: usize) -> Result<Self, StoreError> {
+        Self::open_with(url, receipt_window, Codec::plain()).await
+    }
+
+    /// `open`, with records written (and read) by `codec`: sealed when it has a key. A database
+    /// that holds sealed records refuses to open without its key or with another one.
+    pub async fn open_with(
+        url: &PgUrl,
+        receipt_window: usize,
+        codec: Codec,
+    ) -> Result<Self, StoreError> {
         let mut client = pool::connect(url).await?;
         schema::migrate(&mut client).await?;
+        schema::check_key(&client, &codec).await?;
         let epoch: i64 = client
             .query_one("SELECT nextval('owner_epochs')", &[])
             .await
@@ -116,6 +129,7 @@ impl PostgresStore {
             owner,
             consumers: Default::default(),
             queues,
+            codec,
         })
     }
 
@@ -128,7 +142,7 @@ impl PostgresStore {
         let conn = &mut *conn;
         let st = conn.prepare_cached(sql).await.map_err(pg)?;
         let row = conn.query_opt(&st, params).await.map_err(pg)?;
-        row.map(|r| decode(r.get::<_, &[u8]>(0), "receipts"))
+        row.map(|r| self.codec.decode(r.get::<_, &[u8]>(0), "receipts"))
             .transpose()
     }
 }
@@ -253,8 +267,17 @@ impl Store for PostgresStore {
                 .query_opt(&st, &[&tenant_id, &conversation_id])
                 .await
                 .map_err(pg)?;
-            row.map(|r| decode(r.get::<_, &[u8]>(0), "conversations").map(Arc::new))
-                .transpose()
+            row.map(|r| {
+                let seqs: Vec<i64> = r.get(1);
+                let records: Vec<Vec<u8>> = r.get(2);
+                codec::conversation(
+                    &self.codec,
+                    r.get::<_, &[u8]>(0),
+                    seqs.into_iter().zip(records).collect(),
+                )
+                .map(Arc::new)
+            })
+            .transpose()
         })
         .await
     }
@@ -286,11 +309,11 @@ impl Store for PostgresStore {
         .await
     }
 
-    async fn commit(&self, commit: Commit) -> Result<CommitResult, StoreError> {
+    async fn commit(&self, mut commit: Commit) -> Result<CommitResult, StoreError> {
         timed(async {
-            let row = codec::CommitRow::encode(&commit)?;
+            let row = codec::CommitRow::encode(&mut commit, &self.codec)?;
             let mut conn = self.pool.get().await?;
-            let result = sql::commit(&mut conn, &row, self.receipt_window).await?;
+            let result = sql::commit(&mut conn, &self.codec, &row, self.receipt_window).await?;
             if row.event.is_some() && result == CommitResult::Committed {
                 self.notify.notify_waiters();
             }
@@ -327,7 +350,7 @@ impl Store for PostgresStore {
             rows.sort_by_key(|r| r.get::<_, i64>(0));
             rows.iter()
                 .map(|r| {
-                    let mut ev: HandoffEvent = decode(r.get::<_, &[u8]>(2), "events")?;
+                    let mut ev: HandoffEvent = self.codec.decode(r.get::<_, &[u8]>(2), "events")?;
                     ev.redeliveries = (r.get::<_, i32>(1) - 1).max(0) as u32;
                     Ok(ev)
                 })

@@ -12,7 +12,7 @@ mod tests;
 mod writer;
 mod writes;
 
-use super::codec::{self, decode};
+use super::codec::{self, Codec};
 use super::quality;
 use super::queues::QueueCache;
 use super::{
@@ -105,14 +105,27 @@ pub struct SqliteStore {
     /// Consumer groups known to be registered in the file (`writes::register`).
     consumers: Mutex<std::collections::HashSet<String>>,
     queues: QueueCache,
+    /// Encodes and (with a key) seals every record.
+    codec: Codec,
 }
 
 impl SqliteStore {
     /// Opens (creating the file and its directory if needed) and migrates the database at `path`.
     pub async fn open(path: impl AsRef<Path>, receipt_window: usize) -> Result<Self, StoreError> {
+        Self::open_with(path, receipt_window, Codec::plain()).await
+    }
+
+    /// `open`, with records written (and read) by `codec`: sealed when it has a key. A file that
+    /// holds sealed records refuses to open without its key or with another one.
+    pub async fn open_with(
+        path: impl AsRef<Path>,
+        receipt_window: usize,
+        codec: Codec,
+    ) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         let p = path.clone();
-        let conn = tokio::task::spawn_blocking(move || open_writer(&p))
+        let c = codec.clone();
+        let conn = tokio::task::spawn_blocking(move || open_writer(&p, &c))
             .await
             .map_err(|e| StoreError::Unavailable(format!("sqlite open task: {e}")))??;
         let (tx, rx) = mpsc::channel();
@@ -132,6 +145,7 @@ impl SqliteStore {
             cache: StateCache::default(),
             consumers: Mutex::new(Default::default()),
             queues: QueueCache::default(),
+            codec,
         })
     }
 
@@ -207,7 +221,7 @@ impl SqliteStore {
     }
 }
 
-fn open_writer(path: &Path) -> Result<Connection, StoreError> {
+fn open_writer(path: &Path, codec: &Codec) -> Result<Connection, StoreError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| {
             StoreError::Unavailable(format!("creating directory {}: {e}", dir.display()))
@@ -232,6 +246,7 @@ fn open_writer(path: &Path) -> Result<Connection, StoreError> {
     conn.pragma_update(None, "secure_delete", "ON")
         .map_err(sql)?;
     schema::migrate(&mut conn).map_err(StoreError::Unavailable)?;
+    writes::check_key(&conn, codec)?;
     writes::release_dead_leases(&conn)?;
     Ok(conn)
 }
@@ -264,26 +279,42 @@ impl Store for SqliteStore {
         let cached = self.cache.get(tenant_id, conversation_id);
         let cached_version = cached.as_ref().map_or(-1, |s| s.version as i64);
         let (t, c) = (tenant_id.to_string(), conversation_id.to_string());
-        let row: Option<(i64, Option<Vec<u8>>)> = self
+        let codec = self.codec.clone();
+        let row: Option<Option<ConversationState>> = self
             .read(move |conn| {
-                conn.prepare_cached(
-                    "SELECT version, CASE WHEN version = ?3 THEN NULL ELSE state END
-                     FROM conversations WHERE tenant_id = ?1 AND conversation_id = ?2",
-                )
-                .and_then(|mut s| {
-                    s.query_row(params![t, c, cached_version], |r| {
-                        Ok((r.get(0)?, r.get(1)?))
+                // One read transaction: the state and its history rows as of the same commit.
+                let tx = conn.unchecked_transaction().map_err(sql)?;
+                let row: Option<Option<Vec<u8>>> = tx
+                    .prepare_cached(
+                        "SELECT CASE WHEN version = ?3 THEN NULL ELSE state END
+                         FROM conversations WHERE tenant_id = ?1 AND conversation_id = ?2",
+                    )
+                    .and_then(|mut s| {
+                        s.query_row(params![t, c, cached_version], |r| r.get(0))
+                            .optional()
                     })
-                    .optional()
-                })
-                .map_err(sql)
+                    .map_err(sql)?;
+                let Some(Some(blob)) = row else {
+                    return Ok(row.map(|_| None));
+                };
+                let turns = tx
+                    .prepare_cached(
+                        "SELECT seq, record FROM turns
+                         WHERE tenant_id = ?1 AND conversation_id = ?2 ORDER BY seq",
+                    )
+                    .and_then(|mut s| {
+                        s.query_map(params![t, c], |r| Ok((r.get(0)?, r.get(1)?)))?
+                            .collect::<Result<Vec<(i64, Vec<u8>)>, _>>()
+                    })
+                    .map_err(sql)?;
+                codec::conversation(&codec, &blob, turns).map(|s| Some(Some(s)))
             })
             .await?;
         match (row, cached) {
             (None, _) => Ok(None),
-            (Some((_, None)), Some(state)) => Ok(Some(state)),
-            (Some((_, Some(blob))), _) => decode(&blob, "conversations").map(|s| Some(Arc::new(s))),
-            (Some((_, None)), None) => Err(StoreError::Corrupt(
+            (Some(None), Some(state)) => Ok(Some(state)),
+            (Some(Some(state)), _) => Ok(Some(Arc::new(state))),
+            (Some(None), None) => Err(StoreError::Corrupt(
                 "conversations: state column is empty".into(),
             )),
         }
@@ -300,7 +331,8 @@ impl Store for SqliteStore {
             conversation_id.to_string(),
             turn_id.to_string(),
         );
-        self.read(move |conn| writes::receipt_by_turn(conn, &t, &c, &id))
+        let codec = self.codec.clone();
+        self.read(move |conn| writes::receipt_by_turn(conn, &codec, &t, &c, &id))
             .await
     }
 
@@ -311,6 +343,7 @@ impl Store for SqliteStore {
         sequence: u64,
     ) -> Result<Option<TurnReceipt>, StoreError> {
         let (t, c) = (tenant_id.to_string(), conversation_id.to_string());
+        let codec = self.codec.clone();
         self.read(move |conn| {
             let blob: Option<Vec<u8>> = conn
                 .prepare_cached(
@@ -322,20 +355,23 @@ impl Store for SqliteStore {
                         .optional()
                 })
                 .map_err(sql)?;
-            blob.map(|b| decode(&b, "receipts")).transpose()
+            blob.map(|b| codec.decode(&b, "receipts")).transpose()
         })
         .await
     }
 
-    async fn commit(&self, commit: Commit) -> Result<CommitResult, StoreError> {
+    async fn commit(&self, mut commit: Commit) -> Result<CommitResult, StoreError> {
         let epoch = self.cache.epoch();
         // Encoding is CPU work: done here, on the caller's task, not on the one writer thread.
-        let row = codec::CommitRow::encode(&commit)?;
+        let row = codec::CommitRow::encode(&mut commit, &self.codec)?;
         let state = Arc::new(commit.state);
         let window = self.receipt_window as i64;
         let has_event = row.event.is_some();
         let result = self
-            .write(move |conn| writes::commit(conn, &row, window))
+            .write({
+                let codec = self.codec.clone();
+                move |conn| writes::commit(conn, &codec, &row, window)
+            })
             .await;
         match &result {
             Ok(CommitResult::Committed) => {
@@ -364,8 +400,9 @@ impl Store for SqliteStore {
             lock(&self.consumers).insert(filter.consumer.clone());
         }
         let f = filter.clone();
+        let codec = self.codec.clone();
         let candidates = self
-            .read(move |conn| writes::claimable(conn, &f, limit))
+            .read(move |conn| writes::claimable(conn, &codec, &f, limit))
             .await?;
         if candidates.is_empty() {
             return Ok(Vec::new());

@@ -273,6 +273,12 @@ impl Cursor {
     }
 
     /// The next turn of this conversation.
+    /// The last turn was refused before the server did anything with it (shed): the next
+    /// `next_turn` sends that turn again (same id and sequence), as a retrying client would.
+    pub fn unsend(&mut self) {
+        self.sent = self.sent.saturating_sub(1);
+    }
+
     pub fn next_turn(&mut self) -> pb::Turn {
         let index = self.sent;
         self.sent += 1;

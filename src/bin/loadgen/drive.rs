@@ -160,6 +160,14 @@ async fn unary_call(
         .await;
     let decision = result.map(|r| r.into_inner().decision.unwrap_or_default());
     shared.record(intended, text_len, decision.as_ref());
+    if let Err(s) = &decision
+        && matches!(
+            s.code(),
+            tonic::Code::Unavailable | tonic::Code::ResourceExhausted
+        )
+    {
+        cursor.unsend();
+    }
     shared.finish(cursor);
 }
 

@@ -10,7 +10,6 @@ use crate::stats::{self, CpuUse, Recorder};
 use escalation_router::pb;
 use serde_json::json;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::time::Instant;
 use tonic::transport::Endpoint;
@@ -98,48 +97,16 @@ pub async fn run(args: OverloadArgs) -> anyhow::Result<()> {
     );
     let offered = capacity * args.factor;
 
-    // Overload, with memory and health sampled beside it.
-    let stop = Arc::new(tokio::sync::Notify::new());
-    let rss_max = Arc::new(AtomicU64::new(0));
-    let sampler = {
-        let (pid, rss_max, stop) = (args.server_pid.clone(), rss_max.clone(), stop.clone());
-        tokio::spawn(async move {
-            loop {
-                if let Some(rss) = stats::rss_bytes(&pid) {
-                    rss_max.fetch_max(rss, Ordering::Relaxed);
-                }
-                tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_millis(100)) => {}
-                    _ = stop.notified() => return,
-                }
-            }
-        })
-    };
-    let health_channel = Endpoint::from_shared(args.addr.clone())?.connect().await?;
-    let prober = {
-        let stop = stop.clone();
-        tokio::spawn(async move {
-            let mut health = HealthClient::new(health_channel);
-            let (mut worst, mut checks, mut failed) = (Duration::ZERO, 0u64, 0u64);
-            loop {
-                let started = Instant::now();
-                let answer = tokio::time::timeout(
-                    Duration::from_secs(5),
-                    health.check(HealthCheckRequest {
-                        service: String::new(),
-                    }),
-                )
-                .await;
-                worst = worst.max(started.elapsed());
-                checks += 1;
-                if !matches!(answer, Ok(Ok(_))) {
-                    failed += 1;
-                }
-                tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_millis(100)) => {}
-                    _ = stop.notified() => return (worst, checks, failed),
-                }
-            }
+    // Overload, with memory and health sampled beside it on a thread of their own, so that the
+    // load's scheduling on this one does not delay the probe.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let probe = {
+        let (addr, pid) = (args.addr.clone(), args.server_pid.clone());
+        std::thread::spawn(move || -> anyhow::Result<Probe> {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?
+                .block_on(probe(addr, pid, stopped))
         })
     };
     let recorder = Arc::new(Recorder::default());
@@ -152,7 +119,7 @@ pub async fn run(args: OverloadArgs) -> anyhow::Result<()> {
     )
     .await;
     let load_end = Instant::now();
-    stop.notify_waiters();
+    let _ = stop.send(true);
     drop(clients);
 
     // Recovery: a new turn on a new connection, retried until it is answered.
@@ -181,14 +148,20 @@ pub async fn run(args: OverloadArgs) -> anyhow::Result<()> {
             }
         }
     };
-    let _ = sampler.await;
-    let (health_worst, checks, health_failed) = prober.await?;
+    let Probe {
+        rss_max,
+        health_worst,
+        checks,
+        health_failed,
+    } = probe
+        .join()
+        .map_err(|_| anyhow::anyhow!("the probe thread panicked"))??;
     let load = recorder.report(
         json!({}),
         Duration::from_secs_f64(args.seconds),
         CpuUse::default(),
     );
-    let rss_mib = rss_max.load(Ordering::Relaxed) as f64 / f64::from(1 << 20);
+    let rss_mib = rss_max as f64 / f64::from(1 << 20);
     let figures = json!({
         "connections": args.connections,
         "capacity_per_s": capacity,
@@ -237,4 +210,51 @@ pub async fn run(args: OverloadArgs) -> anyhow::Result<()> {
     }
     anyhow::ensure!(over.is_empty(), "overload test failed: {}", over.join("; "));
     Ok(())
+}
+
+/// What the probe saw during the load.
+struct Probe {
+    rss_max: u64,
+    health_worst: Duration,
+    checks: u64,
+    health_failed: u64,
+}
+
+/// Every 100 ms: the server's resident memory, and one health check on a connection of its own
+/// (timed; over 5 s counts as failed), until `stop`.
+async fn probe(
+    addr: String,
+    pid: String,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<Probe> {
+    let mut health = HealthClient::new(Endpoint::from_shared(addr)?.connect().await?);
+    let mut seen = Probe {
+        rss_max: 0,
+        health_worst: Duration::ZERO,
+        checks: 0,
+        health_failed: 0,
+    };
+    while !*stop.borrow() {
+        if let Some(rss) = stats::rss_bytes(&pid) {
+            seen.rss_max = seen.rss_max.max(rss);
+        }
+        let started = Instant::now();
+        let answer = tokio::time::timeout(
+            Duration::from_secs(5),
+            health.check(HealthCheckRequest {
+                service: String::new(),
+            }),
+        )
+        .await;
+        seen.health_worst = seen.health_worst.max(started.elapsed());
+        seen.checks += 1;
+        if !matches!(answer, Ok(Ok(_))) {
+            seen.health_failed += 1;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+            _ = stop.changed() => {}
+        }
+    }
+    Ok(seen)
 }

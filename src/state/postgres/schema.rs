@@ -3,6 +3,7 @@
 
 use super::pg;
 use crate::state::StoreError;
+use crate::state::codec::Codec;
 use tokio_postgres::Client;
 
 /// Migration `i` takes the schema from version `i` to `i + 1`. Append only.
@@ -116,7 +117,54 @@ const MIGRATIONS: &[&str] = &[
         ADD COLUMN channel text NOT NULL DEFAULT '',
         ADD COLUMN queue text NOT NULL DEFAULT '';
     ",
+    // 4: a conversation's recent turns are rows of their own, so a turn writes only itself;
+    // records are MessagePack from now on (`codec`) and the JSON written before stays readable:
+    // the history moves out of each JSON state as it is. Stored settings (the key check).
+    "
+    CREATE TABLE turns (
+        tenant_id       text NOT NULL,
+        conversation_id text NOT NULL,
+        seq             bigint NOT NULL,
+        record          bytea NOT NULL,
+        PRIMARY KEY (tenant_id, conversation_id, seq)
+    );
+    INSERT INTO turns (tenant_id, conversation_id, seq, record)
+        SELECT c.tenant_id, c.conversation_id,
+               (s.j->>'turn_count')::bigint - jsonb_array_length(s.j->'recent') + e.ord,
+               convert_to(e.value::text, 'UTF8')
+        FROM conversations c
+        CROSS JOIN LATERAL (SELECT convert_from(c.state, 'UTF8')::jsonb AS j) s
+        CROSS JOIN LATERAL jsonb_array_elements(s.j->'recent') WITH ORDINALITY e(value, ord);
+    UPDATE conversations
+        SET state = convert_to((convert_from(state, 'UTF8')::jsonb - 'recent')::text, 'UTF8');
+    CREATE TABLE store_meta (key text PRIMARY KEY, value bytea NOT NULL);
+    ",
 ];
+
+/// Refuses a database whose records were sealed under another key (or any key, when none is
+/// set); the first start with a key leaves a sealed check record in `store_meta` (replicas
+/// starting together: the first insert wins and the others check against it).
+pub async fn check_key(client: &Client, codec: &Codec) -> Result<(), StoreError> {
+    let read = || async {
+        client
+            .query_opt("SELECT value FROM store_meta WHERE key = 'key_check'", &[])
+            .await
+            .map_err(pg)
+            .map(|r| r.map(|r| r.get::<_, Vec<u8>>(0)))
+    };
+    if let Some(record) = codec.check_key(read().await?.as_deref())? {
+        client
+            .execute(
+                "INSERT INTO store_meta (key, value) VALUES ('key_check', $1)
+                 ON CONFLICT (key) DO NOTHING",
+                &[&record],
+            )
+            .await
+            .map_err(pg)?;
+        codec.check_key(read().await?.as_deref())?;
+    }
+    Ok(())
+}
 
 /// Key of the advisory lock that serialises migrations across replicas ("escalat" in ASCII).
 const LOCK_KEY: i64 = 0x65_73_63_61_6c_61_74;

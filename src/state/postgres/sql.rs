@@ -2,12 +2,30 @@
 
 use super::pg;
 use super::pool::Conn;
-use crate::state::codec::{CommitRow, decode};
+use crate::state::codec::{Codec, CommitRow};
 use crate::state::{CommitResult, StoreError};
 use tokio_postgres::types::ToSql;
 
-pub const LOAD: &str =
-    "SELECT state FROM conversations WHERE tenant_id = $1 AND conversation_id = $2";
+/// The state and its history rows (sequence numbers and records, in order), in one statement so
+/// both are as of the same commit.
+pub const LOAD: &str = "SELECT c.state,
+         ARRAY(SELECT t.seq FROM turns t
+               WHERE t.tenant_id = c.tenant_id AND t.conversation_id = c.conversation_id
+               ORDER BY t.seq),
+         ARRAY(SELECT t.record FROM turns t
+               WHERE t.tenant_id = c.tenant_id AND t.conversation_id = c.conversation_id
+               ORDER BY t.seq)
+     FROM conversations c WHERE c.tenant_id = $1 AND c.conversation_id = $2";
+
+/// A turn's history row (a racing writer's row of the same number is rolled back with its
+/// transaction, or ours is: the version check decides).
+const INSERT_TURN: &str = "INSERT INTO turns (tenant_id, conversation_id, seq, record)
+     VALUES ($1, $2, $3, $4)
+     ON CONFLICT (tenant_id, conversation_id, seq) DO UPDATE SET record = excluded.record";
+
+/// History rows that left the conversation's recent turns.
+const TRIM_TURNS: &str = "DELETE FROM turns
+     WHERE tenant_id = $1 AND conversation_id = $2 AND seq <= $3";
 
 pub const RECEIPT: &str = "SELECT receipt FROM receipts
      WHERE tenant_id = $1 AND conversation_id = $2 AND turn_id = $3";
@@ -164,6 +182,7 @@ pub const QUALITY_OUTCOMES: &str = "
 /// answer of the statement before it.
 pub async fn commit(
     conn: &mut Conn,
+    codec: &Codec,
     row: &CommitRow,
     receipt_window: i64,
 ) -> Result<CommitResult, StoreError> {
@@ -184,6 +203,8 @@ pub async fn commit(
     let event = tx.prepare_cached(INSERT_EVENT).await.map_err(pg)?;
     let handoff = tx.prepare_cached(INSERT_HANDOFF).await.map_err(pg)?;
     let announce = tx.prepare_cached(ANNOUNCE).await.map_err(pg)?;
+    let insert_turn = tx.prepare_cached(INSERT_TURN).await.map_err(pg)?;
+    let trim_turns = tx.prepare_cached(TRIM_TURNS).await.map_err(pg)?;
 
     let state_params: [&(dyn ToSql + Sync); 7] = [
         t,
@@ -200,6 +221,22 @@ pub async fn commit(
         &state_params[..]
     };
     let written = tx.execute(&conversation, state_params);
+    let history_written = async {
+        let trim_params: [&(dyn ToSql + Sync); 3] = [t, c, &row.history_before];
+        match &row.turn {
+            Some((seq, record)) => {
+                let turn_params: [&(dyn ToSql + Sync); 4] = [t, c, seq, record];
+                tokio::try_join!(
+                    tx.execute(&insert_turn, &turn_params),
+                    tx.execute(&trim_turns, &trim_params),
+                )?;
+            }
+            None => {
+                tx.execute(&trim_turns, &trim_params).await?;
+            }
+        }
+        Ok(())
+    };
     let receipt_written = async {
         let Some((turn_id, sequence, body)) = &row.receipt else {
             return Ok(1);
@@ -236,11 +273,11 @@ pub async fn commit(
         )?;
         Ok(())
     };
-    let (written, receipt_written, ()) =
-        tokio::try_join!(written, receipt_written, event_written).map_err(pg)?;
+    let (written, (), receipt_written, ()) =
+        tokio::try_join!(written, history_written, receipt_written, event_written).map_err(pg)?;
     if written == 0 || receipt_written == 0 {
         tx.rollback().await.map_err(pg)?;
-        return duplicate_or(conn, row, CommitResult::Conflict).await;
+        return duplicate_or(conn, codec, row, CommitResult::Conflict).await;
     }
     tx.commit().await.map_err(pg)?;
     Ok(CommitResult::Committed)
@@ -249,6 +286,7 @@ pub async fn commit(
 /// After a lost race: `Duplicate` when the turn id is already committed, else `otherwise`.
 async fn duplicate_or(
     conn: &Conn,
+    codec: &Codec,
     row: &CommitRow,
     otherwise: CommitResult,
 ) -> Result<CommitResult, StoreError> {
@@ -261,7 +299,9 @@ async fn duplicate_or(
         .await
         .map_err(pg)?;
     Ok(match seen {
-        Some(r) => CommitResult::Duplicate(Box::new(decode(r.get::<_, &[u8]>(0), "receipts")?)),
+        Some(r) => {
+            CommitResult::Duplicate(Box::new(codec.decode(r.get::<_, &[u8]>(0), "receipts")?))
+        }
         None => otherwise,
     })
 }
@@ -294,6 +334,7 @@ pub async fn forget(
         ids.push(c.to_string());
     }
     for stmt in [
+        "DELETE FROM turns WHERE tenant_id = $1 AND conversation_id = ANY($2)",
         "DELETE FROM receipts WHERE tenant_id = $1 AND conversation_id = ANY($2)",
         "DELETE FROM deliveries WHERE event_id IN
              (SELECT event_id FROM events WHERE tenant_id = $1 AND conversation_id = ANY($2))",
@@ -321,6 +362,9 @@ pub async fn expire(
              ), receipts_gone AS (
                  DELETE FROM receipts r USING gone g
                  WHERE r.tenant_id = g.tenant_id AND r.conversation_id = g.conversation_id
+             ), turns_gone AS (
+                 DELETE FROM turns t USING gone g
+                 WHERE t.tenant_id = g.tenant_id AND t.conversation_id = g.conversation_id
              )
              SELECT count(*) FROM gone",
             &[&idle_before_ms],

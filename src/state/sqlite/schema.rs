@@ -118,6 +118,27 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE handoffs ADD COLUMN channel TEXT NOT NULL DEFAULT '';
     ALTER TABLE handoffs ADD COLUMN queue TEXT NOT NULL DEFAULT '';
     ",
+    // 4: a conversation's recent turns are rows of their own, so a turn writes only itself (not
+    // the whole history again); records are MessagePack from now on (`codec`), and the JSON
+    // written before stays readable: the history moves out of each JSON state as it is. Stored
+    // settings (the encryption key check).
+    "
+    CREATE TABLE turns (
+        tenant_id       TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        seq             INTEGER NOT NULL,
+        record          BLOB NOT NULL,
+        PRIMARY KEY (tenant_id, conversation_id, seq)
+    ) WITHOUT ROWID;
+    INSERT INTO turns (tenant_id, conversation_id, seq, record)
+        SELECT c.tenant_id, c.conversation_id,
+               json_extract(CAST(c.state AS TEXT), '$.turn_count')
+                   - json_array_length(CAST(c.state AS TEXT), '$.recent') + j.key + 1,
+               CAST(j.value AS BLOB)
+        FROM conversations c, json_each(CAST(c.state AS TEXT), '$.recent') j;
+    UPDATE conversations SET state = CAST(json_remove(CAST(state AS TEXT), '$.recent') AS BLOB);
+    CREATE TABLE store_meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+    ",
 ];
 
 /// The schema version this build writes.

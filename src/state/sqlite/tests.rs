@@ -127,3 +127,212 @@ async fn a_version_1_file_is_upgraded_with_its_feed_state() {
         3
     );
 }
+
+/// A conversation of `turns` turns as the engine leaves it: its history holds the last `kept`.
+fn conversation_with(turns: u64, kept: u64, text: &str) -> ConversationState {
+    use crate::domain::TurnRecord;
+    let mut state = ConversationState::new("acme", "c1", 1);
+    state.version = turns;
+    state.turn_count = turns;
+    for seq in turns + 1 - kept..=turns {
+        state.recent.push_back(Arc::new(TurnRecord {
+            turn_id: format!("t{seq}"),
+            text: format!("{text} {seq}"),
+            time_ms: seq as i64,
+            signals: vec!["anger".into()],
+            negative: 0.25,
+            ..Default::default()
+        }));
+    }
+    state
+}
+
+/// The receipt a turn's commit carries (a turn commit appends its history row).
+fn receipt(seq: u64) -> Option<crate::domain::TurnReceipt> {
+    Some(crate::domain::TurnReceipt {
+        turn_id: format!("t{seq}"),
+        fingerprint: seq,
+        decision: crate::domain::Decision {
+            sequence: seq,
+            ..Default::default()
+        },
+    })
+}
+
+/// A file as schema version 3 left it (the whole state, history included, as JSON in one column)
+/// opens with the history moved to rows; the next turn writes one row, and the conversation reads
+/// back whole.
+#[tokio::test]
+async fn a_version_3_file_is_upgraded_with_its_history_as_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v3.db");
+    let old = conversation_with(7, 3, "hello");
+    {
+        let mut conn = rusqlite::Connection::open(&path).unwrap();
+        super::schema::migrate_to(&mut conn, 3).unwrap();
+        conn.execute(
+            "INSERT INTO conversations VALUES ('acme', 'c1', 7, NULL, 1, ?1)",
+            rusqlite::params![serde_json::to_vec(&old).unwrap()],
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path, 8).await.unwrap();
+    assert_eq!(
+        store.load("acme", "c1").await.unwrap().as_deref(),
+        Some(&old)
+    );
+    let count = |sql: &str| -> i64 {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    };
+    assert_eq!(count("SELECT count(*) FROM turns"), 3);
+    let mut next = old.clone();
+    next.version = 8;
+    next.turn_count = 8;
+    next.recent.pop_front();
+    next.recent
+        .push_back(conversation_with(8, 1, "hello").recent[0].clone());
+    let commit = Commit {
+        state: next.clone(),
+        expected_version: 7,
+        receipt: receipt(8),
+        event: None,
+    };
+    assert_eq!(store.commit(commit).await.unwrap(), CommitResult::Committed);
+    drop(store);
+    let store = SqliteStore::open(&path, 8).await.unwrap();
+    assert_eq!(
+        store.load("acme", "c1").await.unwrap().as_deref(),
+        Some(&next)
+    );
+    assert_eq!(count("SELECT count(*) FROM turns"), 3);
+    assert_eq!(count("SELECT min(seq) FROM turns"), 6);
+}
+
+/// The bytes of the database file and its write-ahead log.
+fn file_bytes(path: &std::path::Path) -> Vec<u8> {
+    let mut bytes = std::fs::read(path).unwrap();
+    let wal = path.with_extension("db-wal");
+    if let Ok(more) = std::fs::read(wal) {
+        bytes.extend(more);
+    }
+    bytes
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+/// With `store.encryption_key_file` a turn's text is not in the file's bytes; without it, it is.
+/// Another key, or none, refuses to open the encrypted file with a clear message.
+#[tokio::test]
+async fn encrypted_records_keep_turn_text_out_of_the_file() {
+    use crate::state::Codec;
+    const CANARY: &str = "Canary-Zebulon-Quixote-4711";
+    let dir = tempfile::tempdir().unwrap();
+    for (name, codec) in [
+        ("clear.db", Codec::plain()),
+        ("sealed.db", Codec::with_key(&[7; 32])),
+    ] {
+        let path = dir.path().join(name);
+        let store = SqliteStore::open_with(&path, 8, codec.clone())
+            .await
+            .unwrap();
+        let state = conversation_with(1, 1, CANARY);
+        let commit = Commit {
+            state: state.clone(),
+            expected_version: 0,
+            receipt: receipt(1),
+            event: None,
+        };
+        assert_eq!(store.commit(commit).await.unwrap(), CommitResult::Committed);
+        drop(store);
+        // A fresh store (no cache) reads it back whole.
+        let store = SqliteStore::open_with(&path, 8, codec.clone())
+            .await
+            .unwrap();
+        assert_eq!(
+            store.load("acme", "c1").await.unwrap().as_deref(),
+            Some(&state)
+        );
+        drop(store);
+        assert_eq!(
+            contains(&file_bytes(&path), CANARY),
+            !codec.encrypted(),
+            "{name}"
+        );
+    }
+    let sealed = dir.path().join("sealed.db");
+    let err = SqliteStore::open_with(&sealed, 8, Codec::with_key(&[8; 32]))
+        .await
+        .err()
+        .expect("another key is refused");
+    assert!(
+        err.to_string()
+            .contains("not the key this store was encrypted with"),
+        "{err}"
+    );
+    let err = SqliteStore::open(&sealed, 8)
+        .await
+        .err()
+        .expect("no key is refused");
+    assert!(
+        err.to_string().contains("set store.encryption_key_file"),
+        "{err}"
+    );
+}
+
+/// Bytes a turn's commit writes, by conversation length: the whole state as JSON (schema 3)
+/// against the state without its history plus the one new history row (schema 4).
+/// `cargo test --lib bytes_written_per_turn -- --ignored --nocapture`
+#[tokio::test]
+#[ignore = "prints figures for the README"]
+async fn bytes_written_per_turn_by_conversation_length() {
+    use crate::detect::Detector;
+    use crate::domain::{Role, Turn};
+    use crate::engine::{Engine, EngineSettings};
+    use crate::state::codec::{Codec, CommitRow};
+    let store = crate::state::open("memory", 256).await.unwrap();
+    let engine = Engine::new(Arc::new(Detector::new()), store, EngineSettings::default());
+    let lines = [
+        "Hi, my parcel SR-4471902 has not arrived and the tracking page says delivered.",
+        "I'm sorry to hear that. Could you confirm the delivery address for me?",
+        "It's 22 Baker Street, London. Nobody left anything here and I have been waiting all week.",
+        "Thanks. I have opened a search with the carrier; it can take up to 48 hours.",
+    ];
+    println!(
+        "turns  json_state  binary_state  turn_row  (bytes written by the next turn's commit)"
+    );
+    for n in 1..=200u64 {
+        let turn = Turn {
+            tenant_id: "acme".into(),
+            conversation_id: "c".into(),
+            turn_id: format!("t{n}"),
+            sequence: Some(n),
+            role: if n % 2 == 1 {
+                Role::Customer
+            } else {
+                Role::Bot
+            },
+            text: lines[(n as usize - 1) % lines.len()].into(),
+            time_ms: 1_750_000_000_000 + n as i64 * 1000,
+            ..Default::default()
+        };
+        engine.process(turn).await.unwrap();
+        if [2, 10, 50, 200].contains(&n) {
+            let state = Arc::unwrap_or_clone(engine.conversation("acme", "c").await.unwrap());
+            let json = serde_json::to_vec(&state).unwrap().len();
+            let mut commit = Commit {
+                state,
+                expected_version: n - 1,
+                receipt: receipt(n),
+                event: None,
+            };
+            let row = CommitRow::encode(&mut commit, &Codec::plain()).unwrap();
+            let turn_row = row.turn.as_ref().map_or(0, |t| t.1.len());
+            println!("{n:>5}  {json:>10}  {:>12}  {turn_row:>8}", row.state.len());
+        }
+    }
+}

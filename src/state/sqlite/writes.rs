@@ -4,13 +4,14 @@
 use super::sql;
 use crate::domain::{HandoffEvent, TurnReceipt};
 use crate::policy::QueueStatus;
-use crate::state::codec::{self, CommitRow, decode};
+use crate::state::codec::{self, Codec, CommitRow};
 use crate::state::{CommitResult, FeedFilter, OutcomeRecord, StoreError};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::{BTreeMap, HashSet};
 
 pub fn receipt_by_turn(
     conn: &Connection,
+    codec: &Codec,
     tenant_id: &str,
     conversation_id: &str,
     turn_id: &str,
@@ -25,19 +26,20 @@ pub fn receipt_by_turn(
                 .optional()
         })
         .map_err(sql)?;
-    blob.map(|b| decode(&b, "receipts")).transpose()
+    blob.map(|b| codec.decode(&b, "receipts")).transpose()
 }
 
 /// Duplicate turn id first, then the version check, then state + receipt + event.
 /// `receipt_window`: receipts older than this many turns of the conversation are dropped.
 pub fn commit(
     conn: &Connection,
+    codec: &Codec,
     row: &CommitRow,
     receipt_window: i64,
 ) -> Result<CommitResult, StoreError> {
     let (t, c) = (&row.tenant_id, &row.conversation_id);
     if let Some((turn_id, _, _)) = &row.receipt
-        && let Some(seen) = receipt_by_turn(conn, t, c, turn_id)?
+        && let Some(seen) = receipt_by_turn(conn, codec, t, c, turn_id)?
     {
         return Ok(CommitResult::Duplicate(Box::new(seen)));
     }
@@ -69,6 +71,19 @@ pub fn commit(
             row.state
         ])
     })
+    .map_err(sql)?;
+    if let Some((seq, record)) = &row.turn {
+        conn.prepare_cached(
+            "INSERT OR REPLACE INTO turns (tenant_id, conversation_id, seq, record)
+             VALUES (?1, ?2, ?3, ?4)",
+        )
+        .and_then(|mut s| s.execute(params![t, c, seq, record]))
+        .map_err(sql)?;
+    }
+    conn.prepare_cached(
+        "DELETE FROM turns WHERE tenant_id = ?1 AND conversation_id = ?2 AND seq <= ?3",
+    )
+    .and_then(|mut s| s.execute(params![t, c, row.history_before]))
     .map_err(sql)?;
     if let Some((turn_id, sequence, body)) = &row.receipt {
         conn.prepare_cached(
@@ -145,6 +160,7 @@ pub fn register(conn: &Connection, consumer: &str) -> Result<bool, StoreError> {
 /// holds up the writer; `lease` re-checks.
 pub fn claimable(
     conn: &Connection,
+    codec: &Codec,
     filter: &FeedFilter,
     limit: usize,
 ) -> Result<Vec<(i64, HandoffEvent)>, StoreError> {
@@ -191,7 +207,7 @@ pub fn claimable(
             .optional()
             .map_err(sql)?;
         if let Some(blob) = blob {
-            out.push((seq, decode(&blob, "events")?));
+            out.push((seq, codec.decode(&blob, "events")?));
         }
     }
     Ok(out)
@@ -388,6 +404,7 @@ pub fn forget(
     for c in &ids {
         for stmt in [
             "DELETE FROM conversations WHERE tenant_id = ?1 AND conversation_id = ?2",
+            "DELETE FROM turns WHERE tenant_id = ?1 AND conversation_id = ?2",
             "DELETE FROM receipts WHERE tenant_id = ?1 AND conversation_id = ?2",
             "DELETE FROM deliveries WHERE event_id IN
                  (SELECT event_id FROM events WHERE tenant_id = ?1 AND conversation_id = ?2)",
@@ -413,6 +430,11 @@ pub fn expire(
             .and_then(|mut s| s.execute(params![p]))
             .map_err(sql)
     };
+    run(
+        "DELETE FROM turns WHERE (tenant_id, conversation_id) IN
+             (SELECT tenant_id, conversation_id FROM conversations WHERE updated_ms < ?1)",
+        idle_before_ms,
+    )?;
     run(
         "DELETE FROM receipts WHERE (tenant_id, conversation_id) IN
              (SELECT tenant_id, conversation_id FROM conversations WHERE updated_ms < ?1)",
@@ -476,4 +498,25 @@ pub fn record_outcome(conn: &Connection, o: &OutcomeRecord) -> Result<bool, Stor
     })
     .map_err(sql)?;
     Ok(true)
+}
+
+/// Refuses a file whose records were sealed under another key (or any key, when none is set);
+/// the first start with a key leaves a sealed check record in `store_meta`.
+pub fn check_key(conn: &Connection, codec: &Codec) -> Result<(), StoreError> {
+    let stored: Option<Vec<u8>> = conn
+        .query_row(
+            "SELECT value FROM store_meta WHERE key = 'key_check'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(sql)?;
+    if let Some(record) = codec.check_key(stored.as_deref())? {
+        conn.execute(
+            "INSERT INTO store_meta (key, value) VALUES ('key_check', ?1)",
+            params![record],
+        )
+        .map_err(sql)?;
+    }
+    Ok(())
 }
