@@ -8,7 +8,8 @@
 #
 # Knobs (environment): SERVER_CPU, CLIENT_CPU, PORT, DURATION (s per saturation run), REPEAT
 # (saturation runs per target, the best is kept), LIVE (conversations for the memory figure),
-# CONNECTIONS, INFLIGHT, STORES, NICE (default -10; 0 when not root), SKIP_BUILD=1.
+# CONNECTIONS, INFLIGHT, STORES, NICE (default -10; 0 when not root), SKIP_BUILD=1, BIN (the server
+# executable, to measure another build against the same baseline run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,7 +30,7 @@ else
     DURATION=${DURATION:-4}; REPEAT=${REPEAT:-2}; LIVE=${LIVE:-100000}; LAT_DURATION=${LAT_DURATION:-10}
 fi
 OUT=bench/out
-BIN=target/release/escalation-router
+BIN=${BIN:-target/release/escalation-router}
 LG=target/release/loadgen
 mkdir -p "$OUT"
 rm -f "$OUT"/*.json "$OUT/server.log"

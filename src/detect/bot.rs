@@ -63,43 +63,41 @@ pub fn read(
         .filter(|r| r.role == Role::Bot)
         .take(6)
         .find(|r| r.text.trim().eq_ignore_ascii_case(turn.text.trim()));
-    let link_again = links(&turn.text).find_map(|link| {
+    let link_again = || {
+        links(&turn.text).find_map(|link| {
+            history
+                .iter()
+                .rev()
+                .filter(|r| r.role == Role::Bot)
+                .take(6)
+                .find(|r| links(&r.text).any(|l| l.eq_ignore_ascii_case(link)))
+        })
+    };
+    let asked_again = || {
         history
             .iter()
             .rev()
-            .filter(|r| r.role == Role::Bot)
-            .take(6)
-            .find(|r| links(&r.text).any(|l| l.eq_ignore_ascii_case(link)))
-    });
-    let asked_again = history
-        .iter()
-        .rev()
-        .find(|r| r.role == Role::Customer)
-        .is_some_and(|r| asks_to_repeat(&r.text));
-    if asked_again {
-        // The customer asked to hear it again: repeating is the answer, not a loop.
-    } else if let Some(earlier) = same_text {
-        hits.push(hit(
-            SignalKind::BotLoop,
-            0.9,
-            format!("same reply as turn {}", earlier.turn_id),
-        ));
-    } else if let Some(earlier) = link_again {
-        // The same link again in other words: the same template with other slot values.
-        hits.push(hit(
-            SignalKind::BotLoop,
-            0.85,
-            format!("same link as turn {}", earlier.turn_id),
-        ));
+            .find(|r| r.role == Role::Customer)
+            .is_some_and(|r| asks_to_repeat(&r.text))
+    };
+    // A loop: the same reply, the same link in other words (the same template with other slot
+    // values), or a reply much like an earlier one; not when the customer asked to hear it again.
+    let repeated = if let Some(earlier) = same_text {
+        Some((0.9, format!("same reply as turn {}", earlier.turn_id)))
+    } else if let Some(earlier) = link_again() {
+        Some((0.85, format!("same link as turn {}", earlier.turn_id)))
     } else if words.len() >= 3
         && let Some((sim, earlier)) = context::most_similar(&words, history, Role::Bot, 6)
         && sim >= 0.75
     {
-        hits.push(hit(
-            SignalKind::BotLoop,
-            0.8 * sim,
-            format!("like reply at turn {}", earlier.turn_id),
-        ));
+        Some((0.8 * sim, format!("like reply at turn {}", earlier.turn_id)))
+    } else {
+        None
+    };
+    if let Some((weight, matched)) = repeated
+        && !asked_again()
+    {
+        hits.push(hit(SignalKind::BotLoop, weight, matched));
     }
 }
 
@@ -107,12 +105,13 @@ pub fn read(
 /// trailing punctuation (compared ignoring ASCII case; nothing is allocated).
 fn links(text: &str) -> impl Iterator<Item = &str> + '_ {
     text.split_whitespace().filter_map(|w| {
+        // Trimming adds no dot: a word without one is no link.
+        if !w.contains('.') {
+            return None;
+        }
         let w = w.trim_end_matches(['.', ',', ')', '!', '?', ':', ';']);
-        let w = w
-            .trim_start_matches(['(', '\''])
-            .trim_start_matches("https://")
-            .trim_start_matches("http://")
-            .trim_start_matches("www.");
+        let w = w.trim_start_matches(['(', '\'']);
+        let w = strip_all(strip_all(strip_all(w, "https://"), "http://"), "www.");
         let dot = w.find('.')?;
         let host_ok = w[..dot]
             .bytes()
@@ -124,6 +123,14 @@ fn links(text: &str) -> impl Iterator<Item = &str> + '_ {
                 .is_some_and(|b| b.is_ascii_alphabetic());
         (host_ok && (w.contains('/') || w.len() >= 6) && !w.contains('@')).then_some(w)
     })
+}
+
+/// `text` without every leading `prefix` (as `trim_start_matches`, without building a searcher).
+fn strip_all<'a>(mut text: &'a str, prefix: &str) -> &'a str {
+    while let Some(rest) = text.strip_prefix(prefix) {
+        text = rest;
+    }
+    text
 }
 
 /// The customer asked to hear the last answer again ("say that again", "nochmal bitte").
