@@ -136,6 +136,9 @@ fn start(
             Err(s) => pb::stream_turns_response::Result::Error(pb::TurnError {
                 code: s.code() as i32,
                 message: s.message().to_string(),
+                retry_delay: tonic_types::StatusExt::get_details_retry_info(&s)
+                    .and_then(|r| r.retry_delay)
+                    .and_then(|d| prost_types::Duration::try_from(d).ok()),
             }),
         };
         let _ = tx

@@ -604,3 +604,40 @@ async fn a_connection_over_its_share_is_shed_with_unavailable_and_retry_info() {
         .expect("another connection is served");
     held.abort();
 }
+
+#[tokio::test]
+async fn a_status_report_repeated_to_a_restarted_server_succeeds_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config();
+    config.store.url = format!("sqlite://{}", dir.path().join("e.db").display());
+    let mut app = spawn_app_with(config.clone()).await;
+    let d = send(&mut app, customer("rs", "t1", "I want to talk to a human"))
+        .await
+        .unwrap();
+    let report = pb::ReportHandoffStatusRequest {
+        tenant_id: "acme".into(),
+        conversation_id: "rs".into(),
+        handoff_id: d.handoff.unwrap().handoff_id,
+        status: pb::HandoffStatus::Completed as i32,
+        ..Default::default()
+    };
+    let accepted = pb::ReportHandoffStatusRequest {
+        status: pb::HandoffStatus::Accepted as i32,
+        ..report.clone()
+    };
+    app.router.report_handoff_status(accepted).await.unwrap();
+    app.router
+        .report_handoff_status(report.clone())
+        .await
+        .unwrap();
+    let before = conversation(&mut app, "rs").await.unwrap();
+    // The router crashed before it saw the answer; meanwhile the server restarted too.
+    app.shutdown();
+    app.server.take().unwrap().await.unwrap().unwrap();
+    let mut app = spawn_app_with(config).await;
+    app.router
+        .report_handoff_status(report)
+        .await
+        .expect("the repeated report succeeds");
+    assert_eq!(conversation(&mut app, "rs").await.unwrap(), before);
+}

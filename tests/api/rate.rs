@@ -79,6 +79,8 @@ async fn stream_turns_over_the_rate_answers_each_refused_turn_and_goes_on() {
             pb::stream_turns_response::Result::Error(e) => {
                 assert_eq!(e.code, Code::ResourceExhausted as i32, "{e:?}");
                 assert!(e.message.contains("retry after"), "{e:?}");
+                let delay = e.retry_delay.expect("a retry delay");
+                assert!(delay.seconds > 0 || delay.nanos > 0, "{e:?}");
                 refused.push(answer.conversation_id);
             }
         }
