@@ -7,15 +7,17 @@
 #
 #   bench/sqlite_turns.sh            # memory, then sqlite
 #   SKIP_BUILD=1 INFLIGHT=128 bench/sqlite_turns.sh
+#   SKIP_BUILD=1 TURNS=50 bench/sqlite_turns.sh   # longer conversations (default 10 turns)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT=${PORT:-50151}
 METRICS_PORT=${METRICS_PORT:-50152}
 INFLIGHT=${INFLIGHT:-64}
 DURATION=${DURATION:-5}
+TURNS=${TURNS:-10}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
-BIN=target/release/escalation-router
+BIN=${BIN:-target/release/escalation-router}
 LG=target/release/loadgen
 TMP=$(mktemp -d)
 PID=""
@@ -37,7 +39,7 @@ for store in memory sqlite; do
     taskset -c "$CLIENT_CPU" "$LG" wait --addr "http://127.0.0.1:$PORT" --timeout 30
     printf '%-7s ' "$store"
     taskset -c "$CLIENT_CPU" "$LG" run --addr "http://127.0.0.1:$PORT" --server-pid "$PID" \
-        --rpc unary --inflight "$INFLIGHT" --duration "$DURATION" --label "$store"
+        --rpc unary --inflight "$INFLIGHT" --duration "$DURATION" --turns "$TURNS" --label "$store"
     if [ "$store" = sqlite ]; then
         curl -s "http://127.0.0.1:$METRICS_PORT/metrics" | awk '
             /^escalation_store_batch_turns_sum/ { s = $2 }

@@ -14,7 +14,30 @@ use escalation_router::detect::Detector;
 use escalation_router::engine::{Engine, EngineSettings};
 use escalation_router::grpc::convert::{self, Limits};
 use escalation_router::state::memory::MemoryStore;
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The system allocator, counting the bytes live on the heap: what the store holds, apart from
+/// what the allocator keeps around it (`VmRSS` counts both).
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
 
 const SETTINGS: [(&str, usize, usize); 4] = [
     ("defaults (history 50, receipts 256)", 50, 256),
@@ -33,8 +56,9 @@ fn rss() -> u64 {
         * 1024
 }
 
-/// Fills a store with `n` conversations of 10 turns; prints bytes per conversation and text kept.
-fn measure(n: usize, history_turns: usize, receipt_window: usize) -> (f64, f64) {
+/// Fills a store with `n` conversations of 10 turns; returns resident and live heap bytes per
+/// conversation and the text sent per conversation.
+fn measure(n: usize, history_turns: usize, receipt_window: usize) -> (f64, f64, f64) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");
@@ -45,6 +69,7 @@ fn measure(n: usize, history_turns: usize, receipt_window: usize) -> (f64, f64) 
         EngineSettings { history_turns },
     );
     let before = rss();
+    let heap_before = LIVE.load(Ordering::Relaxed);
     let mut text = 0usize;
     // Round robin over the conversations, as live traffic interleaves them.
     let mut cursors: Vec<Cursor> = (0..n)
@@ -60,9 +85,11 @@ fn measure(n: usize, history_turns: usize, receipt_window: usize) -> (f64, f64) 
     }
     drop(cursors);
     let after = rss();
+    let heap = LIVE.load(Ordering::Relaxed).saturating_sub(heap_before);
     assert_eq!(store.len(), n);
     (
         (after.saturating_sub(before)) as f64 / n as f64,
+        heap as f64 / n as f64,
         text as f64 / n as f64,
     )
 }
@@ -76,8 +103,8 @@ fn main() {
         .and_then(|v| v.parse::<usize>().ok())
     {
         let (_, history, receipts) = SETTINGS[i];
-        let (per, text) = measure(n, history, receipts);
-        println!("{per:.0} {text:.0}");
+        let (per, heap, text) = measure(n, history, receipts);
+        println!("{per:.0} {heap:.0} {text:.0}");
         return;
     }
     println!("resident bytes per conversation, {n} conversations x 10 turns, in process:");
@@ -89,7 +116,13 @@ fn main() {
             .expect("running a setting");
         let line = String::from_utf8_lossy(&out.stdout);
         let mut it = line.split_whitespace();
-        let (per, text) = (it.next().unwrap_or("?"), it.next().unwrap_or("?"));
-        println!("  {name:<38} {per:>7} B/conversation (text sent: {text} B)");
+        let (per, heap, text) = (
+            it.next().unwrap_or("?"),
+            it.next().unwrap_or("?"),
+            it.next().unwrap_or("?"),
+        );
+        println!(
+            "  {name:<38} {per:>7} B/conversation resident, {heap:>7} B live heap (text sent: {text} B)"
+        );
     }
 }

@@ -323,3 +323,65 @@ pub fn conversation(
     }
     Ok(state)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Codec, parse_key};
+
+    #[test]
+    fn a_key_file_holds_32_bytes_raw_hex_or_base64() {
+        let key: Vec<u8> = (0u8..32).collect();
+        let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        let base64 = {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.encode(&key)
+        };
+        for file in [
+            key.clone(),
+            format!("{hex}\n").into_bytes(),
+            base64.into_bytes(),
+        ] {
+            assert_eq!(parse_key(&file).map(Vec::from), Some(key.clone()));
+        }
+        for bad in [
+            &b"short"[..],
+            &[0u8; 31],
+            &hex.as_bytes()[..62],
+            b"not base64 at all!",
+        ] {
+            assert_eq!(parse_key(bad), None);
+        }
+    }
+
+    #[test]
+    fn a_bad_key_file_is_named_without_its_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.key");
+        std::fs::write(&path, "secret-but-too-short").unwrap();
+        let err = Codec::from_key_file(Some(&path)).unwrap_err().to_string();
+        assert!(
+            err.contains("store.key") && err.contains("32-byte key"),
+            "{err}"
+        );
+        assert!(!err.contains("secret"), "{err}");
+    }
+
+    #[test]
+    fn sealed_records_open_only_with_their_key_and_differ_each_time() {
+        let (a, b) = (Codec::with_key(&[1; 32]), Codec::with_key(&[2; 32]));
+        let one = a.encode(&"the same text").unwrap();
+        let two = a.encode(&"the same text").unwrap();
+        assert_ne!(one, two, "a fresh nonce per record");
+        assert_eq!(a.decode::<String>(&one, "t").unwrap(), "the same text");
+        let err = b.decode::<String>(&one, "t").unwrap_err().to_string();
+        assert!(err.contains("cannot decrypt"), "{err}");
+        let err = Codec::plain()
+            .decode::<String>(&one, "t")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("store.encryption_key_file is not set"),
+            "{err}"
+        );
+    }
+}
