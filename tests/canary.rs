@@ -6,6 +6,7 @@
 
 use escalation_router::pb::{self, escalation_router_client::EscalationRouterClient};
 use std::io::BufRead;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -91,19 +92,26 @@ fn personal(c: &pb::HandoffContext) -> [&str; 6] {
 const MASKED: &str = "Hi, my name is [name] and I live at [address]. Please refund to [iban], card \
 [card_number] was charged twice. Mail [email] or call [phone].";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pii_canaries_never_reach_the_log_and_each_redaction_mode_shows_what_it_promises() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("config.toml");
-    std::fs::write(&config, CONFIG).unwrap();
+/// A `serve` child process and what it logged so far.
+struct Server {
+    child: std::process::Child,
+    lines: mpsc::Receiver<String>,
+    log: Vec<String>,
+    addr: String,
+}
+
+/// Starts the binary on a SQLite file in `dir` with `config` and extra environment; waits until it
+/// says `serving`. On exit before that, the log.
+fn spawn(config: &Path, dir: &Path, env: &[(&str, String)]) -> Result<Server, String> {
     let mut child = Command::new(BIN)
         .args(["serve", "--config"])
-        .arg(&config)
+        .arg(config)
         .env("ESCALATION__SERVER__LISTEN", "127.0.0.1:0")
         .env(
             "ESCALATION__STORE__URL",
-            format!("sqlite://{}/canary.db", dir.path().display()),
+            format!("sqlite://{}/canary.db", dir.display()),
         )
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .env("RUST_LOG", "debug")
         .env("NO_COLOR", "1")
         .stdout(Stdio::null())
@@ -122,22 +130,67 @@ async fn pii_canaries_never_reach_the_log_and_each_redaction_mode_shows_what_it_
     });
     let mut log: Vec<String> = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(60);
-    let addr = loop {
-        let line = lines
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .unwrap_or_else(|_| panic!("the server never said `serving`:\n{}", log.join("\n")));
+    loop {
+        let Ok(line) = lines.recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(log.join("\n"));
+        };
         log.push(line.clone());
         if line.contains("serving") && line.contains("addr=") {
             let at = line.find("addr=").unwrap() + 5;
-            break line[at..].split_whitespace().next().unwrap().to_string();
+            let addr = line[at..].split_whitespace().next().unwrap().to_string();
+            return Ok(Server {
+                child,
+                lines,
+                log,
+                addr,
+            });
         }
-    };
+    }
+}
+
+async fn connect(addr: &str) -> EscalationRouterClient<tonic::transport::Channel> {
     let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
         .unwrap()
         .connect()
         .await
         .unwrap();
-    let mut router = EscalationRouterClient::new(channel);
+    EscalationRouterClient::new(channel)
+}
+
+/// Whether any canary is in any file of `dir` once the write-ahead log is checkpointed.
+fn canary_in_files(dir: &Path) -> Option<String> {
+    rusqlite::Connection::open(dir.join("canary.db"))
+        .unwrap()
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+        .unwrap();
+    for file in std::fs::read_dir(dir).unwrap() {
+        let path = file.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        for k in CANARIES {
+            if text.contains(k) {
+                return Some(format!("canary {k} in {}", path.display()));
+            }
+        }
+    }
+    None
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pii_canaries_never_reach_the_log_and_each_redaction_mode_shows_what_it_promises() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, CONFIG).unwrap();
+    let Server {
+        mut child,
+        lines,
+        mut log,
+        addr,
+    } = spawn(&config, dir.path(), &[]).unwrap_or_else(|log| panic!("no `serving`:\n{log}"));
+    let mut router = connect(&addr).await;
 
     // `none`: the agent sees everything as written.
     let c = handoff(&mut router, "plain").await;
@@ -226,17 +279,51 @@ async fn pii_canaries_never_reach_the_log_and_each_redaction_mode_shows_what_it_
 
     // Nor in the SQLite file once the write-ahead log is checkpointed into it (`secure_delete`
     // overwrites what was erased).
-    let db = dir.path().join("canary.db");
-    rusqlite::Connection::open(&db)
-        .unwrap()
-        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
-        .unwrap();
-    for file in std::fs::read_dir(dir.path()).unwrap() {
-        let path = file.unwrap().path();
-        let bytes = std::fs::read(&path).unwrap();
-        let text = String::from_utf8_lossy(&bytes);
-        for k in CANARIES {
-            assert!(!text.contains(k), "canary {k} in {}", path.display());
-        }
+    if let Some(found) = canary_in_files(dir.path()) {
+        panic!("{found}");
     }
+}
+
+/// With `store.encryption_key_file`, a live (not erased) conversation's canaries are in no file of
+/// the store, and the service still answers with them; started again without the key, the server
+/// refuses to start and says which setting is missing.
+#[tokio::test]
+async fn with_an_encryption_key_a_live_conversation_is_in_no_file_in_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    let key = dir.path().join("store.key");
+    std::fs::write(&config, CONFIG).unwrap();
+    std::fs::write(
+        &key,
+        "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n",
+    )
+    .unwrap();
+    let store = dir.path().join("store");
+    std::fs::create_dir(&store).unwrap();
+    let keyed = [(
+        "ESCALATION__STORE__ENCRYPTION_KEY_FILE",
+        key.display().to_string(),
+    )];
+    let mut server = spawn(&config, &store, &keyed).unwrap_or_else(|log| panic!("{log}"));
+    let mut router = connect(&server.addr).await;
+    let c = handoff(&mut router, "plain").await;
+    assert_eq!(c.transcript[0].text, TEXT);
+    let _ = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status();
+    let _ = server.child.wait();
+    server.log.extend(server.lines.try_iter());
+    assert!(
+        server.log.iter().all(|l| !l.contains("0011223344")),
+        "the key is never logged"
+    );
+    assert_eq!(canary_in_files(&store), None);
+    let log = match spawn(&config, &store, &[]) {
+        Ok(mut s) => {
+            let _ = s.child.kill();
+            panic!("started without the key")
+        }
+        Err(log) => log,
+    };
+    assert!(log.contains("store.encryption_key_file"), "{log}");
 }
