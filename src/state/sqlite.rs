@@ -282,10 +282,8 @@ impl Store for SqliteStore {
         let codec = self.codec.clone();
         let row: Option<Option<ConversationState>> = self
             .read(move |conn| {
-                // One read transaction: the state and its history rows as of the same commit.
-                let tx = conn.unchecked_transaction().map_err(sql)?;
-                let row: Option<Option<Vec<u8>>> = tx
-                    .prepare_cached(
+                let state = |conn: &Connection, cached_version: i64| {
+                    conn.prepare_cached(
                         "SELECT CASE WHEN version = ?3 THEN NULL ELSE state END
                          FROM conversations WHERE tenant_id = ?1 AND conversation_id = ?2",
                     )
@@ -293,9 +291,18 @@ impl Store for SqliteStore {
                         s.query_row(params![t, c, cached_version], |r| r.get(0))
                             .optional()
                     })
-                    .map_err(sql)?;
-                let Some(Some(blob)) = row else {
+                    .map_err(sql)
+                };
+                // The common case, the cached copy is current, takes one statement.
+                let row: Option<Option<Vec<u8>>> = state(conn, cached_version)?;
+                if !matches!(row, Some(Some(_))) {
                     return Ok(row.map(|_| None));
+                }
+                // Otherwise one read transaction: the state and its history rows as of the same
+                // commit.
+                let tx = conn.unchecked_transaction().map_err(sql)?;
+                let Some(Some(blob)) = state(&tx, -1)? else {
+                    return Ok(None);
                 };
                 let turns = tx
                     .prepare_cached(

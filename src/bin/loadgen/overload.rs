@@ -102,11 +102,12 @@ pub async fn run(args: OverloadArgs) -> anyhow::Result<()> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let probe = {
         let (addr, pid) = (args.addr.clone(), args.server_pid.clone());
+        let wait = Duration::from_millis(args.max_health_ms).max(Duration::from_secs(5));
         std::thread::spawn(move || -> anyhow::Result<Probe> {
             tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?
-                .block_on(probe(addr, pid, stopped))
+                .block_on(probe(addr, pid, wait, stopped))
         })
     };
     let recorder = Arc::new(Recorder::default());
@@ -221,10 +222,11 @@ struct Probe {
 }
 
 /// Every 100 ms: the server's resident memory, and one health check on a connection of its own
-/// (timed; over 5 s counts as failed), until `stop`.
+/// (timed; unanswered after `wait`, at least 5 s, counts as failed), until `stop`.
 async fn probe(
     addr: String,
     pid: String,
+    wait: Duration,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<Probe> {
     let mut health = HealthClient::new(Endpoint::from_shared(addr)?.connect().await?);
@@ -240,7 +242,7 @@ async fn probe(
         }
         let started = Instant::now();
         let answer = tokio::time::timeout(
-            Duration::from_secs(5),
+            wait,
             health.check(HealthCheckRequest {
                 service: String::new(),
             }),
