@@ -6,10 +6,11 @@
 
 use crate::detect::Detector;
 use crate::domain::{
-    ConversationState, Decision, HandoffStatus, Ownership, TranscriptTurn, Turn, TurnReceipt,
+    ConversationState, Decision, HandoffEvent, HandoffStatus, Ownership, TranscriptTurn, Turn,
+    TurnReceipt,
 };
 use crate::policy::{PolicyHandle, QueueStatus, memory};
-use crate::state::{Commit, CommitResult, OutcomeRecord, SharedStore, StoreError};
+use crate::state::{Commit, CommitResult, FeedFilter, OutcomeRecord, SharedStore, StoreError};
 use crate::step;
 use std::sync::Arc;
 use tracing::{debug, instrument};
@@ -269,6 +270,44 @@ impl Engine {
             .store
             .forget(tenant_id, conversation_id, customer_id)
             .await?)
+    }
+
+    /// Leases up to `limit` of the group's undelivered events matching `filter` (see `Store::claim`).
+    pub async fn claim_events(
+        &self,
+        filter: &FeedFilter,
+        limit: usize,
+        lease: std::time::Duration,
+    ) -> Result<Vec<HandoffEvent>, EngineError> {
+        Ok(self.inner.store.claim(filter, limit, lease).await?)
+    }
+
+    /// Ends the group's leases on these events so they go out again now.
+    pub async fn release_events(
+        &self,
+        consumer: &str,
+        event_ids: &[String],
+    ) -> Result<(), EngineError> {
+        Ok(self.inner.store.release(consumer, event_ids).await?)
+    }
+
+    /// Acknowledges events for the group; returns how many were newly acknowledged.
+    pub async fn ack_events(
+        &self,
+        consumer: &str,
+        event_ids: &[String],
+    ) -> Result<u32, EngineError> {
+        Ok(self.inner.store.ack(consumer, event_ids).await?)
+    }
+
+    /// Woken on every append, release and ack this process sees.
+    pub fn event_notify(&self) -> Arc<tokio::sync::Notify> {
+        self.inner.store.event_notify()
+    }
+
+    /// Whether other processes write to the store too (their releases and acks announce nothing).
+    pub fn store_shared(&self) -> bool {
+        self.inner.store.shared()
     }
 
     /// Applies a router's report on a handoff; returns the new ownership.

@@ -120,15 +120,15 @@ pub async fn run_with(
     let (health_reporter, _) = tonic_health::server::health_reporter();
     let health_service = crate::grpc::health::service(&health_reporter, stop_rx.clone());
     let store = engine.store().clone();
-    let router = RouterService::new(engine, limits, streams.clone(), stop_rx.clone());
     let feed = FeedService::new(
-        store.clone(),
+        engine.clone(),
         limits,
-        streams,
+        streams.clone(),
         Duration::from_secs(config.feed.lease_seconds),
         Duration::from_millis(config.feed.poll_ms),
         stop_rx.clone(),
     );
+    let router = RouterService::new(engine, limits, streams, stop_rx.clone());
     let max = config.server.max_message_bytes;
     health_reporter
         .set_serving::<EscalationRouterServer<RouterService>>()

@@ -14,8 +14,9 @@ use super::auth::{Rpc, allow, allow_role, caller};
 use super::convert::{self, Limits};
 use super::error::RequestError;
 use super::streams::{Slot, Streams};
+use crate::engine::Engine;
 use crate::pb::{self, handoff_feed_server::HandoffFeed};
-use crate::state::{FeedFilter, SharedStore};
+use crate::state::FeedFilter;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
@@ -33,7 +34,7 @@ const EXPIRY_GRAIN: Duration = Duration::from_millis(100);
 
 #[derive(Clone)]
 pub struct FeedService {
-    store: SharedStore,
+    engine: Engine,
     limits: Limits,
     /// Open streams per principal.
     streams: Streams,
@@ -46,7 +47,7 @@ pub struct FeedService {
 
 impl FeedService {
     pub fn new(
-        store: SharedStore,
+        engine: Engine,
         limits: Limits,
         streams: Streams,
         lease: Duration,
@@ -54,11 +55,11 @@ impl FeedService {
         shutdown: watch::Receiver<bool>,
     ) -> Self {
         FeedService {
-            store: store.clone(),
+            poll: engine.store_shared().then_some(poll),
+            engine,
             limits,
             streams,
             lease,
-            poll: store.shared().then_some(poll),
             shutdown,
         }
     }
@@ -116,7 +117,7 @@ impl HandoffFeed for FeedService {
         for (i, id) in req.event_ids.iter().enumerate() {
             convert::id(&format!("event_ids[{i}]"), id, self.limits)?;
         }
-        let acknowledged = self.store.ack(&consumer, &req.event_ids).await?;
+        let acknowledged = self.engine.ack_events(&consumer, &req.event_ids).await?;
         Ok(Response::new(pb::AckResponse { acknowledged }))
     }
 }
@@ -128,7 +129,7 @@ async fn deliver(
     tx: mpsc::Sender<Result<pb::HandoffEvent, Status>>,
     _slot: Slot,
 ) {
-    let notify = feed.store.event_notify();
+    let notify = feed.engine.event_notify();
     let mut shutdown = feed.shutdown.clone();
     let mut handed: VecDeque<String> = VecDeque::new();
     let mut expiries = Expiries::default();
@@ -136,7 +137,7 @@ async fn deliver(
         let notified = notify.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
-        let events = match feed.store.claim(&filter, BATCH, feed.lease).await {
+        let events = match feed.engine.claim_events(&filter, BATCH, feed.lease).await {
             Ok(events) => events,
             Err(e) => {
                 warn!(error = %e, consumer = %filter.consumer, "feed claim failed");
@@ -176,7 +177,7 @@ async fn deliver(
     }
     debug!(consumer = %filter.consumer, outstanding = handed.len(), "subscription ended");
     let ids: Vec<String> = handed.into_iter().collect();
-    if let Err(e) = feed.store.release(&filter.consumer, &ids).await {
+    if let Err(e) = feed.engine.release_events(&filter.consumer, &ids).await {
         warn!(error = %e, "releasing leases failed; they will expire");
     }
 }
