@@ -84,6 +84,8 @@ pub fn step(mut state: ConversationState, turn: &Turn, cx: &Context) -> Outcome 
         let handoff_id = (cx.new_id)();
         let mut context = handoff::build_context(&state, turn, &decision, cx.policy);
         handoff::bound::fit(&mut context, handoff::bound::MAX_CONTEXT_BYTES);
+        let for_bot = Box::new(context.clone());
+        let context = Arc::new(context);
         state.ownership = Ownership::PendingHandoff;
         state.open_handoff = Some(OpenHandoff {
             handoff_id: handoff_id.clone(),
@@ -91,12 +93,12 @@ pub fn step(mut state: ConversationState, turn: &Turn, cx: &Context) -> Outcome 
             route: decision.route.clone(),
             priority: decision.priority,
             created_ms: turn.time_ms,
-            context: Some(Arc::new(context.clone())),
+            context: Some(Arc::clone(&context)),
         });
         decision.ownership = Ownership::PendingHandoff;
         decision.handoff = Some(Handoff {
             handoff_id: handoff_id.clone(),
-            context: Some(Box::new(context.clone())),
+            context: Some(for_bot),
         });
         event = Some(HandoffEvent {
             event_id: (cx.new_id)(),
@@ -114,11 +116,13 @@ pub fn step(mut state: ConversationState, turn: &Turn, cx: &Context) -> Outcome 
     } else if let Some(mut open) = state.open_handoff.take() {
         // The customer writes while waiting for the agent: the open handoff's context grows and
         // routers get it again as an update of the same handoff.
+        // Only a customer's turn grows the context, so only then is a shared one copied.
         if state.ownership == Ownership::PendingHandoff
-            && let Some(context) = open.context.as_mut().map(Arc::make_mut)
-            && handoff::append_waiting(context, &state, turn, cx.policy)
+            && turn.role == Role::Customer
+            && let Some(shared) = open.context.as_mut()
+            && handoff::append_waiting(Arc::make_mut(shared), &state, turn, cx.policy)
         {
-            handoff::bound::fit(context, handoff::bound::MAX_CONTEXT_BYTES);
+            handoff::bound::fit(Arc::make_mut(shared), handoff::bound::MAX_CONTEXT_BYTES);
             event = Some(HandoffEvent {
                 event_id: (cx.new_id)(),
                 handoff_id: open.handoff_id.clone(),
@@ -127,7 +131,7 @@ pub fn step(mut state: ConversationState, turn: &Turn, cx: &Context) -> Outcome 
                 action: open.action,
                 route: open.route.clone(),
                 priority: open.priority,
-                context: context.clone(),
+                context: Arc::clone(shared),
                 created_ms: turn.time_ms,
                 redeliveries: 0,
                 kind: HandoffEventKind::Updated,

@@ -96,7 +96,7 @@ fn event(conversation_id: &str, n: u32, queue: &str, code: ReasonCode) -> Handof
             queue: queue.into(),
             ..Default::default()
         },
-        context: HandoffContext {
+        context: std::sync::Arc::new(HandoffContext {
             reasons: vec![Reason {
                 code,
                 detail: String::new(),
@@ -106,7 +106,7 @@ fn event(conversation_id: &str, n: u32, queue: &str, code: ReasonCode) -> Handof
             }],
             seconds_since_first_problem: 1.5 * f64::from(n + 1),
             ..Default::default()
-        },
+        }),
         created_ms: 1_000 + i64::from(n),
         ..Default::default()
     }
@@ -575,8 +575,9 @@ async fn quality_keeps_language_channel_and_queue(f: Fixture) {
     let s = &f.store;
     let with = |c: &str, queue: &str, language: &str, channel: Channel| {
         let mut e = event(c, 1, queue, ReasonCode::ExplicitRequest);
-        e.context.language = language.into();
-        e.context.channel = channel;
+        let context = std::sync::Arc::make_mut(&mut e.context);
+        context.language = language.into();
+        context.channel = channel;
         e
     };
     turn(

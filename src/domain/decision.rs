@@ -277,7 +277,8 @@ pub struct HandoffEvent {
     pub action: Action,
     pub route: Route,
     pub priority: Priority,
-    pub context: HandoffContext,
+    /// Shared with the conversation's open handoff (encoded exactly like the context itself).
+    pub context: std::sync::Arc<HandoffContext>,
     pub created_ms: i64,
     /// Deliveries before this one; set by the store when it hands the event out.
     pub redeliveries: u32,
