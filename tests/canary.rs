@@ -4,8 +4,9 @@
 //! canaries may appear in the log, nor in the SQLite files after a checkpoint; each redaction mode
 //! shows in the context what it promises.
 
+#[path = "support/child.rs"]
+mod child;
 use escalation_router::pb::{self, escalation_router_client::EscalationRouterClient};
-use std::io::BufRead;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
@@ -118,16 +119,7 @@ fn spawn(config: &Path, dir: &Path, env: &[(&str, String)]) -> Result<Server, St
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, lines) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
-            let _ = tx.send(line);
-        }
-    });
+    let lines = child::stderr_lines(&mut child);
     let mut log: Vec<String> = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {

@@ -2,6 +2,8 @@
 //! by `promtool`, request ids, OpenTelemetry spans received by an OTLP collector the test runs, and
 //! the Grafana dashboard's queries against the metric names.
 
+#[path = "support/child.rs"]
+mod child;
 use escalation_router::pb::{
     self, escalation_router_client::EscalationRouterClient, handoff_feed_client::HandoffFeedClient,
 };
@@ -14,7 +16,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 use opentelemetry_proto::tonic::common::v1::any_value;
 use opentelemetry_proto::tonic::trace::v1::{Span, span::SpanKind};
 use serde_json::Value;
-use std::io::{BufRead, Read, Write};
+use std::io::{Read, Write};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -63,16 +65,7 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in std::io::BufReader::new(stderr)
-                .lines()
-                .map_while(Result::ok)
-            {
-                let _ = tx.send(line);
-            }
-        });
+        let lines = child::stderr_lines(&mut child);
         Server {
             child,
             lines,
