@@ -5,31 +5,21 @@ use super::{Channel, CustomerProfile, Role};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// What the bot should do after this turn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    #[default]
-    Continue,
-    OfferHandoff,
-    Handoff,
-    OfferCallback,
-    CreateTicket,
-    StaySilent,
+labelled_enum! {
+    /// What the bot should do after this turn.
+    #[derive(Default)]
+    pub enum Action {
+        #[default]
+        Continue = "continue",
+        OfferHandoff = "offer_handoff",
+        Handoff = "handoff",
+        OfferCallback = "offer_callback",
+        CreateTicket = "create_ticket",
+        StaySilent = "stay_silent",
+    }
 }
 
 impl Action {
-    pub fn label(self) -> &'static str {
-        match self {
-            Action::Continue => "continue",
-            Action::OfferHandoff => "offer_handoff",
-            Action::Handoff => "handoff",
-            Action::OfferCallback => "offer_callback",
-            Action::CreateTicket => "create_ticket",
-            Action::StaySilent => "stay_silent",
-        }
-    }
-
     /// Actions that open a handoff and publish an event carrying the context.
     pub fn opens_handoff(self) -> bool {
         matches!(
