@@ -57,8 +57,12 @@ fn rss() -> u64 {
 }
 
 /// Fills a store with `n` conversations of 10 turns; returns resident and live heap bytes per
-/// conversation and the text sent per conversation.
-fn measure(n: usize, history_turns: usize, receipt_window: usize) -> (f64, f64, f64) {
+/// conversation, the text sent per conversation and (with `FOOTPRINT_PARTS`) the heap by part.
+fn measure(
+    n: usize,
+    history_turns: usize,
+    receipt_window: usize,
+) -> (f64, f64, f64, Option<String>) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");
@@ -87,10 +91,48 @@ fn measure(n: usize, history_turns: usize, receipt_window: usize) -> (f64, f64, 
     let after = rss();
     let heap = LIVE.load(Ordering::Relaxed).saturating_sub(heap_before);
     assert_eq!(store.len(), n);
+    let parts = std::env::var_os("FOOTPRINT_PARTS").map(|_| parts(&rt, &store, n));
     (
         (after.saturating_sub(before)) as f64 / n as f64,
         heap as f64 / n as f64,
         text as f64 / n as f64,
+        parts,
+    )
+}
+
+/// The live heap held by the outbox and by the conversations, per conversation: every event is
+/// acknowledged and expired, then every conversation.
+fn parts(rt: &tokio::runtime::Runtime, store: &MemoryStore, n: usize) -> String {
+    use escalation_router::state::{FeedFilter, Store};
+    let filter = FeedFilter {
+        consumer: "footprint".into(),
+        ..Default::default()
+    };
+    let mut events = 0usize;
+    loop {
+        let batch = rt
+            .block_on(store.claim(&filter, usize::MAX, std::time::Duration::from_secs(60)))
+            .expect("claim");
+        if batch.is_empty() {
+            break;
+        }
+        events += batch.len();
+        let ids: Vec<String> = batch.into_iter().map(|e| e.event_id).collect();
+        rt.block_on(store.ack("footprint", &ids)).expect("ack");
+    }
+    let acked = LIVE.load(Ordering::Relaxed);
+    rt.block_on(store.expire(i64::MIN, i64::MAX))
+        .expect("expire events");
+    let outbox = LIVE.load(Ordering::Relaxed);
+    rt.block_on(store.expire(i64::MAX, i64::MAX))
+        .expect("expire conversations");
+    let end = LIVE.load(Ordering::Relaxed);
+    let per = |a: usize, b: usize| a.abs_diff(b) as f64 / n as f64;
+    format!(
+        "of the live heap: outbox {:.0} B ({:.2} events), conversations {:.0} B",
+        per(acked, outbox),
+        events as f64 / n as f64,
+        per(outbox, end)
     )
 }
 
@@ -103,8 +145,11 @@ fn main() {
         .and_then(|v| v.parse::<usize>().ok())
     {
         let (_, history, receipts) = SETTINGS[i];
-        let (per, heap, text) = measure(n, history, receipts);
+        let (per, heap, text, parts) = measure(n, history, receipts);
         println!("{per:.0} {heap:.0} {text:.0}");
+        if let Some(parts) = parts {
+            println!("{parts}");
+        }
         return;
     }
     println!("resident bytes per conversation, {n} conversations x 10 turns, in process:");
@@ -112,10 +157,20 @@ fn main() {
         let out = std::process::Command::new(std::env::current_exe().expect("own path"))
             .arg(n.to_string())
             .env("FOOTPRINT_SETTING", i.to_string())
+            // The defaults' heap by part too.
+            .env(
+                if i == 0 {
+                    "FOOTPRINT_PARTS"
+                } else {
+                    "FOOTPRINT_NO_PARTS"
+                },
+                "1",
+            )
             .output()
             .expect("running a setting");
-        let line = String::from_utf8_lossy(&out.stdout);
-        let mut it = line.split_whitespace();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let mut lines = stdout.lines();
+        let mut it = lines.next().unwrap_or("").split_whitespace();
         let (per, heap, text) = (
             it.next().unwrap_or("?"),
             it.next().unwrap_or("?"),
@@ -124,5 +179,8 @@ fn main() {
         println!(
             "  {name:<38} {per:>7} B/conversation resident, {heap:>7} B live heap (text sent: {text} B)"
         );
+        for part in lines {
+            println!("    {part}");
+        }
     }
 }

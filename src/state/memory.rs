@@ -11,11 +11,14 @@ use super::{
 use crate::domain::{ConversationState, HandoffEvent, TurnReceipt};
 use crate::policy::{Availability, QueueStatus};
 use async_trait::async_trait;
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use outbox::Outbox;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::Notify;
+
+mod outbox;
 
 const SHARDS: usize = 64;
 
@@ -25,6 +28,8 @@ struct Entry {
     state: Arc<ConversationState>,
     /// Receipts of the last `receipt_window` turns, oldest first.
     receipts: VecDeque<Receipt>,
+    /// The outbox place of the conversation's latest event: the next one supersedes its context.
+    last_event: Option<u64>,
 }
 
 /// A turn receipt kept compact: what dedupe compares (a hash of the turn id, the sequence number)
@@ -70,52 +75,6 @@ fn turn_hash(turn_id: &str) -> u64 {
 
 type Key = (String, String);
 
-/// Delivery state of one unacknowledged event for one consumer group.
-#[derive(Default)]
-struct Delivery {
-    leased_until: Option<Instant>,
-    /// Hand-outs so far.
-    deliveries: u32,
-}
-
-/// One consumer group: only its unacknowledged events, by append order, so a claim never walks
-/// past what the group already acknowledged.
-#[derive(Default)]
-struct Group {
-    pending: BTreeMap<u64, Delivery>,
-}
-
-#[derive(Default)]
-struct Outbox {
-    next: u64,
-    /// Events by append order.
-    events: BTreeMap<u64, HandoffEvent>,
-    /// Event id -> append order.
-    seqs: HashMap<String, u64>,
-    /// Consumer groups by name; a group starts with every retained event pending.
-    groups: HashMap<String, Group>,
-    /// Events some group acknowledged (retention purges only those).
-    acked: HashSet<u64>,
-    outcomes: Vec<OutcomeRecord>,
-    /// Every handoff ever committed (its quality key, seconds to handoff, handoff id).
-    handoffs: Vec<(quality::Key, f64, String)>,
-}
-
-impl Outbox {
-    /// Drops events from the outbox and from every group.
-    fn remove(&mut self, gone: &[u64]) {
-        for seq in gone {
-            if let Some(ev) = self.events.remove(seq) {
-                self.seqs.remove(&ev.event_id);
-            }
-            self.acked.remove(seq);
-            for g in self.groups.values_mut() {
-                g.pending.remove(seq);
-            }
-        }
-    }
-}
-
 pub struct MemoryStore {
     shards: Vec<Mutex<HashMap<Key, Box<Entry>>>>,
     hasher: RandomState,
@@ -157,35 +116,6 @@ impl MemoryStore {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-
-    /// Appends a committed handoff event to the outbox and wakes the feed.
-    fn publish(&self, ev: HandoffEvent) {
-        let mut outbox = lock(&self.outbox);
-        // An update of an open handoff is the same handoff for quality.
-        if ev.kind == crate::domain::HandoffEventKind::Opened {
-            let key = (
-                ev.tenant_id.clone(),
-                super::codec::primary_reason(&ev),
-                ev.context.language.clone(),
-                super::codec::channel_label(ev.context.channel),
-                ev.route.queue.clone(),
-            );
-            outbox.handoffs.push((
-                key,
-                ev.context.seconds_since_first_problem,
-                ev.handoff_id.clone(),
-            ));
-        }
-        let seq = outbox.next;
-        outbox.next += 1;
-        outbox.seqs.insert(ev.event_id.clone(), seq);
-        outbox.events.insert(seq, ev);
-        for g in outbox.groups.values_mut() {
-            g.pending.insert(seq, Delivery::default());
-        }
-        drop(outbox);
-        self.notify.notify_waiters();
     }
 }
 
@@ -244,34 +174,40 @@ impl Store for MemoryStore {
             receipt,
             event,
         } = commit;
+        let mut shard = lock(self.shard(&state.tenant_id, &state.conversation_id));
+        let k = key(&state.tenant_id, &state.conversation_id);
+        let current = shard.get(&k).map(|e| e.state.version).unwrap_or(0);
+        if let (Some(r), Some(entry)) = (&receipt, shard.get(&k))
+            && let Some(seen) = entry.receipts.iter().find_map(|s| s.of_turn(&r.turn_id))
         {
-            let mut shard = lock(self.shard(&state.tenant_id, &state.conversation_id));
-            let k = key(&state.tenant_id, &state.conversation_id);
-            let current = shard.get(&k).map(|e| e.state.version).unwrap_or(0);
-            if let (Some(r), Some(entry)) = (&receipt, shard.get(&k))
-                && let Some(seen) = entry.receipts.iter().find_map(|s| s.of_turn(&r.turn_id))
-            {
-                return Ok(CommitResult::Duplicate(Box::new(seen)));
+            return Ok(CommitResult::Duplicate(Box::new(seen)));
+        }
+        if current != expected_version {
+            return Ok(CommitResult::Conflict);
+        }
+        let entry = shard.entry(k).or_insert_with(|| {
+            Box::new(Entry {
+                state: Arc::default(),
+                receipts: VecDeque::new(),
+                last_event: None,
+            })
+        });
+        // The state before is dropped here, so the previous event's context is its own.
+        entry.state = Arc::new(state);
+        if let Some(r) = receipt {
+            if entry.receipts.len() >= self.receipt_window {
+                entry.receipts.pop_front();
             }
-            if current != expected_version {
-                return Ok(CommitResult::Conflict);
-            }
-            let entry = shard.entry(k).or_insert_with(|| {
-                Box::new(Entry {
-                    state: Arc::default(),
-                    receipts: VecDeque::new(),
-                })
-            });
-            entry.state = Arc::new(state);
-            if let Some(r) = receipt {
-                if entry.receipts.len() >= self.receipt_window {
-                    entry.receipts.pop_front();
-                }
-                entry.receipts.push_back(Receipt::of(&r));
-            }
+            entry.receipts.push_back(Receipt::of(&r));
         }
         if let Some(ev) = event {
-            self.publish(ev);
+            // Appended under the conversation's lock, so its events enter the outbox in commit
+            // order.
+            let mut outbox = lock(&self.outbox);
+            entry.last_event = Some(outbox.append(ev, entry.last_event));
+            drop(outbox);
+            drop(shard);
+            self.notify.notify_waiters();
         }
         Ok(CommitResult::Committed)
     }
@@ -282,81 +218,21 @@ impl Store for MemoryStore {
         limit: usize,
         lease: Duration,
     ) -> Result<Vec<HandoffEvent>, StoreError> {
-        let now = Instant::now();
-        let mut outbox = lock(&self.outbox);
-        let Outbox { events, groups, .. } = &mut *outbox;
-        let group = groups
-            .entry(filter.consumer.clone())
-            .or_insert_with(|| Group {
-                pending: events.keys().map(|s| (*s, Delivery::default())).collect(),
-            });
-        let mut out = Vec::new();
-        // Conversations with an older event the group has not acknowledged: their later events
-        // wait, so each conversation's events reach the group one at a time, in order.
-        let mut waiting: HashSet<(&str, &str)> = HashSet::new();
-        for (seq, d) in group.pending.iter_mut() {
-            if out.len() >= limit {
-                break;
-            }
-            let Some(ev) = events.get(seq) else { continue };
-            if !filter.matches(ev) || !waiting.insert((&ev.tenant_id, &ev.conversation_id)) {
-                continue;
-            }
-            if d.leased_until.is_some_and(|t| t > now) {
-                continue;
-            }
-            d.leased_until = Some(now + lease);
-            let mut ev = ev.clone();
-            ev.redeliveries = d.deliveries;
-            d.deliveries += 1;
-            out.push(ev);
-        }
-        Ok(out)
+        Ok(lock(&self.outbox).claim(filter, limit, lease))
     }
 
     async fn release(&self, consumer: &str, event_ids: &[String]) -> Result<(), StoreError> {
-        let mut outbox = lock(&self.outbox);
-        let Outbox { seqs, groups, .. } = &mut *outbox;
-        if let Some(g) = groups.get_mut(consumer) {
-            for seq in event_ids.iter().filter_map(|id| seqs.get(id)) {
-                if let Some(d) = g.pending.get_mut(seq) {
-                    d.leased_until = None;
-                }
-            }
-        }
-        drop(outbox);
+        lock(&self.outbox).release(consumer, event_ids);
         self.notify.notify_waiters();
         Ok(())
     }
 
     async fn backlog(&self, filter: &FeedFilter) -> Result<u64, StoreError> {
-        let outbox = lock(&self.outbox);
-        let matching = |seq: &u64| outbox.events.get(seq).is_some_and(|ev| filter.matches(ev));
-        Ok(match outbox.groups.get(&filter.consumer) {
-            Some(g) => g.pending.keys().filter(|s| matching(s)).count(),
-            // A group that never claimed has every retained event ahead of it.
-            None => outbox.events.keys().filter(|s| matching(s)).count(),
-        } as u64)
+        Ok(lock(&self.outbox).backlog(filter))
     }
 
     async fn ack(&self, consumer: &str, event_ids: &[String]) -> Result<u32, StoreError> {
-        let mut outbox = lock(&self.outbox);
-        let Outbox {
-            seqs,
-            groups,
-            acked,
-            ..
-        } = &mut *outbox;
-        let mut n = 0;
-        if let Some(g) = groups.get_mut(consumer) {
-            for seq in event_ids.iter().filter_map(|id| seqs.get(id)) {
-                if g.pending.remove(seq).is_some() {
-                    acked.insert(*seq);
-                    n += 1;
-                }
-            }
-        }
-        drop(outbox);
+        let n = lock(&self.outbox).ack(consumer, event_ids);
         if n > 0 {
             // A conversation's next event may be waiting for this acknowledgement.
             self.notify.notify_waiters();
@@ -389,17 +265,7 @@ impl Store for MemoryStore {
             });
         }
         let mut outbox = lock(&self.outbox);
-        let gone: Vec<u64> = outbox
-            .events
-            .iter()
-            .filter(|(_, e)| {
-                removed
-                    .iter()
-                    .any(|k| k.0 == e.tenant_id && k.1 == e.conversation_id)
-            })
-            .map(|(seq, _)| *seq)
-            .collect();
-        outbox.remove(&gone);
+        outbox.forget(&removed);
         outbox.outcomes.retain(|o| {
             !removed
                 .iter()
@@ -420,15 +286,7 @@ impl Store for MemoryStore {
             shard.retain(|_, e| e.state.idle_since_ms() >= idle_before_ms);
             conversations += (before - shard.len()) as u64;
         }
-        let mut outbox = lock(&self.outbox);
-        let gone: Vec<u64> = outbox
-            .events
-            .iter()
-            .filter(|(seq, e)| outbox.acked.contains(seq) && e.created_ms < delivered_before_ms)
-            .map(|(seq, _)| *seq)
-            .collect();
-        outbox.remove(&gone);
-        let removed = gone.len() as u64;
+        let removed = lock(&self.outbox).expire(delivered_before_ms) as u64;
         Ok((conversations, removed))
     }
 

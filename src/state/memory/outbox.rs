@@ -1,0 +1,262 @@
+//! The in-memory store's outbox: retained handoff events and each consumer group's delivery state.
+//!
+//! An event is kept as it was committed while its context is shared with its conversation's open
+//! handoff (it costs only its own few fields then). Once a later event of the conversation is
+//! appended, or a group acknowledged it, nothing else holds its context: it is packed into a few
+//! kilobytes of MessagePack (a third of its decoded size) and decoded again only when it is
+//! handed out. What a claim filters and orders by stays in the open, so claims never decode the
+//! events they pass over.
+
+use crate::domain::{HandoffEvent, HandoffEventKind};
+use crate::state::quality;
+use crate::state::{FeedFilter, OutcomeRecord};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Delivery state of one unacknowledged event for one consumer group.
+#[derive(Default)]
+struct Delivery {
+    leased_until: Option<Instant>,
+    /// Hand-outs so far.
+    deliveries: u32,
+}
+
+/// One consumer group: only its unacknowledged events, by append order, so a claim never walks
+/// past what the group already acknowledged.
+#[derive(Default)]
+struct Group {
+    pending: BTreeMap<u64, Delivery>,
+}
+
+/// One retained event: the fields claims, filters and retention read, and the event itself.
+struct Retained {
+    event_id: Box<str>,
+    tenant_id: Box<str>,
+    conversation_id: Box<str>,
+    queue: Box<str>,
+    created_ms: i64,
+    body: Body,
+}
+
+enum Body {
+    /// As committed: its context is (or was until lately) the conversation's open one, shared.
+    Shared(Box<HandoffEvent>),
+    /// Positional MessagePack of the whole event: never kept beyond this process, so no field
+    /// names are needed.
+    Packed(Box<[u8]>),
+}
+
+impl Retained {
+    fn of(ev: HandoffEvent) -> Retained {
+        Retained {
+            event_id: ev.event_id.as_str().into(),
+            tenant_id: ev.tenant_id.as_str().into(),
+            conversation_id: ev.conversation_id.as_str().into(),
+            queue: ev.route.queue.as_str().into(),
+            created_ms: ev.created_ms,
+            body: Body::Shared(Box::new(ev)),
+        }
+    }
+
+    /// Packs the event if it is not packed yet and nothing else shares its context (packing a
+    /// shared context would keep it twice).
+    fn pack(&mut self) {
+        if let Body::Shared(ev) = &self.body
+            && Arc::strong_count(&ev.context) == 1
+        {
+            let bytes = rmp_serde::to_vec(ev).expect("a handoff event encodes");
+            self.body = Body::Packed(bytes.into_boxed_slice());
+        }
+    }
+
+    /// The event as committed.
+    fn event(&self) -> HandoffEvent {
+        match &self.body {
+            Body::Shared(ev) => (**ev).clone(),
+            Body::Packed(bytes) => {
+                rmp_serde::from_slice(bytes).expect("an event this process packed decodes")
+            }
+        }
+    }
+
+    fn admitted_by(&self, filter: &FeedFilter) -> bool {
+        filter.admits(&self.tenant_id, &self.queue)
+    }
+}
+
+#[derive(Default)]
+pub(super) struct Outbox {
+    next: u64,
+    /// Events by append order.
+    events: BTreeMap<u64, Retained>,
+    /// Event id -> append order.
+    seqs: HashMap<Box<str>, u64>,
+    /// Consumer groups by name; a group starts with every retained event pending.
+    groups: HashMap<String, Group>,
+    /// Events some group acknowledged (retention purges only those).
+    acked: HashSet<u64>,
+    pub(super) outcomes: Vec<OutcomeRecord>,
+    /// Every handoff ever committed (its quality key, seconds to handoff, handoff id).
+    pub(super) handoffs: Vec<(quality::Key, f64, String)>,
+}
+
+impl Outbox {
+    /// Appends a committed event; returns its place in append order. `previous`: the place of the
+    /// conversation's event before it, whose context this one supersedes, so it is packed.
+    pub(super) fn append(&mut self, ev: HandoffEvent, previous: Option<u64>) -> u64 {
+        // An update of an open handoff is the same handoff for quality.
+        if ev.kind == HandoffEventKind::Opened {
+            let key = (
+                ev.tenant_id.clone(),
+                crate::state::codec::primary_reason(&ev),
+                ev.context.language.clone(),
+                crate::state::codec::channel_label(ev.context.channel),
+                ev.route.queue.clone(),
+            );
+            self.handoffs.push((
+                key,
+                ev.context.seconds_since_first_problem,
+                ev.handoff_id.clone(),
+            ));
+        }
+        let seq = self.next;
+        self.next += 1;
+        let retained = Retained::of(ev);
+        self.seqs.insert(retained.event_id.clone(), seq);
+        self.events.insert(seq, retained);
+        for g in self.groups.values_mut() {
+            g.pending.insert(seq, Delivery::default());
+        }
+        if let Some(prev) = previous.and_then(|p| self.events.get_mut(&p)) {
+            prev.pack();
+        }
+        seq
+    }
+
+    /// Leases up to `limit` events to the filter's group (see `Store::claim`).
+    pub(super) fn claim(
+        &mut self,
+        filter: &FeedFilter,
+        limit: usize,
+        lease: Duration,
+    ) -> Vec<HandoffEvent> {
+        let now = Instant::now();
+        let Outbox { events, groups, .. } = self;
+        let group = groups
+            .entry(filter.consumer.clone())
+            .or_insert_with(|| Group {
+                pending: events.keys().map(|s| (*s, Delivery::default())).collect(),
+            });
+        let mut out = Vec::new();
+        // Conversations with an older event the group has not acknowledged: their later events
+        // wait, so each conversation's events reach the group one at a time, in order.
+        let mut waiting: HashSet<(&str, &str)> = HashSet::new();
+        for (seq, d) in group.pending.iter_mut() {
+            if out.len() >= limit {
+                break;
+            }
+            let Some(ev) = events.get(seq) else { continue };
+            if !ev.admitted_by(filter) || !waiting.insert((&ev.tenant_id, &ev.conversation_id)) {
+                continue;
+            }
+            if d.leased_until.is_some_and(|t| t > now) {
+                continue;
+            }
+            d.leased_until = Some(now + lease);
+            let mut ev = ev.event();
+            ev.redeliveries = d.deliveries;
+            d.deliveries += 1;
+            out.push(ev);
+        }
+        out
+    }
+
+    /// Ends the group's leases on these events.
+    pub(super) fn release(&mut self, consumer: &str, event_ids: &[String]) {
+        let Outbox { seqs, groups, .. } = self;
+        if let Some(g) = groups.get_mut(consumer) {
+            for seq in event_ids.iter().filter_map(|id| seqs.get(id.as_str())) {
+                if let Some(d) = g.pending.get_mut(seq) {
+                    d.leased_until = None;
+                }
+            }
+        }
+    }
+
+    /// Events matching the filter its group has not acknowledged.
+    pub(super) fn backlog(&self, filter: &FeedFilter) -> u64 {
+        let matching = |seq: &u64| self.events.get(seq).is_some_and(|e| e.admitted_by(filter));
+        (match self.groups.get(&filter.consumer) {
+            Some(g) => g.pending.keys().filter(|s| matching(s)).count(),
+            // A group that never claimed has every retained event ahead of it.
+            None => self.events.keys().filter(|s| matching(s)).count(),
+        }) as u64
+    }
+
+    /// Marks events delivered for the group; returns how many were outstanding. An acknowledged
+    /// event leaves the hot path: it is packed unless its context is still the open one.
+    pub(super) fn ack(&mut self, consumer: &str, event_ids: &[String]) -> u32 {
+        let Outbox {
+            seqs,
+            groups,
+            acked,
+            events,
+            ..
+        } = self;
+        let mut n = 0;
+        if let Some(g) = groups.get_mut(consumer) {
+            for seq in event_ids.iter().filter_map(|id| seqs.get(id.as_str())) {
+                if g.pending.remove(seq).is_some() {
+                    acked.insert(*seq);
+                    if let Some(ev) = events.get_mut(seq) {
+                        ev.pack();
+                    }
+                    n += 1;
+                }
+            }
+        }
+        n
+    }
+
+    /// Drops the events of these conversations; returns how many.
+    pub(super) fn forget(&mut self, conversations: &[(String, String)]) -> usize {
+        let gone: Vec<u64> = self
+            .events
+            .iter()
+            .filter(|(_, e)| {
+                conversations
+                    .iter()
+                    .any(|k| *k.0 == *e.tenant_id && *k.1 == *e.conversation_id)
+            })
+            .map(|(seq, _)| *seq)
+            .collect();
+        self.remove(&gone);
+        gone.len()
+    }
+
+    /// Drops events some group acknowledged that were created before `before_ms`.
+    pub(super) fn expire(&mut self, before_ms: i64) -> usize {
+        let gone: Vec<u64> = self
+            .events
+            .iter()
+            .filter(|(seq, e)| self.acked.contains(seq) && e.created_ms < before_ms)
+            .map(|(seq, _)| *seq)
+            .collect();
+        self.remove(&gone);
+        gone.len()
+    }
+
+    /// Drops events from the outbox and from every group.
+    fn remove(&mut self, gone: &[u64]) {
+        for seq in gone {
+            if let Some(ev) = self.events.remove(seq) {
+                self.seqs.remove(&ev.event_id);
+            }
+            self.acked.remove(seq);
+            for g in self.groups.values_mut() {
+                g.pending.remove(seq);
+            }
+        }
+    }
+}
