@@ -16,12 +16,13 @@ use escalation_router::detect::Detector;
 use escalation_router::engine::{Engine, EngineSettings};
 use escalation_router::grpc::convert::{self, Limits};
 use escalation_router::state::memory::{DECODED_STATES, MemoryStore};
-use std::alloc::{GlobalAlloc, Layout, System};
+use mimalloc::MiMalloc;
+use std::alloc::{GlobalAlloc, Layout};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// The system allocator, counting the bytes live on the heap: what the store holds, apart from
-/// what the allocator keeps around it (`VmRSS` counts both).
+/// The binary's allocator (mimalloc, `src/main.rs`), counting the bytes live on the heap: what the
+/// store holds, apart from what the allocator keeps around it (`VmRSS` counts both).
 struct Counting;
 
 static LIVE: AtomicUsize = AtomicUsize::new(0);
@@ -29,12 +30,12 @@ static LIVE: AtomicUsize = AtomicUsize::new(0);
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         LIVE.fetch_add(layout.size(), Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
+        unsafe { MiMalloc.alloc(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
+        unsafe { MiMalloc.dealloc(ptr, layout) }
     }
 }
 

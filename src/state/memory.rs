@@ -22,6 +22,7 @@ use tokio::sync::Notify;
 mod conversations;
 mod outbox;
 mod packed;
+mod retained;
 
 const SHARDS: usize = 64;
 

@@ -1,13 +1,9 @@
-//! The in-memory store's outbox: retained handoff events and each consumer group's delivery state.
-//!
-//! An event is kept as it was committed while its context is shared with its conversation's open
-//! handoff (it costs only its own few fields then). Once a later event of the conversation is
-//! appended, or a group acknowledged it, nothing else holds its context: it is packed into a few
-//! kilobytes of MessagePack (a third of its decoded size) and decoded again only when it is
-//! handed out. What a claim filters and orders by stays in the open, so claims never decode the
-//! events they pass over.
+//! The in-memory store's outbox: retained handoff events (kept compact, `retained`) and each
+//! consumer group's delivery state. Claims filter and order by fields kept in the open beside each
+//! event, so they never decode the events they pass over.
 
 use super::packed;
+use super::retained::{Events, Retained};
 use crate::domain::{HandoffContext, HandoffEvent, HandoffEventKind};
 use crate::state::quality;
 use crate::state::{FeedFilter, OutcomeRecord};
@@ -30,69 +26,7 @@ struct Group {
     pending: BTreeMap<u64, Delivery>,
 }
 
-/// One retained event: the fields claims, filters and retention read, and the event itself.
-struct Retained {
-    event_id: Box<str>,
-    tenant_id: Box<str>,
-    conversation_id: Box<str>,
-    queue: Box<str>,
-    created_ms: i64,
-    body: Body,
-}
-
-enum Body {
-    /// As committed: its context is (or was until lately) the conversation's open one, shared.
-    Shared(Box<HandoffEvent>),
-    /// The event without its context, and the context (shared with the conversation's packed
-    /// state while it is the open one).
-    Packed(Box<[u8]>, packed::Context),
-}
-
 impl Retained {
-    fn of(ev: HandoffEvent) -> Retained {
-        Retained {
-            event_id: ev.event_id.as_str().into(),
-            tenant_id: ev.tenant_id.as_str().into(),
-            conversation_id: ev.conversation_id.as_str().into(),
-            queue: ev.route.queue.as_str().into(),
-            created_ms: ev.created_ms,
-            body: Body::Shared(Box::new(ev)),
-        }
-    }
-
-    /// Packs the event if it is not packed yet and nothing else shares its context (packing a
-    /// shared context would keep it twice), or when `open` is its context already packed: the
-    /// conversation's state being packed with it. Returns the packed context.
-    fn pack(
-        &mut self,
-        open: Option<(&Arc<HandoffContext>, &packed::Context)>,
-    ) -> Option<packed::Context> {
-        let ev = match &mut self.body {
-            Body::Shared(ev) => ev,
-            Body::Packed(_, context) => return Some(Arc::clone(context)),
-        };
-        let context = match open {
-            Some((decoded, bytes)) if Arc::ptr_eq(decoded, &ev.context) => Arc::clone(bytes),
-            _ if Arc::strong_count(&ev.context) == 1 => packed::context(&ev.context),
-            _ => return None,
-        };
-        ev.context = Arc::default();
-        let head = packed::encode(&**ev);
-        self.body = Body::Packed(head, Arc::clone(&context));
-        Some(context)
-    }
-
-    /// The event as committed.
-    fn event(&self) -> HandoffEvent {
-        match &self.body {
-            Body::Shared(ev) => (**ev).clone(),
-            Body::Packed(head, context) => HandoffEvent {
-                context: packed::unpack_context(context),
-                ..packed::decode(head)
-            },
-        }
-    }
-
     fn admitted_by(&self, filter: &FeedFilter) -> bool {
         filter.admits(&self.tenant_id, &self.queue)
     }
@@ -102,7 +36,7 @@ impl Retained {
 pub(super) struct Outbox {
     next: u64,
     /// Events by append order.
-    events: BTreeMap<u64, Retained>,
+    events: Events,
     /// Event id -> append order.
     seqs: HashMap<Box<str>, u64>,
     /// Consumer groups by name; a group starts with every retained event pending.
@@ -135,14 +69,10 @@ impl Outbox {
         }
         let seq = self.next;
         self.next += 1;
-        let retained = Retained::of(ev);
-        self.seqs.insert(retained.event_id.clone(), seq);
-        self.events.insert(seq, retained);
+        self.seqs.insert(ev.event_id.as_str().into(), seq);
+        self.events.append(seq, ev, previous);
         for g in self.groups.values_mut() {
             g.pending.insert(seq, Delivery::default());
-        }
-        if let Some(prev) = previous {
-            self.pack(prev, None);
         }
         seq
     }
@@ -154,7 +84,7 @@ impl Outbox {
         seq: u64,
         open: Option<(&Arc<HandoffContext>, &packed::Context)>,
     ) -> Option<packed::Context> {
-        self.events.get_mut(&seq)?.pack(open)
+        self.events.pack(seq, open)
     }
 
     /// Leases up to `limit` events to the filter's group (see `Store::claim`).
@@ -186,8 +116,10 @@ impl Outbox {
             if d.leased_until.is_some_and(|t| t > now) {
                 continue;
             }
+            let Some(mut ev) = events.event(*seq) else {
+                continue;
+            };
             d.leased_until = Some(now + lease);
-            let mut ev = ev.event();
             ev.redeliveries = d.deliveries;
             d.deliveries += 1;
             out.push(ev);
@@ -232,9 +164,7 @@ impl Outbox {
             for seq in event_ids.iter().filter_map(|id| seqs.get(id.as_str())) {
                 if g.pending.remove(seq).is_some() {
                     acked.insert(*seq);
-                    if let Some(ev) = events.get_mut(seq) {
-                        ev.pack(None);
-                    }
+                    events.pack(*seq, None);
                     n += 1;
                 }
             }
@@ -273,7 +203,7 @@ impl Outbox {
     /// Drops events from the outbox and from every group.
     fn remove(&mut self, gone: &[u64]) {
         for seq in gone {
-            if let Some(ev) = self.events.remove(seq) {
+            if let Some(ev) = self.events.remove(*seq) {
                 self.seqs.remove(&ev.event_id);
             }
             self.acked.remove(seq);
