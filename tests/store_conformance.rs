@@ -38,6 +38,17 @@ impl Fixture {
         }
     }
 
+    /// The in-memory store packing every state as soon as it is committed (it keeps only the
+    /// most recently committed ones decoded), so every case also runs against packed states.
+    async fn memory_packed() -> Self {
+        Fixture {
+            store: Arc::new(state::memory::MemoryStore::with_decoded(WINDOW, 0)),
+            url: "memory".into(),
+            durable: false,
+            _dir: None,
+        }
+    }
+
     async fn sqlite() -> Self {
         let dir = tempfile::tempdir().unwrap();
         // A directory that does not exist yet: the store creates it.
@@ -349,8 +360,9 @@ fn full_context(turns: usize) -> HandoffContext {
     }
 }
 
-/// Events go out exactly as committed, whole, to every group, before and after acknowledgement
-/// (the in-memory store packs the ones whose context is no longer the conversation's open one).
+/// Events go out exactly as committed, whole, to every group, before and after acknowledgement,
+/// and the state with them (the in-memory store packs events and states, and the open context
+/// once for both).
 async fn delivered_events_are_the_events_committed(f: Fixture) {
     use escalation_router::domain::{HandoffEventKind, OpenHandoff};
     // Built afresh for each use, so the store holds the only reference to what it was given.
@@ -362,19 +374,25 @@ async fn delivered_events_are_the_events_committed(f: Fixture) {
         }
         ev
     };
-    for n in 1..=2 {
-        let ev = committed(n);
-        let mut state = conversation("c1", n.into(), n.into());
-        // As the engine commits it: the open handoff shares the event's context.
-        state.open_handoff = Some(OpenHandoff {
+    // As the engine commits it: the open handoff shares the event's context.
+    let state = |n: u32, ev: &HandoffEvent| ConversationState {
+        open_handoff: Some(OpenHandoff {
             handoff_id: ev.handoff_id.clone(),
             context: Some(Arc::clone(&ev.context)),
             ..Default::default()
-        });
-        let result = commit_with_event(&f.store, state, n.into(), ev).await;
+        }),
+        ..conversation("c1", n.into(), n.into())
+    };
+    for n in 1..=2 {
+        let ev = committed(n);
+        let result = commit_with_event(&f.store, state(n, &ev), n.into(), ev).await;
         assert_eq!(result, CommitResult::Committed);
     }
     let s = &f.store;
+    assert_eq!(
+        s.load("acme", "c1").await.unwrap().as_deref(),
+        Some(&state(2, &committed(2)))
+    );
     assert_eq!(
         s.claim(&group("a"), 10, LEASE).await.unwrap(),
         [committed(1)]
@@ -1137,7 +1155,7 @@ macro_rules! every_store {
     };
 }
 
-every_store!(memory, sqlite, postgres);
+every_store!(memory, memory_packed, sqlite, postgres);
 
 mod durable {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,76 +11,32 @@ use super::{
 use crate::domain::{ConversationState, HandoffEvent, TurnReceipt};
 use crate::policy::{Availability, QueueStatus};
 use async_trait::async_trait;
+use conversations::{Key, Receipt, Shard};
 use outbox::Outbox;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::BTreeMap;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Notify;
 
+mod conversations;
 mod outbox;
+mod packed;
 
 const SHARDS: usize = 64;
 
-/// A conversation with its recent receipts. Kept boxed in the map.
-struct Entry {
-    /// Handed out shared by `load`; replaced whole by a commit.
-    state: Arc<ConversationState>,
-    /// Receipts of the last `receipt_window` turns, oldest first.
-    receipts: VecDeque<Receipt>,
-    /// The outbox place of the conversation's latest event: the next one supersedes its context.
-    last_event: Option<u64>,
-}
-
-/// A turn receipt kept compact: what dedupe compares (a hash of the turn id, the sequence number)
-/// in the open, the whole receipt (turn id, fingerprint, decision) encoded in a few hundred bytes,
-/// decoded only when a turn comes again.
-struct Receipt {
-    turn_hash: u64,
-    sequence: u64,
-    encoded: Box<[u8]>,
-}
-
-impl Receipt {
-    fn of(r: &TurnReceipt) -> Receipt {
-        Receipt {
-            turn_hash: turn_hash(&r.turn_id),
-            sequence: r.decision.sequence,
-            // Positional MessagePack: never stored beyond this process, so no field names needed.
-            encoded: rmp_serde::to_vec(r)
-                .expect("a receipt encodes")
-                .into_boxed_slice(),
-        }
-    }
-
-    fn decode(&self) -> TurnReceipt {
-        rmp_serde::from_slice(&self.encoded).expect("a receipt this process encoded decodes")
-    }
-
-    /// The receipt of `turn_id`, if this is it (the hash narrows, the decoded id decides).
-    fn of_turn(&self, turn_id: &str) -> Option<TurnReceipt> {
-        if self.turn_hash != turn_hash(turn_id) {
-            return None;
-        }
-        Some(self.decode()).filter(|r| r.turn_id == turn_id)
-    }
-}
-
-/// A fixed hash of a turn id (FNV-1a, 64 bits).
-fn turn_hash(turn_id: &str) -> u64 {
-    turn_id.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
-type Key = (String, String);
+/// Conversation states kept decoded (the most recently committed, over all shards) unless
+/// `with_decoded` says otherwise; the rest are packed until their next turn.
+pub const DECODED_STATES: usize = 4096;
 
 pub struct MemoryStore {
-    shards: Vec<Mutex<HashMap<Key, Box<Entry>>>>,
+    shards: Vec<Mutex<Shard>>,
     hasher: RandomState,
     outbox: Mutex<Outbox>,
     notify: Arc<Notify>,
     receipt_window: usize,
+    /// States each shard keeps decoded.
+    decoded_per_shard: usize,
     /// Queue status pushed by routers.
     queues: Availability,
 }
@@ -94,8 +50,15 @@ impl Default for MemoryStore {
 impl MemoryStore {
     /// `receipt_window`: how many recent turn receipts per conversation are kept for dedupe.
     pub fn new(receipt_window: usize) -> Self {
+        Self::with_decoded(receipt_window, DECODED_STATES)
+    }
+
+    /// A store keeping about `decoded` conversation states decoded (0: each is packed as soon as
+    /// it is committed).
+    pub fn with_decoded(receipt_window: usize, decoded: usize) -> Self {
         MemoryStore {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
+            decoded_per_shard: decoded.div_ceil(SHARDS),
             hasher: RandomState::new(),
             outbox: Mutex::new(Outbox::default()),
             notify: Arc::new(Notify::new()),
@@ -104,14 +67,14 @@ impl MemoryStore {
         }
     }
 
-    fn shard(&self, tenant_id: &str, conversation_id: &str) -> &Mutex<HashMap<Key, Box<Entry>>> {
+    fn shard(&self, tenant_id: &str, conversation_id: &str) -> &Mutex<Shard> {
         let h = self.hasher.hash_one((tenant_id, conversation_id));
         &self.shards[(h as usize) % SHARDS]
     }
 
     /// Number of live conversations (for memory measurements).
     pub fn len(&self) -> usize {
-        self.shards.iter().map(|s| lock(s).len()).sum()
+        self.shards.iter().map(|s| lock(s).map.len()).sum()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -138,8 +101,9 @@ impl Store for MemoryStore {
     ) -> Result<Option<Arc<ConversationState>>, StoreError> {
         let shard = lock(self.shard(tenant_id, conversation_id));
         Ok(shard
+            .map
             .get(&key(tenant_id, conversation_id))
-            .map(|e| Arc::clone(&e.state)))
+            .map(|e| e.state()))
     }
 
     async fn receipt(
@@ -150,6 +114,7 @@ impl Store for MemoryStore {
     ) -> Result<Option<TurnReceipt>, StoreError> {
         let shard = lock(self.shard(tenant_id, conversation_id));
         Ok(shard
+            .map
             .get(&key(tenant_id, conversation_id))
             .and_then(|e| e.receipts.iter().rev().find_map(|r| r.of_turn(turn_id))))
     }
@@ -162,6 +127,7 @@ impl Store for MemoryStore {
     ) -> Result<Option<TurnReceipt>, StoreError> {
         let shard = lock(self.shard(tenant_id, conversation_id));
         Ok(shard
+            .map
             .get(&key(tenant_id, conversation_id))
             .and_then(|e| e.receipts.iter().rev().find(|r| r.sequence == sequence))
             .map(Receipt::decode))
@@ -175,38 +141,34 @@ impl Store for MemoryStore {
             event,
         } = commit;
         let mut shard = lock(self.shard(&state.tenant_id, &state.conversation_id));
-        let k = key(&state.tenant_id, &state.conversation_id);
-        let current = shard.get(&k).map(|e| e.state.version).unwrap_or(0);
-        if let (Some(r), Some(entry)) = (&receipt, shard.get(&k))
+        let stored = shard
+            .map
+            .get(&key(&state.tenant_id, &state.conversation_id));
+        if let (Some(r), Some(entry)) = (&receipt, stored)
             && let Some(seen) = entry.receipts.iter().find_map(|s| s.of_turn(&r.turn_id))
         {
             return Ok(CommitResult::Duplicate(Box::new(seen)));
         }
-        if current != expected_version {
+        if stored.map_or(0, |e| e.version) != expected_version {
             return Ok(CommitResult::Conflict);
         }
-        let entry = shard.entry(k).or_insert_with(|| {
-            Box::new(Entry {
-                state: Arc::default(),
-                receipts: VecDeque::new(),
-                last_event: None,
-            })
-        });
-        // The state before is dropped here, so the previous event's context is its own.
-        entry.state = Arc::new(state);
+        let entry = shard.put(state);
         if let Some(r) = receipt {
             if entry.receipts.len() >= self.receipt_window {
                 entry.receipts.pop_front();
             }
             entry.receipts.push_back(Receipt::of(&r));
         }
+        let appended = event.is_some();
         if let Some(ev) = event {
             // Appended under the conversation's lock, so its events enter the outbox in commit
             // order.
             let mut outbox = lock(&self.outbox);
             entry.last_event = Some(outbox.append(ev, entry.last_event));
-            drop(outbox);
-            drop(shard);
+        }
+        shard.cool(self.decoded_per_shard, &self.outbox);
+        drop(shard);
+        if appended {
             self.notify.notify_waiters();
         }
         Ok(CommitResult::Committed)
@@ -248,21 +210,12 @@ impl Store for MemoryStore {
     ) -> Result<u64, StoreError> {
         let mut removed: Vec<Key> = Vec::new();
         for shard in &self.shards {
-            let mut shard = lock(shard);
-            shard.retain(|k, e| {
+            removed.extend(lock(shard).retain(|k, e| {
                 let hit = k.0 == tenant_id
                     && (conversation_id.is_some_and(|c| c == k.1)
-                        || customer_id.is_some_and(|c| {
-                            e.state
-                                .customer
-                                .as_ref()
-                                .is_some_and(|p| p.customer_id == c)
-                        }));
-                if hit {
-                    removed.push(k.clone());
-                }
+                        || customer_id.is_some_and(|c| e.has_customer(c)));
                 !hit
-            });
+            }));
         }
         let mut outbox = lock(&self.outbox);
         outbox.forget(&removed);
@@ -281,10 +234,8 @@ impl Store for MemoryStore {
     ) -> Result<(u64, u64), StoreError> {
         let mut conversations = 0;
         for shard in &self.shards {
-            let mut shard = lock(shard);
-            let before = shard.len();
-            shard.retain(|_, e| e.state.idle_since_ms() >= idle_before_ms);
-            conversations += (before - shard.len()) as u64;
+            let gone = lock(shard).retain(|_, e| e.idle_since_ms >= idle_before_ms);
+            conversations += gone.len() as u64;
         }
         let removed = lock(&self.outbox).expire(delivered_before_ms) as u64;
         Ok((conversations, removed))

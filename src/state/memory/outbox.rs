@@ -7,7 +7,8 @@
 //! handed out. What a claim filters and orders by stays in the open, so claims never decode the
 //! events they pass over.
 
-use crate::domain::{HandoffEvent, HandoffEventKind};
+use super::packed;
+use crate::domain::{HandoffContext, HandoffEvent, HandoffEventKind};
 use crate::state::quality;
 use crate::state::{FeedFilter, OutcomeRecord};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -42,9 +43,9 @@ struct Retained {
 enum Body {
     /// As committed: its context is (or was until lately) the conversation's open one, shared.
     Shared(Box<HandoffEvent>),
-    /// Positional MessagePack of the whole event: never kept beyond this process, so no field
-    /// names are needed.
-    Packed(Box<[u8]>),
+    /// The event without its context, and the context (shared with the conversation's packed
+    /// state while it is the open one).
+    Packed(Box<[u8]>, packed::Context),
 }
 
 impl Retained {
@@ -60,23 +61,35 @@ impl Retained {
     }
 
     /// Packs the event if it is not packed yet and nothing else shares its context (packing a
-    /// shared context would keep it twice).
-    fn pack(&mut self) {
-        if let Body::Shared(ev) = &self.body
-            && Arc::strong_count(&ev.context) == 1
-        {
-            let bytes = rmp_serde::to_vec(ev).expect("a handoff event encodes");
-            self.body = Body::Packed(bytes.into_boxed_slice());
-        }
+    /// shared context would keep it twice), or when `open` is its context already packed: the
+    /// conversation's state being packed with it. Returns the packed context.
+    fn pack(
+        &mut self,
+        open: Option<(&Arc<HandoffContext>, &packed::Context)>,
+    ) -> Option<packed::Context> {
+        let ev = match &mut self.body {
+            Body::Shared(ev) => ev,
+            Body::Packed(_, context) => return Some(Arc::clone(context)),
+        };
+        let context = match open {
+            Some((decoded, bytes)) if Arc::ptr_eq(decoded, &ev.context) => Arc::clone(bytes),
+            _ if Arc::strong_count(&ev.context) == 1 => packed::context(&ev.context),
+            _ => return None,
+        };
+        ev.context = Arc::default();
+        let head = packed::encode(&**ev);
+        self.body = Body::Packed(head, Arc::clone(&context));
+        Some(context)
     }
 
     /// The event as committed.
     fn event(&self) -> HandoffEvent {
         match &self.body {
             Body::Shared(ev) => (**ev).clone(),
-            Body::Packed(bytes) => {
-                rmp_serde::from_slice(bytes).expect("an event this process packed decodes")
-            }
+            Body::Packed(head, context) => HandoffEvent {
+                context: packed::unpack_context(context),
+                ..packed::decode(head)
+            },
         }
     }
 
@@ -128,10 +141,20 @@ impl Outbox {
         for g in self.groups.values_mut() {
             g.pending.insert(seq, Delivery::default());
         }
-        if let Some(prev) = previous.and_then(|p| self.events.get_mut(&p)) {
-            prev.pack();
+        if let Some(prev) = previous {
+            self.pack(prev, None);
         }
         seq
+    }
+
+    /// Packs the event at `seq` if it is still retained and nothing else shares its context, or
+    /// its context is `open` (see `Retained::pack`); returns its packed context.
+    pub(super) fn pack(
+        &mut self,
+        seq: u64,
+        open: Option<(&Arc<HandoffContext>, &packed::Context)>,
+    ) -> Option<packed::Context> {
+        self.events.get_mut(&seq)?.pack(open)
     }
 
     /// Leases up to `limit` events to the filter's group (see `Store::claim`).
@@ -210,7 +233,7 @@ impl Outbox {
                 if g.pending.remove(seq).is_some() {
                     acked.insert(*seq);
                     if let Some(ev) = events.get_mut(seq) {
-                        ev.pack();
+                        ev.pack(None);
                     }
                     n += 1;
                 }
