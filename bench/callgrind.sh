@@ -6,6 +6,8 @@
 #
 #   bench/callgrind.sh                  # both figures below, release build, about 3 minutes
 #   BIN=/path/to/other/escalation-router bench/callgrind.sh   # another build, the same way
+#   BASELINE=1 EVAL=/none bench/callgrind.sh   # the do-nothing baseline (`serve --baseline`): what
+#                                              # the gRPC stack alone costs a turn
 #
 # 1. replay: `Engine::process` over four eval files (11,449 turns; needs ../shared/eval).
 # 2. serve: the whole server process (gRPC included) under `loadgen run --requests N`, unary,
@@ -20,6 +22,9 @@ OUT=${OUT:-bench/out/callgrind}
 PORT=${PORT:-50561}
 TURNS=${TURNS:-10 50}
 REQUESTS=${REQUESTS:-4000}
+SERVE_FLAGS=()
+WHAT="whole server"
+if [ "${BASELINE:-0}" = 1 ]; then SERVE_FLAGS=(--baseline); WHAT="baseline server"; fi
 EVAL=${EVAL:-../shared/eval}
 mkdir -p "$OUT"
 command -v valgrind >/dev/null || { echo "valgrind is needed (apt-get install valgrind)" >&2; exit 1; }
@@ -51,7 +56,7 @@ for t in $TURNS; do
     for n in 1 2; do
         ESCALATION__SERVER__LISTEN="127.0.0.1:$PORT" ESCALATION__STORE__URL=memory \
             ESCALATION__SERVER__GRACE_SECONDS=1 RUST_LOG=warn \
-            valgrind --tool=callgrind --callgrind-out-file="$OUT/serve_$t.$n.out" "$BIN" serve \
+            valgrind --tool=callgrind --callgrind-out-file="$OUT/serve_$t.$n.out" "$BIN" serve "${SERVE_FLAGS[@]}" \
             2>/dev/null &
         pid=$!
         "$LG" wait --addr "http://127.0.0.1:$PORT" --timeout 120 >/dev/null
@@ -61,5 +66,5 @@ for t in $TURNS; do
         wait "$pid" || true
     done
     a=$(ir "$OUT/serve_$t.1.out"); b=$(ir "$OUT/serve_$t.2.out")
-    echo "serve: $(( (b - a) / REQUESTS )) instructions a turn, whole server, $t-turn conversations"
+    echo "serve: $(( (b - a) / REQUESTS )) instructions a turn, $WHAT, $t-turn conversations"
 done

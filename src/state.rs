@@ -67,10 +67,13 @@ pub struct FeedFilter {
 
 impl FeedFilter {
     pub fn matches(&self, event: &HandoffEvent) -> bool {
-        self.tenant_id
-            .as_ref()
-            .is_none_or(|t| *t == event.tenant_id)
-            && (self.queues.is_empty() || self.queues.contains(&event.route.queue))
+        self.admits(&event.tenant_id, &event.route.queue)
+    }
+
+    /// Whether an event of this tenant routed to this queue matches.
+    pub fn admits(&self, tenant_id: &str, queue: &str) -> bool {
+        self.tenant_id.as_deref().is_none_or(|t| t == tenant_id)
+            && (self.queues.is_empty() || self.queues.iter().any(|q| q == queue))
     }
 }
 

@@ -38,6 +38,17 @@ impl Fixture {
         }
     }
 
+    /// The in-memory store packing every state as soon as it is committed (it keeps only the
+    /// most recently committed ones decoded), so every case also runs against packed states.
+    async fn memory_packed() -> Self {
+        Fixture {
+            store: Arc::new(state::memory::MemoryStore::with_decoded(WINDOW, 0)),
+            url: "memory".into(),
+            durable: false,
+            _dir: None,
+        }
+    }
+
     async fn sqlite() -> Self {
         let dir = tempfile::tempdir().unwrap();
         // A directory that does not exist yet: the store creates it.
@@ -280,6 +291,154 @@ async fn events_are_leased_oldest_first_released_acked_and_redelivered(f: Fixtur
     let redelivered = s.claim(&g, 10, LEASE).await.unwrap();
     assert_eq!(ids(&redelivered), ["ev-c3-1"]);
     assert_eq!(redelivered[0].redeliveries, 2);
+}
+
+/// A context with something in every part, as a handoff carries it.
+fn full_context(turns: usize) -> HandoffContext {
+    use escalation_router::domain::{
+        Channel, CollectedEntity, EmotionPoint, EmotionTimeline, Priority, Role, Summary,
+        TranscriptTurn,
+    };
+    HandoffContext {
+        transcript: (0..turns)
+            .map(|i| TranscriptTurn {
+                turn_id: format!("t{i}"),
+                role: if i % 2 == 0 {
+                    Role::Customer
+                } else {
+                    Role::Bot
+                },
+                text: format!("Turn {i}: meine Bestellung 4711-{i} ist nicht angekommen ü"),
+                time_ms: 1_000 + i as i64,
+                signals: vec!["bot_fallback".into()],
+                intent: "order_status".into(),
+            })
+            .collect(),
+        reasons: vec![Reason {
+            code: ReasonCode::ExplicitRequest,
+            detail: "human".into(),
+            weight: 0.75,
+            turn_ids: vec!["t0".into()],
+            matched: vec!["Mitarbeiter".into()],
+        }],
+        summary: Summary {
+            goal: "Lieferung".into(),
+            tried: vec!["Ausweichantwort des Bots".into()],
+            reason: "Wunsch".into(),
+            suggested_opening: "Hallo".into(),
+        },
+        entities: vec![CollectedEntity {
+            kind: "order_number".into(),
+            value: "4711-0".into(),
+            turn_id: "t0".into(),
+            source: "text".into(),
+        }],
+        emotion_timeline: EmotionTimeline {
+            points: vec![EmotionPoint {
+                turn_id: "t0".into(),
+                negative: 0.3,
+                escalation: 0.1,
+            }],
+            peak: None,
+            current: 0.1,
+        },
+        customer: Some(CustomerProfile {
+            customer_id: "k-7".into(),
+            ..Default::default()
+        }),
+        channel: Channel::Webchat,
+        language: "de".into(),
+        seconds_since_first_problem: 12.5,
+        route: Route {
+            queue: "q".into(),
+            skills: vec!["billing".into()],
+            language: "de".into(),
+        },
+        priority: Priority::High,
+        metadata: [("order".to_string(), "4711".to_string())].into(),
+        waiting_turn_ids: vec![format!("t{}", turns - 1)],
+    }
+}
+
+/// Events go out exactly as committed, whole, to every group, before and after acknowledgement,
+/// and the state with them (the in-memory store packs events and states, and the open context
+/// once for both).
+async fn delivered_events_are_the_events_committed(f: Fixture) {
+    use escalation_router::domain::{HandoffEventKind, OpenHandoff};
+    // Built afresh for each use, so the store holds the only reference to what it was given.
+    let committed = |n: u32| {
+        let mut ev = event("c1", n, "q", ReasonCode::ExplicitRequest);
+        ev.context = Arc::new(full_context(n as usize + 2));
+        if n > 1 {
+            ev.kind = HandoffEventKind::Updated;
+        }
+        ev
+    };
+    // As the engine commits it: the open handoff shares the event's context.
+    let state = |n: u32, ev: &HandoffEvent| ConversationState {
+        open_handoff: Some(OpenHandoff {
+            handoff_id: ev.handoff_id.clone(),
+            context: Some(Arc::clone(&ev.context)),
+            ..Default::default()
+        }),
+        ..conversation("c1", n.into(), n.into())
+    };
+    for n in 1..=3 {
+        let ev = committed(n);
+        let result = commit_with_event(&f.store, state(n, &ev), n.into(), ev).await;
+        assert_eq!(result, CommitResult::Committed);
+    }
+    let s = &f.store;
+    assert_eq!(
+        s.load("acme", "c1").await.unwrap().as_deref(),
+        Some(&state(3, &committed(3)))
+    );
+    assert_eq!(
+        s.claim(&group("a"), 10, LEASE).await.unwrap(),
+        [committed(1)]
+    );
+    s.ack("a", &["ev-c1-1".into()]).await.unwrap();
+    assert_eq!(
+        s.claim(&group("b"), 10, LEASE).await.unwrap(),
+        [committed(1)]
+    );
+    s.release("b", &["ev-c1-1".into()]).await.unwrap();
+    assert_eq!(
+        s.claim(&group("b"), 10, LEASE).await.unwrap(),
+        [HandoffEvent {
+            redeliveries: 1,
+            ..committed(1)
+        }]
+    );
+    // The first event is purged (a group acknowledged it); the later ones are intact.
+    assert_eq!(s.expire(0, i64::MAX).await.unwrap(), (0, 1));
+    for n in 2..=3 {
+        assert_eq!(
+            s.claim(&group("a"), 10, LEASE).await.unwrap(),
+            [committed(n)]
+        );
+        s.ack("a", &[format!("ev-c1-{n}")]).await.unwrap();
+    }
+    assert_eq!(
+        s.claim(&group("c"), 10, LEASE).await.unwrap(),
+        [committed(2)]
+    );
+}
+
+async fn commit_with_event(
+    s: &SharedStore,
+    state: ConversationState,
+    n: u64,
+    ev: HandoffEvent,
+) -> CommitResult {
+    s.commit(Commit {
+        state,
+        expected_version: n - 1,
+        receipt: Some(receipt(&format!("c1-t{n}"), n)),
+        event: Some(ev),
+    })
+    .await
+    .unwrap()
 }
 
 async fn backlog_counts_matching_events_the_group_has_not_acknowledged(f: Fixture) {
@@ -992,6 +1151,7 @@ macro_rules! every_store {
             a_repeated_turn_id_is_a_duplicate_with_the_first_receipt,
             only_the_last_receipts_are_kept,
             events_are_leased_oldest_first_released_acked_and_redelivered,
+            delivered_events_are_the_events_committed,
             backlog_counts_matching_events_the_group_has_not_acknowledged,
             a_conversations_events_go_out_one_at_a_time_in_order,
             consumer_groups_have_their_own_delivery_state,
@@ -1009,7 +1169,7 @@ macro_rules! every_store {
     };
 }
 
-every_store!(memory, sqlite, postgres);
+every_store!(memory, memory_packed, sqlite, postgres);
 
 mod durable {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,117 +11,33 @@ use super::{
 use crate::domain::{ConversationState, HandoffEvent, TurnReceipt};
 use crate::policy::{Availability, QueueStatus};
 use async_trait::async_trait;
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use conversations::{Key, Receipt, Shard};
+use outbox::Outbox;
+use std::collections::BTreeMap;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::Notify;
+
+mod conversations;
+mod outbox;
+mod packed;
+mod retained;
 
 const SHARDS: usize = 64;
 
-/// A conversation with its recent receipts. Kept boxed in the map.
-struct Entry {
-    /// Handed out shared by `load`; replaced whole by a commit.
-    state: Arc<ConversationState>,
-    /// Receipts of the last `receipt_window` turns, oldest first.
-    receipts: VecDeque<Receipt>,
-}
-
-/// A turn receipt kept compact: what dedupe compares (a hash of the turn id, the sequence number)
-/// in the open, the whole receipt (turn id, fingerprint, decision) encoded in a few hundred bytes,
-/// decoded only when a turn comes again.
-struct Receipt {
-    turn_hash: u64,
-    sequence: u64,
-    encoded: Box<[u8]>,
-}
-
-impl Receipt {
-    fn of(r: &TurnReceipt) -> Receipt {
-        Receipt {
-            turn_hash: turn_hash(&r.turn_id),
-            sequence: r.decision.sequence,
-            // Positional MessagePack: never stored beyond this process, so no field names needed.
-            encoded: rmp_serde::to_vec(r)
-                .expect("a receipt encodes")
-                .into_boxed_slice(),
-        }
-    }
-
-    fn decode(&self) -> TurnReceipt {
-        rmp_serde::from_slice(&self.encoded).expect("a receipt this process encoded decodes")
-    }
-
-    /// The receipt of `turn_id`, if this is it (the hash narrows, the decoded id decides).
-    fn of_turn(&self, turn_id: &str) -> Option<TurnReceipt> {
-        if self.turn_hash != turn_hash(turn_id) {
-            return None;
-        }
-        Some(self.decode()).filter(|r| r.turn_id == turn_id)
-    }
-}
-
-/// A fixed hash of a turn id (FNV-1a, 64 bits).
-fn turn_hash(turn_id: &str) -> u64 {
-    turn_id.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
-type Key = (String, String);
-
-/// Delivery state of one unacknowledged event for one consumer group.
-#[derive(Default)]
-struct Delivery {
-    leased_until: Option<Instant>,
-    /// Hand-outs so far.
-    deliveries: u32,
-}
-
-/// One consumer group: only its unacknowledged events, by append order, so a claim never walks
-/// past what the group already acknowledged.
-#[derive(Default)]
-struct Group {
-    pending: BTreeMap<u64, Delivery>,
-}
-
-#[derive(Default)]
-struct Outbox {
-    next: u64,
-    /// Events by append order.
-    events: BTreeMap<u64, HandoffEvent>,
-    /// Event id -> append order.
-    seqs: HashMap<String, u64>,
-    /// Consumer groups by name; a group starts with every retained event pending.
-    groups: HashMap<String, Group>,
-    /// Events some group acknowledged (retention purges only those).
-    acked: HashSet<u64>,
-    outcomes: Vec<OutcomeRecord>,
-    /// Every handoff ever committed (its quality key, seconds to handoff, handoff id).
-    handoffs: Vec<(quality::Key, f64, String)>,
-}
-
-impl Outbox {
-    /// Drops events from the outbox and from every group.
-    fn remove(&mut self, gone: &[u64]) {
-        for seq in gone {
-            if let Some(ev) = self.events.remove(seq) {
-                self.seqs.remove(&ev.event_id);
-            }
-            self.acked.remove(seq);
-            for g in self.groups.values_mut() {
-                g.pending.remove(seq);
-            }
-        }
-    }
-}
+/// Conversation states kept decoded (the most recently committed, over all shards) unless
+/// `with_decoded` says otherwise; the rest are packed until their next turn.
+pub const DECODED_STATES: usize = 4096;
 
 pub struct MemoryStore {
-    shards: Vec<Mutex<HashMap<Key, Box<Entry>>>>,
+    shards: Vec<Mutex<Shard>>,
     hasher: RandomState,
     outbox: Mutex<Outbox>,
     notify: Arc<Notify>,
     receipt_window: usize,
+    /// States each shard keeps decoded.
+    decoded_per_shard: usize,
     /// Queue status pushed by routers.
     queues: Availability,
 }
@@ -135,8 +51,15 @@ impl Default for MemoryStore {
 impl MemoryStore {
     /// `receipt_window`: how many recent turn receipts per conversation are kept for dedupe.
     pub fn new(receipt_window: usize) -> Self {
+        Self::with_decoded(receipt_window, DECODED_STATES)
+    }
+
+    /// A store keeping about `decoded` conversation states decoded (0: each is packed as soon as
+    /// it is committed).
+    pub fn with_decoded(receipt_window: usize, decoded: usize) -> Self {
         MemoryStore {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
+            decoded_per_shard: decoded.div_ceil(SHARDS),
             hasher: RandomState::new(),
             outbox: Mutex::new(Outbox::default()),
             notify: Arc::new(Notify::new()),
@@ -145,47 +68,18 @@ impl MemoryStore {
         }
     }
 
-    fn shard(&self, tenant_id: &str, conversation_id: &str) -> &Mutex<HashMap<Key, Box<Entry>>> {
+    fn shard(&self, tenant_id: &str, conversation_id: &str) -> &Mutex<Shard> {
         let h = self.hasher.hash_one((tenant_id, conversation_id));
         &self.shards[(h as usize) % SHARDS]
     }
 
     /// Number of live conversations (for memory measurements).
     pub fn len(&self) -> usize {
-        self.shards.iter().map(|s| lock(s).len()).sum()
+        self.shards.iter().map(|s| lock(s).map.len()).sum()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-
-    /// Appends a committed handoff event to the outbox and wakes the feed.
-    fn publish(&self, ev: HandoffEvent) {
-        let mut outbox = lock(&self.outbox);
-        // An update of an open handoff is the same handoff for quality.
-        if ev.kind == crate::domain::HandoffEventKind::Opened {
-            let key = (
-                ev.tenant_id.clone(),
-                super::codec::primary_reason(&ev),
-                ev.context.language.clone(),
-                super::codec::channel_label(ev.context.channel),
-                ev.route.queue.clone(),
-            );
-            outbox.handoffs.push((
-                key,
-                ev.context.seconds_since_first_problem,
-                ev.handoff_id.clone(),
-            ));
-        }
-        let seq = outbox.next;
-        outbox.next += 1;
-        outbox.seqs.insert(ev.event_id.clone(), seq);
-        outbox.events.insert(seq, ev);
-        for g in outbox.groups.values_mut() {
-            g.pending.insert(seq, Delivery::default());
-        }
-        drop(outbox);
-        self.notify.notify_waiters();
     }
 }
 
@@ -208,8 +102,9 @@ impl Store for MemoryStore {
     ) -> Result<Option<Arc<ConversationState>>, StoreError> {
         let shard = lock(self.shard(tenant_id, conversation_id));
         Ok(shard
+            .map
             .get(&key(tenant_id, conversation_id))
-            .map(|e| Arc::clone(&e.state)))
+            .map(|e| e.state()))
     }
 
     async fn receipt(
@@ -220,6 +115,7 @@ impl Store for MemoryStore {
     ) -> Result<Option<TurnReceipt>, StoreError> {
         let shard = lock(self.shard(tenant_id, conversation_id));
         Ok(shard
+            .map
             .get(&key(tenant_id, conversation_id))
             .and_then(|e| e.receipts.iter().rev().find_map(|r| r.of_turn(turn_id))))
     }
@@ -232,6 +128,7 @@ impl Store for MemoryStore {
     ) -> Result<Option<TurnReceipt>, StoreError> {
         let shard = lock(self.shard(tenant_id, conversation_id));
         Ok(shard
+            .map
             .get(&key(tenant_id, conversation_id))
             .and_then(|e| e.receipts.iter().rev().find(|r| r.sequence == sequence))
             .map(Receipt::decode))
@@ -244,34 +141,36 @@ impl Store for MemoryStore {
             receipt,
             event,
         } = commit;
+        let mut shard = lock(self.shard(&state.tenant_id, &state.conversation_id));
+        let stored = shard
+            .map
+            .get(&key(&state.tenant_id, &state.conversation_id));
+        if let (Some(r), Some(entry)) = (&receipt, stored)
+            && let Some(seen) = entry.receipts.iter().find_map(|s| s.of_turn(&r.turn_id))
         {
-            let mut shard = lock(self.shard(&state.tenant_id, &state.conversation_id));
-            let k = key(&state.tenant_id, &state.conversation_id);
-            let current = shard.get(&k).map(|e| e.state.version).unwrap_or(0);
-            if let (Some(r), Some(entry)) = (&receipt, shard.get(&k))
-                && let Some(seen) = entry.receipts.iter().find_map(|s| s.of_turn(&r.turn_id))
-            {
-                return Ok(CommitResult::Duplicate(Box::new(seen)));
-            }
-            if current != expected_version {
-                return Ok(CommitResult::Conflict);
-            }
-            let entry = shard.entry(k).or_insert_with(|| {
-                Box::new(Entry {
-                    state: Arc::default(),
-                    receipts: VecDeque::new(),
-                })
-            });
-            entry.state = Arc::new(state);
-            if let Some(r) = receipt {
-                if entry.receipts.len() >= self.receipt_window {
-                    entry.receipts.pop_front();
-                }
-                entry.receipts.push_back(Receipt::of(&r));
-            }
+            return Ok(CommitResult::Duplicate(Box::new(seen)));
         }
+        if stored.map_or(0, |e| e.version) != expected_version {
+            return Ok(CommitResult::Conflict);
+        }
+        let entry = shard.put(state);
+        if let Some(r) = receipt {
+            if entry.receipts.len() >= self.receipt_window {
+                entry.receipts.pop_front();
+            }
+            entry.receipts.push_back(Receipt::of(&r));
+        }
+        let appended = event.is_some();
         if let Some(ev) = event {
-            self.publish(ev);
+            // Appended under the conversation's lock, so its events enter the outbox in commit
+            // order.
+            let mut outbox = lock(&self.outbox);
+            entry.last_event = Some(outbox.append(ev, entry.last_event));
+        }
+        shard.cool(self.decoded_per_shard, &self.outbox);
+        drop(shard);
+        if appended {
+            self.notify.notify_waiters();
         }
         Ok(CommitResult::Committed)
     }
@@ -282,81 +181,21 @@ impl Store for MemoryStore {
         limit: usize,
         lease: Duration,
     ) -> Result<Vec<HandoffEvent>, StoreError> {
-        let now = Instant::now();
-        let mut outbox = lock(&self.outbox);
-        let Outbox { events, groups, .. } = &mut *outbox;
-        let group = groups
-            .entry(filter.consumer.clone())
-            .or_insert_with(|| Group {
-                pending: events.keys().map(|s| (*s, Delivery::default())).collect(),
-            });
-        let mut out = Vec::new();
-        // Conversations with an older event the group has not acknowledged: their later events
-        // wait, so each conversation's events reach the group one at a time, in order.
-        let mut waiting: HashSet<(&str, &str)> = HashSet::new();
-        for (seq, d) in group.pending.iter_mut() {
-            if out.len() >= limit {
-                break;
-            }
-            let Some(ev) = events.get(seq) else { continue };
-            if !filter.matches(ev) || !waiting.insert((&ev.tenant_id, &ev.conversation_id)) {
-                continue;
-            }
-            if d.leased_until.is_some_and(|t| t > now) {
-                continue;
-            }
-            d.leased_until = Some(now + lease);
-            let mut ev = ev.clone();
-            ev.redeliveries = d.deliveries;
-            d.deliveries += 1;
-            out.push(ev);
-        }
-        Ok(out)
+        Ok(lock(&self.outbox).claim(filter, limit, lease))
     }
 
     async fn release(&self, consumer: &str, event_ids: &[String]) -> Result<(), StoreError> {
-        let mut outbox = lock(&self.outbox);
-        let Outbox { seqs, groups, .. } = &mut *outbox;
-        if let Some(g) = groups.get_mut(consumer) {
-            for seq in event_ids.iter().filter_map(|id| seqs.get(id)) {
-                if let Some(d) = g.pending.get_mut(seq) {
-                    d.leased_until = None;
-                }
-            }
-        }
-        drop(outbox);
+        lock(&self.outbox).release(consumer, event_ids);
         self.notify.notify_waiters();
         Ok(())
     }
 
     async fn backlog(&self, filter: &FeedFilter) -> Result<u64, StoreError> {
-        let outbox = lock(&self.outbox);
-        let matching = |seq: &u64| outbox.events.get(seq).is_some_and(|ev| filter.matches(ev));
-        Ok(match outbox.groups.get(&filter.consumer) {
-            Some(g) => g.pending.keys().filter(|s| matching(s)).count(),
-            // A group that never claimed has every retained event ahead of it.
-            None => outbox.events.keys().filter(|s| matching(s)).count(),
-        } as u64)
+        Ok(lock(&self.outbox).backlog(filter))
     }
 
     async fn ack(&self, consumer: &str, event_ids: &[String]) -> Result<u32, StoreError> {
-        let mut outbox = lock(&self.outbox);
-        let Outbox {
-            seqs,
-            groups,
-            acked,
-            ..
-        } = &mut *outbox;
-        let mut n = 0;
-        if let Some(g) = groups.get_mut(consumer) {
-            for seq in event_ids.iter().filter_map(|id| seqs.get(id)) {
-                if g.pending.remove(seq).is_some() {
-                    acked.insert(*seq);
-                    n += 1;
-                }
-            }
-        }
-        drop(outbox);
+        let n = lock(&self.outbox).ack(consumer, event_ids);
         if n > 0 {
             // A conversation's next event may be waiting for this acknowledgement.
             self.notify.notify_waiters();
@@ -372,34 +211,15 @@ impl Store for MemoryStore {
     ) -> Result<u64, StoreError> {
         let mut removed: Vec<Key> = Vec::new();
         for shard in &self.shards {
-            let mut shard = lock(shard);
-            shard.retain(|k, e| {
+            removed.extend(lock(shard).retain(|k, e| {
                 let hit = k.0 == tenant_id
                     && (conversation_id.is_some_and(|c| c == k.1)
-                        || customer_id.is_some_and(|c| {
-                            e.state
-                                .customer
-                                .as_ref()
-                                .is_some_and(|p| p.customer_id == c)
-                        }));
-                if hit {
-                    removed.push(k.clone());
-                }
+                        || customer_id.is_some_and(|c| e.has_customer(c)));
                 !hit
-            });
+            }));
         }
         let mut outbox = lock(&self.outbox);
-        let gone: Vec<u64> = outbox
-            .events
-            .iter()
-            .filter(|(_, e)| {
-                removed
-                    .iter()
-                    .any(|k| k.0 == e.tenant_id && k.1 == e.conversation_id)
-            })
-            .map(|(seq, _)| *seq)
-            .collect();
-        outbox.remove(&gone);
+        outbox.forget(&removed);
         outbox.outcomes.retain(|o| {
             !removed
                 .iter()
@@ -415,20 +235,10 @@ impl Store for MemoryStore {
     ) -> Result<(u64, u64), StoreError> {
         let mut conversations = 0;
         for shard in &self.shards {
-            let mut shard = lock(shard);
-            let before = shard.len();
-            shard.retain(|_, e| e.state.idle_since_ms() >= idle_before_ms);
-            conversations += (before - shard.len()) as u64;
+            let gone = lock(shard).retain(|_, e| e.idle_since_ms >= idle_before_ms);
+            conversations += gone.len() as u64;
         }
-        let mut outbox = lock(&self.outbox);
-        let gone: Vec<u64> = outbox
-            .events
-            .iter()
-            .filter(|(seq, e)| outbox.acked.contains(seq) && e.created_ms < delivered_before_ms)
-            .map(|(seq, _)| *seq)
-            .collect();
-        outbox.remove(&gone);
-        let removed = gone.len() as u64;
+        let removed = lock(&self.outbox).expire(delivered_before_ms) as u64;
         Ok((conversations, removed))
     }
 
