@@ -171,6 +171,8 @@ impl Shard {
                 context,
                 history,
             };
+            // Grown by doubling while the conversation was busy; idle, it keeps what it holds.
+            entry.receipts.shrink_to_fit();
             self.decoded -= 1;
         }
     }
