@@ -6,6 +6,7 @@
 //! transaction is durable. Reads use a small pool of separate connections on blocking threads (WAL
 //! lets them read while the writer writes). Nothing here blocks the tokio runtime.
 
+mod commit;
 mod schema;
 #[cfg(test)]
 mod tests;
@@ -22,7 +23,7 @@ use super::{
 use crate::domain::{ConversationState, HandoffEvent, TurnReceipt};
 use crate::policy::QueueStatus;
 use async_trait::async_trait;
-use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use rusqlite::{Connection, OpenFlags, params};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -37,10 +38,10 @@ const READERS: usize = 8;
 /// starts over (cheap, and a miss only costs one read).
 const CACHED: usize = 20_000;
 
-/// The last committed state of recently active conversations, so a turn does not read and decode
-/// the whole conversation back from the file. Only committed states enter it. Another process
-/// writing the same file makes an entry stale; the writer's version check then answers `Conflict`,
-/// which evicts the entry, and the retry reads the file.
+/// The last committed state of recently active conversations, so a turn neither reads nor decodes
+/// its conversation from the file (no trip to a read thread at all). Only committed states enter
+/// it. Another process writing the same file makes an entry stale; the writer's version check
+/// then answers `Conflict`, which evicts the entry, and the retry reads the file.
 ///
 /// Erasure must win over a racing commit: `forget` and `expire` bump `epoch` before and after their
 /// write and then clear; a commit puts its state only if the epoch is still the one it started in.
@@ -245,6 +246,9 @@ fn open_writer(path: &Path, codec: &Codec) -> Result<Connection, StoreError> {
     // Deleted rows are overwritten in the file, so forgotten conversations do not linger in it.
     conn.pragma_update(None, "secure_delete", "ON")
         .map_err(sql)?;
+    // The writer's page cache (the default is 2 MB): pages it keeps need no read from the log.
+    conn.pragma_update(None, "cache_size", -16_384)
+        .map_err(sql)?;
     schema::migrate(&mut conn).map_err(StoreError::Unavailable)?;
     writes::check_key(&conn, codec)?;
     writes::release_dead_leases(&conn)?;
@@ -274,57 +278,22 @@ impl Store for SqliteStore {
         tenant_id: &str,
         conversation_id: &str,
     ) -> Result<Option<Arc<ConversationState>>, StoreError> {
-        // The file stays the truth: one indexed read of the version, and the state blob only when
-        // the cached copy is missing or stale (another process wrote the same file).
-        let cached = self.cache.get(tenant_id, conversation_id);
-        let cached_version = cached.as_ref().map_or(-1, |s| s.version as i64);
+        // This process's committed states are kept decoded: a cached conversation is answered
+        // without reading the file. Only this process writes the file in normal operation; should
+        // another process write it too, a turn on a stale copy still fails its commit's version
+        // check (`Conflict` evicts the copy, and the retry reads the file).
+        if let Some(state) = self.cache.get(tenant_id, conversation_id) {
+            return Ok(Some(state));
+        }
         let (t, c) = (tenant_id.to_string(), conversation_id.to_string());
         let codec = self.codec.clone();
-        let row: Option<Option<ConversationState>> = self
-            .read(move |conn| {
-                let state = |conn: &Connection, cached_version: i64| {
-                    conn.prepare_cached(
-                        "SELECT CASE WHEN version = ?3 THEN NULL ELSE state END
-                         FROM conversations WHERE tenant_id = ?1 AND conversation_id = ?2",
-                    )
-                    .and_then(|mut s| {
-                        s.query_row(params![t, c, cached_version], |r| r.get(0))
-                            .optional()
-                    })
-                    .map_err(sql)
-                };
-                // The common case, the cached copy is current, takes one statement.
-                let row: Option<Option<Vec<u8>>> = state(conn, cached_version)?;
-                if !matches!(row, Some(Some(_))) {
-                    return Ok(row.map(|_| None));
-                }
-                // Otherwise one read transaction: the state and its history rows as of the same
-                // commit.
-                let tx = conn.unchecked_transaction().map_err(sql)?;
-                let Some(Some(blob)) = state(&tx, -1)? else {
-                    return Ok(None);
-                };
-                let turns = tx
-                    .prepare_cached(
-                        "SELECT seq, record FROM turns
-                         WHERE tenant_id = ?1 AND conversation_id = ?2 ORDER BY seq",
-                    )
-                    .and_then(|mut s| {
-                        s.query_map(params![t, c], |r| Ok((r.get(0)?, r.get(1)?)))?
-                            .collect::<Result<Vec<(i64, Vec<u8>)>, _>>()
-                    })
-                    .map_err(sql)?;
-                codec::conversation(&codec, &blob, turns).map(|s| Some(Some(s)))
+        let state = self
+            .read(move |conn| match commit::conversation(conn, &t, &c)? {
+                Some((state, turns)) => codec::conversation(&codec, &state, turns).map(Some),
+                None => Ok(None),
             })
             .await?;
-        match (row, cached) {
-            (None, _) => Ok(None),
-            (Some(None), Some(state)) => Ok(Some(state)),
-            (Some(Some(state)), _) => Ok(Some(Arc::new(state))),
-            (Some(None), None) => Err(StoreError::Corrupt(
-                "conversations: state column is empty".into(),
-            )),
-        }
+        Ok(state.map(Arc::new))
     }
 
     async fn receipt(
@@ -339,7 +308,7 @@ impl Store for SqliteStore {
             turn_id.to_string(),
         );
         let codec = self.codec.clone();
-        self.read(move |conn| writes::receipt_by_turn(conn, &codec, &t, &c, &id))
+        self.read(move |conn| commit::receipt_by_turn(conn, &codec, &t, &c, &id))
             .await
     }
 
@@ -351,20 +320,8 @@ impl Store for SqliteStore {
     ) -> Result<Option<TurnReceipt>, StoreError> {
         let (t, c) = (tenant_id.to_string(), conversation_id.to_string());
         let codec = self.codec.clone();
-        self.read(move |conn| {
-            let blob: Option<Vec<u8>> = conn
-                .prepare_cached(
-                    "SELECT receipt FROM receipts
-                     WHERE tenant_id = ?1 AND conversation_id = ?2 AND sequence = ?3",
-                )
-                .and_then(|mut s| {
-                    s.query_row(params![t, c, sequence as i64], |r| r.get(0))
-                        .optional()
-                })
-                .map_err(sql)?;
-            blob.map(|b| codec.decode(&b, "receipts")).transpose()
-        })
-        .await
+        self.read(move |conn| commit::receipt_at(conn, &codec, &t, &c, sequence as i64))
+            .await
     }
 
     async fn commit(&self, mut commit: Commit) -> Result<CommitResult, StoreError> {
@@ -377,7 +334,7 @@ impl Store for SqliteStore {
         let result = self
             .write({
                 let codec = self.codec.clone();
-                move |conn| writes::commit(conn, &codec, &row, window)
+                move |conn| commit::commit(conn, &codec, &row, window)
             })
             .await;
         match &result {

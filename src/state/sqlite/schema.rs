@@ -139,6 +139,46 @@ const MIGRATIONS: &[&str] = &[
     UPDATE conversations SET state = CAST(json_remove(CAST(state AS TEXT), '$.recent') AS BLOB);
     CREATE TABLE store_meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
     ",
+    // 5: fewer pages written per turn (every page a turn touches is written to the log again).
+    // A turn's history record and its receipt share one row, appended at the end of a rowid table
+    // and found through one small index (the turn id in it, for dedupe), instead of three rows in
+    // the middle of three b-trees (history, receipts, receipts by sequence). A row keeps its
+    // record while the turn is in the conversation's history (`history_from` says where that
+    // starts) and its receipt while it is in the receipt window; a row with neither is deleted.
+    // Idle expiry finds conversations by the minute they went idle, which changes (and rewrites
+    // its index) at most once a minute, not on every turn.
+    "
+    CREATE TABLE turn_rows (
+        id              INTEGER PRIMARY KEY,
+        tenant_id       TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        seq             INTEGER NOT NULL,
+        turn_id         TEXT,
+        record          BLOB,
+        receipt         BLOB
+    );
+    INSERT INTO turn_rows (tenant_id, conversation_id, seq, turn_id, record, receipt)
+        SELECT t.tenant_id, t.conversation_id, t.seq, r.turn_id, t.record, r.receipt
+        FROM turns t LEFT JOIN receipts r ON r.tenant_id = t.tenant_id
+            AND r.conversation_id = t.conversation_id AND r.sequence = t.seq
+        UNION ALL
+        SELECT r.tenant_id, r.conversation_id, r.sequence, r.turn_id, NULL, r.receipt
+        FROM receipts r WHERE NOT EXISTS (SELECT 1 FROM turns t WHERE t.tenant_id = r.tenant_id
+            AND t.conversation_id = r.conversation_id AND t.seq = r.sequence)
+        ORDER BY 1, 2, 3;
+    ALTER TABLE conversations ADD COLUMN history_from INTEGER NOT NULL DEFAULT 0;
+    UPDATE conversations SET history_from = coalesce((SELECT min(t.seq) - 1 FROM turns t
+        WHERE t.tenant_id = conversations.tenant_id
+          AND t.conversation_id = conversations.conversation_id), 0);
+    DROP TABLE turns;
+    DROP TABLE receipts;
+    ALTER TABLE turn_rows RENAME TO turns;
+    CREATE INDEX turns_key ON turns (tenant_id, conversation_id, seq, turn_id);
+    ALTER TABLE conversations ADD COLUMN idle_minute INTEGER NOT NULL DEFAULT 0;
+    UPDATE conversations SET idle_minute = updated_ms / 60000;
+    DROP INDEX conversations_updated;
+    CREATE INDEX conversations_idle ON conversations (idle_minute);
+    ",
 ];
 
 /// The schema version this build writes.

@@ -159,6 +159,36 @@ fn receipt(seq: u64) -> Option<crate::domain::TurnReceipt> {
     })
 }
 
+/// Commits `state` as the next turn (its receipt included), then opens the file again (no cache)
+/// and checks the conversation reads back as committed.
+async fn commit_turn_and_reopen(
+    store: SqliteStore,
+    path: &std::path::Path,
+    window: usize,
+    state: &ConversationState,
+) -> SqliteStore {
+    let commit = Commit {
+        state: state.clone(),
+        expected_version: state.version - 1,
+        receipt: receipt(state.turn_count),
+        event: None,
+    };
+    assert_eq!(store.commit(commit).await.unwrap(), CommitResult::Committed);
+    drop(store);
+    let store = SqliteStore::open(path, window).await.unwrap();
+    assert_eq!(
+        store.load("acme", "c1").await.unwrap().as_deref(),
+        Some(state)
+    );
+    store
+}
+
+/// One number from the file (a fresh connection).
+fn count(path: &std::path::Path, sql: &str) -> i64 {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
 /// A file as schema version 3 left it (the whole state, history included, as JSON in one column)
 /// opens with the history moved to rows; the next turn writes one row, and the conversation reads
 /// back whole.
@@ -181,32 +211,118 @@ async fn a_version_3_file_is_upgraded_with_its_history_as_rows() {
         store.load("acme", "c1").await.unwrap().as_deref(),
         Some(&old)
     );
-    let count = |sql: &str| -> i64 {
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.query_row(sql, [], |r| r.get(0)).unwrap()
-    };
-    assert_eq!(count("SELECT count(*) FROM turns"), 3);
+    assert_eq!(count(&path, "SELECT count(*) FROM turns"), 3);
     let mut next = old.clone();
     next.version = 8;
     next.turn_count = 8;
     next.recent.pop_front();
     next.recent
         .push_back(conversation_with(8, 1, "hello").recent[0].clone());
-    let commit = Commit {
-        state: next.clone(),
-        expected_version: 7,
-        receipt: receipt(8),
-        event: None,
-    };
-    assert_eq!(store.commit(commit).await.unwrap(), CommitResult::Committed);
-    drop(store);
-    let store = SqliteStore::open(&path, 8).await.unwrap();
+    commit_turn_and_reopen(store, &path, 8, &next).await;
+    assert_eq!(count(&path, "SELECT count(*) FROM turns"), 3);
+    assert_eq!(count(&path, "SELECT min(seq) FROM turns"), 6);
+}
+
+/// A file as schema version 4 left it (history rows and receipts in tables of their own, the
+/// receipts reaching further back than the history) opens with both in one row per turn; reads,
+/// dedupe and the next turn's trimming work on it as on a new file.
+#[tokio::test]
+async fn a_version_4_file_is_upgraded_to_one_row_per_turn() {
+    use crate::state::Codec;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v4.db");
+    let old = conversation_with(7, 3, "hello");
+    let codec = Codec::plain();
+    {
+        let mut conn = rusqlite::Connection::open(&path).unwrap();
+        super::schema::migrate_to(&mut conn, 4).unwrap();
+        let mut bare = old.clone();
+        bare.recent.clear();
+        conn.execute(
+            "INSERT INTO conversations VALUES ('acme', 'c1', 7, NULL, 120000, ?1)",
+            rusqlite::params![codec.encode(&bare).unwrap()],
+        )
+        .unwrap();
+        for (i, record) in old.recent.iter().enumerate() {
+            conn.execute(
+                "INSERT INTO turns VALUES ('acme', 'c1', ?1, ?2)",
+                rusqlite::params![5 + i as i64, codec.encode(&**record).unwrap()],
+            )
+            .unwrap();
+        }
+        for seq in 1..=7u64 {
+            conn.execute(
+                "INSERT INTO receipts VALUES ('acme', 'c1', ?1, ?2, ?3)",
+                rusqlite::params![
+                    format!("t{seq}"),
+                    seq as i64,
+                    codec.encode(&receipt(seq).unwrap()).unwrap()
+                ],
+            )
+            .unwrap();
+        }
+    }
+    let store = SqliteStore::open(&path, 6).await.unwrap();
     assert_eq!(
         store.load("acme", "c1").await.unwrap().as_deref(),
-        Some(&next)
+        Some(&old)
     );
-    assert_eq!(count("SELECT count(*) FROM turns"), 3);
-    assert_eq!(count("SELECT min(seq) FROM turns"), 6);
+    assert_eq!(store.receipt("acme", "c1", "t2").await.unwrap(), receipt(2));
+    assert_eq!(store.receipt_at("acme", "c1", 6).await.unwrap(), receipt(6));
+    assert_eq!(count(&path, "SELECT count(*) FROM turns"), 7);
+    assert_eq!(count(&path, "SELECT idle_minute FROM conversations"), 2);
+    let mut repeat = old.clone();
+    repeat.version = 8;
+    let duplicate = Commit {
+        state: repeat,
+        expected_version: 7,
+        receipt: receipt(3),
+        event: None,
+    };
+    assert_eq!(
+        store.commit(duplicate).await.unwrap(),
+        CommitResult::Duplicate(Box::new(receipt(3).unwrap()))
+    );
+    // Turn 8: turn 5 leaves the history (its receipt stays), turns 1 and 2 leave the window of 6.
+    let next = conversation_with(8, 3, "hello");
+    let store = commit_turn_and_reopen(store, &path, 6, &next).await;
+    assert_eq!(store.receipt("acme", "c1", "t2").await.unwrap(), None);
+    assert_eq!(store.receipt_at("acme", "c1", 3).await.unwrap(), receipt(3));
+    assert_eq!(count(&path, "SELECT min(seq) FROM turns"), 3);
+    assert_eq!(
+        count(&path, "SELECT count(*) FROM turns WHERE record IS NOT NULL"),
+        3
+    );
+}
+
+/// A turn's row keeps its history record while the turn is in the history and its receipt while
+/// it is in the receipt window, whichever is longer, and goes when it is in neither.
+#[tokio::test]
+async fn a_turn_row_lives_as_long_as_its_history_record_or_its_receipt() {
+    let dir = tempfile::tempdir().unwrap();
+    for (window, history) in [(2u64, 4u64), (5, 2)] {
+        let path = dir.path().join(format!("w{window}.db"));
+        let mut store = SqliteStore::open(&path, window as usize).await.unwrap();
+        for n in 1..=9u64 {
+            let state = conversation_with(n, n.min(history), "text");
+            store = commit_turn_and_reopen(store, &path, window as usize, &state).await;
+        }
+        for seq in 1..=9u64 {
+            let kept = seq + window > 9;
+            let expected = if kept { receipt(seq) } else { None };
+            assert_eq!(store.receipt_at("acme", "c1", seq).await.unwrap(), expected);
+            assert_eq!(
+                store
+                    .receipt("acme", "c1", &format!("t{seq}"))
+                    .await
+                    .unwrap(),
+                expected,
+                "window {window}, turn {seq}"
+            );
+        }
+        let rows = count(&path, "SELECT count(*) FROM turns") as u64;
+        assert_eq!(rows, window.max(history), "window {window}");
+    }
 }
 
 /// The bytes of the database file and its write-ahead log.

@@ -2,137 +2,12 @@
 //! the current batch's transaction; none of them commits.
 
 use super::sql;
-use crate::domain::{HandoffEvent, TurnReceipt};
+use crate::domain::HandoffEvent;
 use crate::policy::QueueStatus;
-use crate::state::codec::{self, Codec, CommitRow};
-use crate::state::{CommitResult, FeedFilter, OutcomeRecord, StoreError};
+use crate::state::codec::{self, Codec};
+use crate::state::{FeedFilter, OutcomeRecord, StoreError};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::{BTreeMap, HashSet};
-
-pub fn receipt_by_turn(
-    conn: &Connection,
-    codec: &Codec,
-    tenant_id: &str,
-    conversation_id: &str,
-    turn_id: &str,
-) -> Result<Option<TurnReceipt>, StoreError> {
-    let blob: Option<Vec<u8>> = conn
-        .prepare_cached(
-            "SELECT receipt FROM receipts
-             WHERE tenant_id = ?1 AND conversation_id = ?2 AND turn_id = ?3",
-        )
-        .and_then(|mut s| {
-            s.query_row(params![tenant_id, conversation_id, turn_id], |r| r.get(0))
-                .optional()
-        })
-        .map_err(sql)?;
-    blob.map(|b| codec.decode(&b, "receipts")).transpose()
-}
-
-/// Duplicate turn id first, then the version check, then state + receipt + event.
-/// `receipt_window`: receipts older than this many turns of the conversation are dropped.
-pub fn commit(
-    conn: &Connection,
-    codec: &Codec,
-    row: &CommitRow,
-    receipt_window: i64,
-) -> Result<CommitResult, StoreError> {
-    let (t, c) = (&row.tenant_id, &row.conversation_id);
-    if let Some((turn_id, _, _)) = &row.receipt
-        && let Some(seen) = receipt_by_turn(conn, codec, t, c, turn_id)?
-    {
-        return Ok(CommitResult::Duplicate(Box::new(seen)));
-    }
-    let current: i64 = conn
-        .prepare_cached(
-            "SELECT version FROM conversations WHERE tenant_id = ?1 AND conversation_id = ?2",
-        )
-        .and_then(|mut s| s.query_row(params![t, c], |r| r.get(0)).optional())
-        .map_err(sql)?
-        .unwrap_or(0);
-    if current != row.expected_version {
-        return Ok(CommitResult::Conflict);
-    }
-    conn.prepare_cached(
-        "INSERT INTO conversations
-             (tenant_id, conversation_id, version, customer_id, updated_ms, state)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT (tenant_id, conversation_id) DO UPDATE SET
-             version = excluded.version, customer_id = excluded.customer_id,
-             updated_ms = excluded.updated_ms, state = excluded.state",
-    )
-    .and_then(|mut s| {
-        s.execute(params![
-            t,
-            c,
-            row.version,
-            row.customer_id,
-            row.updated_ms,
-            row.state
-        ])
-    })
-    .map_err(sql)?;
-    if let Some((seq, record)) = &row.turn {
-        conn.prepare_cached(
-            "INSERT OR REPLACE INTO turns (tenant_id, conversation_id, seq, record)
-             VALUES (?1, ?2, ?3, ?4)",
-        )
-        .and_then(|mut s| s.execute(params![t, c, seq, record]))
-        .map_err(sql)?;
-    }
-    conn.prepare_cached(
-        "DELETE FROM turns WHERE tenant_id = ?1 AND conversation_id = ?2 AND seq <= ?3",
-    )
-    .and_then(|mut s| s.execute(params![t, c, row.history_before]))
-    .map_err(sql)?;
-    if let Some((turn_id, sequence, body)) = &row.receipt {
-        conn.prepare_cached(
-            "INSERT INTO receipts (tenant_id, conversation_id, turn_id, sequence, receipt)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-        )
-        .and_then(|mut s| s.execute(params![t, c, turn_id, sequence, body]))
-        .map_err(sql)?;
-        conn.prepare_cached(
-            "DELETE FROM receipts WHERE tenant_id = ?1 AND conversation_id = ?2 AND sequence <= ?3",
-        )
-        .and_then(|mut s| s.execute(params![t, c, sequence - receipt_window]))
-        .map_err(sql)?;
-    }
-    if let Some(e) = &row.event {
-        conn.prepare_cached(
-            "INSERT INTO events (event_id, tenant_id, conversation_id, queue, created_ms, event)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )
-        .and_then(|mut s| s.execute(params![e.event_id, t, c, e.queue, e.created_ms, e.body]))
-        .map_err(sql)?;
-        // Pending for every known consumer group (a group claiming for the first time gets its
-        // rows from `register`).
-        let seq = conn.last_insert_rowid();
-        conn.prepare_cached(
-            "INSERT INTO deliveries (consumer, seq, event_id, tenant_id, conversation_id, queue)
-             SELECT consumer, ?1, ?2, ?3, ?4, ?5 FROM consumers",
-        )
-        .and_then(|mut s| s.execute(params![seq, e.event_id, t, c, e.queue]))
-        .map_err(sql)?;
-        conn.prepare_cached(
-            "INSERT INTO handoffs (handoff_id, tenant_id, reason, seconds, language, channel, queue)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (handoff_id) DO NOTHING",
-        )
-        .and_then(|mut s| {
-            s.execute(params![
-                e.handoff_id,
-                t,
-                e.reason,
-                e.seconds,
-                e.language,
-                e.channel,
-                e.queue
-            ])
-        })
-        .map_err(sql)?;
-    }
-    Ok(CommitResult::Committed)
-}
 
 /// Makes `consumer` a known group: from now on every appended event is pending for it, and every
 /// retained event is pending for it now. Returns whether it was new.
@@ -405,7 +280,6 @@ pub fn forget(
         for stmt in [
             "DELETE FROM conversations WHERE tenant_id = ?1 AND conversation_id = ?2",
             "DELETE FROM turns WHERE tenant_id = ?1 AND conversation_id = ?2",
-            "DELETE FROM receipts WHERE tenant_id = ?1 AND conversation_id = ?2",
             "DELETE FROM deliveries WHERE event_id IN
                  (SELECT event_id FROM events WHERE tenant_id = ?1 AND conversation_id = ?2)",
             "DELETE FROM events WHERE tenant_id = ?1 AND conversation_id = ?2",
@@ -419,7 +293,7 @@ pub fn forget(
     Ok(removed)
 }
 
-/// Idle conversations (with their receipts) and acknowledged events past retention.
+/// Idle conversations (with their turns and receipts) and acknowledged events past retention.
 pub fn expire(
     conn: &Connection,
     idle_before_ms: i64,
@@ -430,20 +304,20 @@ pub fn expire(
             .and_then(|mut s| s.execute(params![p]))
             .map_err(sql)
     };
-    run(
+    // Idle conversations are found through the minute they went idle (`conversations_idle`).
+    let minute = super::commit::idle_minute(idle_before_ms);
+    let idle = |stmt: &str| {
+        conn.prepare_cached(stmt)
+            .and_then(|mut s| s.execute(params![minute, idle_before_ms]))
+            .map_err(sql)
+    };
+    idle(
         "DELETE FROM turns WHERE (tenant_id, conversation_id) IN
-             (SELECT tenant_id, conversation_id FROM conversations WHERE updated_ms < ?1)",
-        idle_before_ms,
+             (SELECT tenant_id, conversation_id FROM conversations
+              WHERE idle_minute <= ?1 AND updated_ms < ?2)",
     )?;
-    run(
-        "DELETE FROM receipts WHERE (tenant_id, conversation_id) IN
-             (SELECT tenant_id, conversation_id FROM conversations WHERE updated_ms < ?1)",
-        idle_before_ms,
-    )?;
-    let conversations = run(
-        "DELETE FROM conversations WHERE updated_ms < ?1",
-        idle_before_ms,
-    )?;
+    let conversations =
+        idle("DELETE FROM conversations WHERE idle_minute <= ?1 AND updated_ms < ?2")?;
     conn.execute_batch(
         "CREATE TEMP TABLE IF NOT EXISTS purge (event_id TEXT PRIMARY KEY); DELETE FROM temp.purge;",
     )
