@@ -130,7 +130,12 @@ impl TurnRecord {
                 .as_ref()
                 .map(|n| n.intent.clone())
                 .unwrap_or_default(),
-            signals: signals.labels(),
+            signals: {
+                // Kept for the conversation's life: no room for labels never added.
+                let mut labels = signals.labels();
+                labels.shrink_to_fit();
+                labels
+            },
             negative: signals.emotion.negative(),
             escalation,
         }

@@ -129,8 +129,8 @@ impl Shard {
         entry
     }
 
-    /// Packs decoded states, least recently committed first, until at most `hot` are left; a
-    /// packed state's latest event then holds its context alone, so it is packed too.
+    /// Packs decoded states, least recently committed first, until at most `hot` are left, and
+    /// with each its conversation's events (`Events::settle`).
     pub(super) fn cool(&mut self, hot: usize, outbox: &std::sync::Mutex<Outbox>) {
         while self.decoded > hot {
             let Some(k) = self.hot.pop_front() else {
@@ -159,7 +159,7 @@ impl Shard {
                 // The latest event shares the open context: both keep one packed copy (the
                 // event's, when it was packed with the same context before).
                 let shared = open.as_ref().zip(context.as_ref());
-                if let Some(event_context) = super::lock(outbox).pack(seq, shared)
+                if let Some(event_context) = super::lock(outbox).settle(seq, shared)
                     && context.as_deref() == Some(&*event_context)
                 {
                     context = Some(event_context);
@@ -171,6 +171,8 @@ impl Shard {
                 context,
                 history,
             };
+            // Grown by doubling while the conversation was busy; idle, it keeps what it holds.
+            entry.receipts.shrink_to_fit();
             self.decoded -= 1;
         }
     }

@@ -77,14 +77,13 @@ impl Outbox {
         seq
     }
 
-    /// Packs the event at `seq` if it is still retained and nothing else shares its context, or
-    /// its context is `open` (see `Retained::pack`); returns its packed context.
-    pub(super) fn pack(
+    /// Packs the events of a conversation whose state is being packed (see `Events::settle`).
+    pub(super) fn settle(
         &mut self,
-        seq: u64,
+        latest: u64,
         open: Option<(&Arc<HandoffContext>, &packed::Context)>,
     ) -> Option<packed::Context> {
-        self.events.pack(seq, open)
+        self.events.settle(latest, open)
     }
 
     /// Leases up to `limit` events to the filter's group (see `Store::claim`).

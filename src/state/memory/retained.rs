@@ -1,14 +1,14 @@
 //! The in-memory store's retained handoff events, kept as small as their delivery allows.
 //!
-//! An event is kept as it was committed while its context is shared with its conversation's open
-//! handoff (it costs only its own few fields then). Once a later event of the conversation
-//! supersedes it, or a group acknowledged it, nothing else holds its context: it is packed into
-//! positional MessagePack (about a third of its decoded size), and a superseded event's context is
-//! compressed (LZ4) against the context of the event that superseded it, which holds all of it
-//! but a turn or two, so it keeps only what changed (tens of bytes instead of about two
-//! kilobytes). At most `MAX_DEPTH` such steps lead to a whole context (the latest event's is
-//! whole, shared with the conversation's state). Events are decoded again only when they are
-//! handed out. What claims filter and order by stays in the open beside each event.
+//! An event is kept as it was committed while its conversation is busy (its state decoded): its
+//! context is shared with the open handoff then, and a superseded one costs its decoded size for a
+//! while. When the conversation's state is packed (`conversations`), so are its events: the
+//! latest shares the state's packed context, and each one it superseded is compressed (LZ4)
+//! against the context of the one after it, which holds all of it but a turn or two, so it keeps
+//! only what changed (tens of bytes instead of about two kilobytes). At most `MAX_DEPTH` such
+//! steps lead to a whole context. An event a group acknowledged is packed whole at once if nothing
+//! shares its context. Events are decoded again only when they are handed out. What claims
+//! filter and order by stays in the open beside each event.
 
 use super::packed;
 use crate::domain::{HandoffContext, HandoffEvent};
@@ -16,8 +16,9 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// Compressed steps at most between a context and a whole one (what decoding one costs).
-const MAX_DEPTH: usize = 8;
+/// Compressed steps at most between a context and a whole one (what decoding one costs: about a
+/// microsecond each).
+const MAX_DEPTH: usize = 16;
 
 /// One retained event: the fields claims, filters and retention read, and the event itself.
 pub(super) struct Retained {
@@ -65,8 +66,7 @@ impl Events {
         self.map.keys()
     }
 
-    /// Adds a committed event after the conversation's event at `previous`, which it supersedes:
-    /// that one is packed and, where it pays, compressed against this one.
+    /// Adds a committed event after the conversation's event at `previous`, which it supersedes.
     pub(super) fn append(&mut self, seq: u64, ev: HandoffEvent, previous: Option<u64>) {
         let previous = previous.filter(|p| self.map.contains_key(p));
         self.map.insert(
@@ -84,9 +84,104 @@ impl Events {
         );
         if let Some(p) = previous {
             self.map.get_mut(&p).expect("checked above").next = Some(seq);
-            self.pack(p, None);
-            self.compress(p, seq);
         }
+    }
+
+    /// Packs a conversation's events whose state is being packed (`open`: its open context,
+    /// decoded and packed), from its latest event at `latest` back: the latest shares the
+    /// state's packed context; each one it superseded is compressed against the one after it,
+    /// and a whole one is kept within `MAX_DEPTH` steps. Stops at events settled before. Returns
+    /// the latest event's packed context, for the state to share.
+    pub(super) fn settle(
+        &mut self,
+        latest: u64,
+        open: Option<(&Arc<HandoffContext>, &packed::Context)>,
+    ) -> Option<packed::Context> {
+        let shared = self.pack(latest, open);
+        // The context bytes of the event after the one at hand (the dictionary it compresses
+        // against), and how many compressed steps that one is from a whole context.
+        let mut after = match &shared {
+            Some(bytes) => Cow::Borrowed(&bytes[..]),
+            None => self.context_bytes(latest)?,
+        }
+        .into_owned();
+        let mut depth = 0;
+        let mut base = latest;
+        // Past the events settled before: only their steps are counted.
+        let mut settled = false;
+        let mut halfway = latest;
+        let mut at = self.map.get(&latest)?.prev;
+        while let Some(seq) = at {
+            let Some(retained) = self.map.get_mut(&seq) else {
+                break;
+            };
+            at = retained.prev;
+            let whole = match &mut retained.body {
+                // Settled before: its steps to a whole context grew by the ones compressed now,
+                // and so did those of the ones before it, up to the next whole one.
+                Body::Packed(_, Context::Delta { .. }) => {
+                    settled = true;
+                    depth += 1;
+                    if depth == MAX_DEPTH / 2 {
+                        halfway = seq;
+                    }
+                    if depth >= MAX_DEPTH {
+                        // Whole again halfway: the next `MAX_DEPTH / 2` settles need none.
+                        self.make_whole(halfway);
+                        break;
+                    }
+                    continue;
+                }
+                _ if settled => break,
+                Body::Packed(_, Context::Whole(whole)) if Arc::strong_count(whole) == 1 => {
+                    Arc::clone(whole)
+                }
+                Body::Shared(ev) if Arc::strong_count(&ev.context) == 1 => {
+                    let whole = packed::context(&ev.context);
+                    ev.context = Arc::default();
+                    retained.body =
+                        Body::Packed(packed::encode(&**ev), Context::Whole(Arc::clone(&whole)));
+                    whole
+                }
+                // Shared with someone still: left as it is, but the next one compresses
+                // against it.
+                _ => {
+                    after = self
+                        .context_bytes(seq)
+                        .map(Cow::into_owned)
+                        .unwrap_or_default();
+                    (depth, base) = (0, seq);
+                    continue;
+                }
+            };
+            depth += 1;
+            if depth == MAX_DEPTH / 2 {
+                halfway = seq;
+            }
+            if depth < MAX_DEPTH {
+                let bytes = lz4_flex::block::compress_prepend_size_with_dict(&whole, &after);
+                if bytes.len() < whole.len() {
+                    retained.body =
+                        match std::mem::replace(&mut retained.body, Body::Shared(Box::default())) {
+                            Body::Packed(head, _) => Body::Packed(
+                                head,
+                                Context::Delta {
+                                    base,
+                                    bytes: bytes.into_boxed_slice(),
+                                },
+                            ),
+                            other => other,
+                        };
+                } else {
+                    depth = 0;
+                }
+            } else {
+                depth = 0;
+            }
+            after = whole.to_vec();
+            base = seq;
+        }
+        shared
     }
 
     /// Packs the event at `seq` if it is not packed yet and nothing else shares its context
@@ -113,48 +208,6 @@ impl Events {
         let head = packed::encode(&**ev);
         retained.body = Body::Packed(head, Context::Whole(Arc::clone(&context)));
         Some(context)
-    }
-
-    /// Compresses the packed whole context of the event at `seq` against the context of the
-    /// event at `base`, if nothing else shares it and the result is smaller; then keeps the
-    /// events compressed before it within `MAX_DEPTH` steps of a whole context.
-    fn compress(&mut self, seq: u64, base: u64) {
-        let Some(Body::Packed(_, Context::Whole(whole))) = self.map.get(&seq).map(|r| &r.body)
-        else {
-            return;
-        };
-        if Arc::strong_count(whole) > 1 {
-            return;
-        }
-        let Some(dict) = self.context_bytes(base) else {
-            return;
-        };
-        let bytes = lz4_flex::block::compress_prepend_size_with_dict(whole, &dict);
-        if bytes.len() >= whole.len() {
-            return;
-        }
-        let retained = self.map.get_mut(&seq).expect("looked up above");
-        if let Body::Packed(_, context) = &mut retained.body {
-            *context = Context::Delta {
-                base,
-                bytes: bytes.into_boxed_slice(),
-            };
-        }
-        // Each event compressed against this one is a step further from a whole context now.
-        let mut depth = 1;
-        let mut at = retained.prev;
-        while let Some(p) = at {
-            let Some(r) = self.map.get(&p) else { break };
-            if !matches!(r.body, Body::Packed(_, Context::Delta { .. })) {
-                break;
-            }
-            depth += 1;
-            if depth >= MAX_DEPTH {
-                self.make_whole(p);
-                break;
-            }
-            at = r.prev;
-        }
     }
 
     /// Stores the context of the event at `seq` whole again.
@@ -252,10 +305,15 @@ mod tests {
         }
     }
 
-    fn filled(n: u64) -> Events {
+    /// `n` events of one conversation, settled after every `every` and at the end (as its state
+    /// is packed).
+    fn filled(n: u64, every: u64) -> Events {
         let mut events = Events::default();
         for i in 1..=n {
             events.append(i, event(i), (i > 1).then(|| i - 1));
+            if i % every == 0 || i == n {
+                events.settle(i, None);
+            }
         }
         events
     }
@@ -272,21 +330,21 @@ mod tests {
 
     #[test]
     fn superseded_events_are_compressed_within_the_depth_and_decode_as_committed() {
-        let events = filled(20);
-        for i in 1..=20 {
-            assert_eq!(events.event(i), Some(event(i)), "event {i}");
-            assert!(depth(&events, i) < MAX_DEPTH, "event {i}");
+        for every in [1, 3, 20] {
+            let events = filled(20, every);
+            for i in 1..=20 {
+                assert_eq!(events.event(i), Some(event(i)), "event {i}, every {every}");
+                assert!(depth(&events, i) < MAX_DEPTH, "event {i}, every {every}");
+            }
+            let delta = |i| matches!(events.map[&i].body, Body::Packed(_, Context::Delta { .. }));
+            let n = (1..20).filter(|i| delta(*i)).count();
+            assert!(!delta(20) && n >= 16, "every {every}: {n} compressed");
         }
-        assert!(matches!(
-            events.map[&19].body,
-            Body::Packed(_, Context::Delta { .. })
-        ));
-        assert!(matches!(events.map[&20].body, Body::Shared(_)));
     }
 
     #[test]
     fn removing_an_event_keeps_the_ones_compressed_against_it() {
-        let mut events = filled(5);
+        let mut events = filled(5, 5);
         assert!(events.remove(3).is_some());
         assert!(events.remove(5).is_some());
         for i in [1, 2, 4] {
