@@ -11,7 +11,7 @@ use super::{
 use crate::domain::{ConversationState, HandoffEvent, TurnReceipt};
 use crate::policy::{Availability, QueueStatus};
 use async_trait::async_trait;
-use conversations::{Key, Receipt, Shard};
+use conversations::{Key, Shard};
 use outbox::Outbox;
 use std::collections::BTreeMap;
 use std::hash::{BuildHasher, RandomState};
@@ -22,6 +22,7 @@ use tokio::sync::Notify;
 mod conversations;
 mod outbox;
 mod packed;
+mod receipts;
 mod retained;
 
 const SHARDS: usize = 64;
@@ -117,7 +118,7 @@ impl Store for MemoryStore {
         Ok(shard
             .map
             .get(&key(tenant_id, conversation_id))
-            .and_then(|e| e.receipts.iter().rev().find_map(|r| r.of_turn(turn_id))))
+            .and_then(|e| e.receipts.by_turn(turn_id)))
     }
 
     async fn receipt_at(
@@ -130,8 +131,7 @@ impl Store for MemoryStore {
         Ok(shard
             .map
             .get(&key(tenant_id, conversation_id))
-            .and_then(|e| e.receipts.iter().rev().find(|r| r.sequence == sequence))
-            .map(Receipt::decode))
+            .and_then(|e| e.receipts.at(sequence)))
     }
 
     async fn commit(&self, commit: Commit) -> Result<CommitResult, StoreError> {
@@ -146,7 +146,7 @@ impl Store for MemoryStore {
             .map
             .get(&key(&state.tenant_id, &state.conversation_id));
         if let (Some(r), Some(entry)) = (&receipt, stored)
-            && let Some(seen) = entry.receipts.iter().find_map(|s| s.of_turn(&r.turn_id))
+            && let Some(seen) = entry.receipts.by_turn(&r.turn_id)
         {
             return Ok(CommitResult::Duplicate(Box::new(seen)));
         }
@@ -155,10 +155,7 @@ impl Store for MemoryStore {
         }
         let entry = shard.put(state);
         if let Some(r) = receipt {
-            if entry.receipts.len() >= self.receipt_window {
-                entry.receipts.pop_front();
-            }
-            entry.receipts.push_back(Receipt::of(&r));
+            entry.receipts.push(&r, self.receipt_window);
         }
         let appended = event.is_some();
         if let Some(ev) = event {

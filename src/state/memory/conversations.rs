@@ -11,7 +11,8 @@
 
 use super::outbox::Outbox;
 use super::packed;
-use crate::domain::{ConversationState, TurnReceipt, TurnRecord};
+use super::receipts::{Receipts, hash};
+use crate::domain::{ConversationState, TurnRecord};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
@@ -38,8 +39,8 @@ pub(super) struct Entry {
     customer: Option<u64>,
     /// Committed again since it was queued as decoded: spared once when states are packed.
     recent: bool,
-    /// Receipts of the last `receipt_window` turns, oldest first.
-    pub(super) receipts: VecDeque<Receipt>,
+    /// Receipts of the last `receipt_window` turns.
+    pub(super) receipts: Receipts,
     /// The outbox place of the conversation's latest event: the next one supersedes its context.
     pub(super) last_event: Option<u64>,
 }
@@ -109,7 +110,7 @@ impl Shard {
                 idle_since_ms: 0,
                 customer: None,
                 recent: false,
-                receipts: VecDeque::new(),
+                receipts: Receipts::default(),
                 last_event: None,
             };
             self.map.insert(k.clone(), Box::new(entry));
@@ -171,8 +172,7 @@ impl Shard {
                 context,
                 history,
             };
-            // Grown by doubling while the conversation was busy; idle, it keeps what it holds.
-            entry.receipts.shrink_to_fit();
+            entry.receipts.settle();
             self.decoded -= 1;
         }
     }
@@ -199,45 +199,6 @@ impl Shard {
         }
         removed
     }
-}
-
-/// A turn receipt kept compact: what dedupe compares (a hash of the turn id, the sequence number)
-/// in the open, the whole receipt (turn id, fingerprint, decision) encoded in a few hundred bytes,
-/// decoded only when a turn comes again.
-pub(super) struct Receipt {
-    turn_hash: u64,
-    pub(super) sequence: u64,
-    encoded: Box<[u8]>,
-}
-
-impl Receipt {
-    pub(super) fn of(r: &TurnReceipt) -> Receipt {
-        Receipt {
-            turn_hash: hash(&r.turn_id),
-            sequence: r.decision.sequence,
-            // Positional MessagePack: never stored beyond this process, so no field names needed.
-            encoded: packed::encode(r),
-        }
-    }
-
-    pub(super) fn decode(&self) -> TurnReceipt {
-        packed::decode(&self.encoded)
-    }
-
-    /// The receipt of `turn_id`, if this is it (the hash narrows, the decoded id decides).
-    pub(super) fn of_turn(&self, turn_id: &str) -> Option<TurnReceipt> {
-        if self.turn_hash != hash(turn_id) {
-            return None;
-        }
-        Some(self.decode()).filter(|r| r.turn_id == turn_id)
-    }
-}
-
-/// A fixed hash of an id (FNV-1a, 64 bits).
-fn hash(id: &str) -> u64 {
-    id.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 #[cfg(test)]

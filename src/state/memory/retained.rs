@@ -311,7 +311,7 @@ mod tests {
         let mut events = Events::default();
         for i in 1..=n {
             events.append(i, event(i), (i > 1).then(|| i - 1));
-            if i % every == 0 || i == n {
+            if i.is_multiple_of(every) || i == n {
                 events.settle(i, None);
             }
         }
