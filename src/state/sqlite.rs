@@ -132,9 +132,17 @@ impl SqliteStore {
         let (tx, rx) = mpsc::channel();
         let stats = Arc::new(writer::Stats::default());
         let counted = stats.clone();
+        // Answers a batch's waiters from the runtime: waking them from the writer thread would be
+        // one wake-up across threads (and often a switch to the woken thread) per waiter.
+        let (answered, mut answers) = tokio::sync::mpsc::unbounded_channel::<writer::Answers>();
+        tokio::spawn(async move {
+            while let Some(batch) = answers.recv().await {
+                batch.send();
+            }
+        });
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || writer::run(conn, rx, counted))
+            .spawn(move || writer::run(conn, rx, counted, answered))
             .map_err(|e| StoreError::Unavailable(format!("starting the sqlite writer: {e}")))?;
         Ok(SqliteStore {
             jobs: tx,

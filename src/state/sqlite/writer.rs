@@ -53,8 +53,34 @@ pub struct Stats {
     pub jobs: AtomicU64,
 }
 
-/// Runs until every sender is gone (the store was dropped).
-pub fn run(mut conn: Connection, jobs: mpsc::Receiver<Job>, stats: Arc<Stats>) {
+/// A batch's waiters and how its transaction ended, to be answered together.
+pub struct Answers {
+    answers: Vec<Answer>,
+    outcome: Result<(), String>,
+}
+
+impl Answers {
+    /// Answers every waiter of the batch.
+    pub fn send(self) {
+        for answer in self.answers {
+            answer(
+                self.outcome
+                    .clone()
+                    .map_err(|e| StoreError::Unavailable(format!("sqlite: {e}"))),
+            );
+        }
+    }
+}
+
+/// Runs until every sender is gone (the store was dropped). A batch's answers go to `answered`
+/// (a task on the runtime, so the batch costs one wake-up across threads, not one a waiter);
+/// should that task be gone, they are answered from this thread.
+pub fn run(
+    mut conn: Connection,
+    jobs: mpsc::Receiver<Job>,
+    stats: Arc<Stats>,
+    answered: tokio::sync::mpsc::UnboundedSender<Answers>,
+) {
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -66,11 +92,17 @@ pub fn run(mut conn: Connection, jobs: mpsc::Receiver<Job>, stats: Arc<Stats>) {
         stats.transactions.fetch_add(1, Ordering::Relaxed);
         stats.jobs.fetch_add(batch.len() as u64, Ordering::Relaxed);
         crate::metrics::store_batch(batch.len());
-        commit_batch(&mut conn, batch);
+        if let Some(answers) = commit_batch(&mut conn, batch)
+            && let Err(unsent) = answered.send(answers)
+        {
+            unsent.0.send();
+        }
     }
 }
 
-fn commit_batch(conn: &mut Connection, batch: Vec<Job>) {
+/// Commits the batch; `None` when its jobs were dropped unrun (their waiters see the reply channel
+/// close, `Unavailable`).
+fn commit_batch(conn: &mut Connection, batch: Vec<Job>) -> Option<Answers> {
     let synced = batch.iter().any(|j| j.durability != Durability::Lease);
     let checkpoint = batch.iter().any(|j| j.durability == Durability::Checkpoint);
     let level = if synced { "FULL" } else { "OFF" };
@@ -79,7 +111,7 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Job>) {
         // Never commit a synced write without FULL (its waiters see Unavailable); leases may
         // go out synced.
         if synced {
-            return;
+            return None;
         }
     }
     // A job that never runs is dropped: its waiter sees the reply channel close (Unavailable).
@@ -87,7 +119,7 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Job>) {
         Ok(tx) => tx,
         Err(e) => {
             warn!(error = %e, "sqlite: cannot begin a write transaction");
-            return;
+            return None;
         }
     };
     let mut answers = Vec::with_capacity(batch.len());
@@ -124,12 +156,5 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Job>) {
             Err(e) => warn!(error = %e, "sqlite: the log checkpoint after an erasure failed"),
         }
     }
-    for answer in answers {
-        answer(
-            outcome
-                .as_ref()
-                .map(|_| ())
-                .map_err(|e| StoreError::Unavailable(format!("sqlite: {e}"))),
-        );
-    }
+    Some(Answers { answers, outcome })
 }
