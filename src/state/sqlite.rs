@@ -197,6 +197,12 @@ impl SqliteStore {
             .map_err(|_| StoreError::Unavailable("sqlite write was not completed".into()))?
     }
 
+    /// Checkpoints the log into the file and truncates it, so what was just erased (overwritten
+    /// with zeros in the file, `secure_delete`) is not left in the log's older pages.
+    async fn checkpoint(&self) -> Result<(), StoreError> {
+        self.write_as(Durability::Checkpoint, |_| Ok(())).await
+    }
+
     /// Runs `f` on a blocking thread with a read connection.
     async fn read<T: Send + 'static>(
         &self,
@@ -248,6 +254,12 @@ fn open_writer(path: &Path, codec: &Codec) -> Result<Connection, StoreError> {
         .map_err(sql)?;
     // The writer's page cache (the default is 2 MB): pages it keeps need no read from the log.
     conn.pragma_update(None, "cache_size", -16_384)
+        .map_err(sql)?;
+    // The undo record of each write's savepoint stays in memory; on disk (past 64 KB, which a
+    // batch reaches) it cost a temporary file and its writes on every batch.
+    conn.pragma_update(None, "temp_store", "MEMORY")
+        .map_err(sql)?;
+    conn.pragma_update(None, "wal_autocheckpoint", writer::CHECKPOINT_PAGES)
         .map_err(sql)?;
     schema::migrate(&mut conn).map_err(StoreError::Unavailable)?;
     writes::check_key(&conn, codec)?;
@@ -414,9 +426,12 @@ impl Store for SqliteStore {
         let t = tenant_id.to_string();
         let c = conversation_id.map(str::to_string);
         let k = customer_id.map(str::to_string);
-        self.cache
+        let removed = self
+            .cache
             .erasing(self.write(move |conn| writes::forget(conn, &t, c.as_deref(), k.as_deref())))
-            .await
+            .await?;
+        self.checkpoint().await?;
+        Ok(removed)
     }
 
     async fn expire(
@@ -424,11 +439,16 @@ impl Store for SqliteStore {
         idle_before_ms: i64,
         delivered_before_ms: i64,
     ) -> Result<(u64, u64), StoreError> {
-        self.cache
+        let expired = self
+            .cache
             .erasing(
                 self.write(move |conn| writes::expire(conn, idle_before_ms, delivered_before_ms)),
             )
-            .await
+            .await?;
+        if expired != (0, 0) {
+            self.checkpoint().await?;
+        }
+        Ok(expired)
     }
 
     async fn record_outcome(&self, outcome: OutcomeRecord) -> Result<bool, StoreError> {

@@ -341,6 +341,28 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
         .any(|w| w == needle.as_bytes())
 }
 
+/// An erased conversation's text leaves the database file and its write-ahead log as soon as the
+/// erasure is answered (the log keeps older pages until it is checkpointed, so the erasure
+/// checkpoints it).
+#[tokio::test]
+async fn forgotten_text_leaves_the_file_and_its_log_when_forget_returns() {
+    const CANARY: &str = "Canary-Forgotten-Vexillum-8812";
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("forget.db");
+    let store = SqliteStore::open(&path, 8).await.unwrap();
+    let commit = Commit {
+        state: conversation_with(1, 1, CANARY),
+        expected_version: 0,
+        receipt: receipt(1),
+        event: None,
+    };
+    assert_eq!(store.commit(commit).await.unwrap(), CommitResult::Committed);
+    assert!(contains(&file_bytes(&path), CANARY));
+    assert_eq!(store.forget("acme", Some("c1"), None).await.unwrap(), 1);
+    assert!(!contains(&file_bytes(&path), CANARY));
+    assert_eq!(store.load("acme", "c1").await.unwrap(), None);
+}
+
 /// With `store.encryption_key_file` a turn's text is not in the file's bytes; without it, it is.
 /// Another key, or none, refuses to open the encrypted file with a clear message.
 #[tokio::test]

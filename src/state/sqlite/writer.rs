@@ -32,7 +32,16 @@ pub enum Durability {
     /// batch of only these commits without an fsync (`synchronous=OFF`; WAL keeps the order, and
     /// the next synced commit makes them durable too).
     Lease,
+    /// Synced, and once the batch is durable the log is checkpointed into the file and truncated
+    /// before anyone is answered: sent after an erasure, so erased records leave the log at once
+    /// (the log is otherwise checkpointed every `CHECKPOINT_PAGES` pages).
+    Checkpoint,
 }
+
+/// Log pages between automatic checkpoints (SQLite's default is 1,000). A checkpoint copies the
+/// last version of every page the log holds into the file, so a longer interval copies a page
+/// that many turns touch (a conversation's row, the end of `turns`) once instead of many times.
+pub const CHECKPOINT_PAGES: i64 = 10_000;
 
 /// Most jobs in one transaction; bounds the latency one batch adds to the next.
 const MAX_BATCH: usize = 512;
@@ -62,7 +71,8 @@ pub fn run(mut conn: Connection, jobs: mpsc::Receiver<Job>, stats: Arc<Stats>) {
 }
 
 fn commit_batch(conn: &mut Connection, batch: Vec<Job>) {
-    let synced = batch.iter().any(|j| j.durability == Durability::Synced);
+    let synced = batch.iter().any(|j| j.durability != Durability::Lease);
+    let checkpoint = batch.iter().any(|j| j.durability == Durability::Checkpoint);
     let level = if synced { "FULL" } else { "OFF" };
     if let Err(e) = conn.pragma_update(None, "synchronous", level) {
         warn!(error = %e, "sqlite: cannot set synchronous");
@@ -104,6 +114,16 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Job>) {
         warn!(error = %e, "sqlite: commit failed");
         e.to_string()
     });
+    if checkpoint && outcome.is_ok() {
+        // (busy, log pages, pages copied): busy when a reader kept it from finishing.
+        match conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+            r.get::<_, i64>(0)
+        }) {
+            Ok(0) => {}
+            Ok(_) => warn!("sqlite: the log checkpoint after an erasure was kept busy by a reader"),
+            Err(e) => warn!(error = %e, "sqlite: the log checkpoint after an erasure failed"),
+        }
+    }
     for answer in answers {
         answer(
             outcome
