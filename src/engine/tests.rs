@@ -271,3 +271,68 @@ async fn retention_runs_on_the_server_receive_time_not_the_turn_time() {
         );
     }
 }
+
+/// Handoff ids are fresh UUIDs: blanked so two runs compare.
+fn without_ids(mut d: crate::domain::Decision) -> crate::domain::Decision {
+    if let Some(h) = &mut d.handoff {
+        h.handoff_id.clear();
+    }
+    d
+}
+
+#[tokio::test]
+async fn a_memory_store_packing_every_state_decides_exactly_as_one_keeping_them_decoded() {
+    use crate::domain::{BotFacts, CustomerProfile};
+    use crate::state::memory::MemoryStore;
+    let decoded = engine(Arc::new(MemoryStore::with_decoded(16, usize::MAX)));
+    let packed = engine(Arc::new(MemoryStore::with_decoded(16, 0)));
+    let texts = [
+        "Hallo, ich möchte meine Lieferadresse für Bestellung 4711-2231 ändern, meine Mail ist k@example.de",
+        "Das habe ich leider nicht verstanden.",
+        "Das ist jetzt schon das dritte Mal, ich bin echt sauer!",
+        "Können Sie das bitte anders formulieren?",
+        "Bitte verbinden Sie mich mit einem Mitarbeiter",
+        "Einen Moment, ich verbinde Sie.",
+        "Hallo? Ich warte immer noch, Bestellung 4711-2231.",
+        "Ist da jemand?",
+    ];
+    for (i, text) in texts.iter().enumerate() {
+        let n = i as u64 + 1;
+        let mut t = turn(&format!("t{n}"), n, text);
+        if t.role == Role::Customer {
+            t.customer = Some(CustomerProfile {
+                customer_id: "k-7".into(),
+                ..Default::default()
+            });
+            t.metadata.insert("order".into(), format!("4711-{n}"));
+        } else {
+            t.bot = Some(BotFacts {
+                fallback: n == 2,
+                action: "lookup_order".into(),
+                action_failed: n == 4,
+            });
+        }
+        let a = decoded.process(t.clone()).await.unwrap();
+        let b = packed.process(t).await.unwrap();
+        assert_eq!(without_ids(a), without_ids(b), "turn {n}");
+    }
+    let (a, b) = (
+        decoded.conversation("acme", "c1").await.unwrap(),
+        packed.conversation("acme", "c1").await.unwrap(),
+    );
+    let blank = |s: &ConversationState| {
+        let mut s = s.clone();
+        if let Some(o) = &mut s.open_handoff {
+            o.handoff_id.clear();
+        }
+        s
+    };
+    assert!(a.open_handoff.as_ref().is_some_and(|o| o.context.is_some()));
+    assert_eq!(blank(&a), blank(&b));
+    // A turn seen before gets the same stored decision from both.
+    let again = turn("t3", 3, texts[2]);
+    assert_eq!(
+        without_ids(decoded.process(again.clone()).await.unwrap()),
+        without_ids(packed.process(again).await.unwrap())
+    );
+}
