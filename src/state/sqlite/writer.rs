@@ -38,10 +38,11 @@ pub enum Durability {
     Checkpoint,
 }
 
-/// Log pages between automatic checkpoints (SQLite's default is 1,000). A checkpoint copies the
-/// last version of every page the log holds into the file, so a longer interval copies a page
-/// that many turns touch (a conversation's row, the end of `turns`) once instead of many times.
-pub const CHECKPOINT_PAGES: i64 = 10_000;
+/// Log pages between automatic checkpoints: SQLite's default. A longer interval copies a page
+/// that many turns touch (a conversation's row, the end of `turns`) into the file fewer times,
+/// but its checkpoint is longer too: at 10,000 the first turn after a 3x overload
+/// (`scripts/overload_test.sh`) waited 1.4-2.3 s in half of the runs, at 1,000 8-34 ms.
+pub const CHECKPOINT_PAGES: i64 = 1_000;
 
 /// Most jobs in one transaction; bounds the latency one batch adds to the next.
 const MAX_BATCH: usize = 512;
